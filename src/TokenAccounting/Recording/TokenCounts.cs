@@ -1,0 +1,210 @@
+using System.Runtime.CompilerServices;
+
+namespace TokenAccounting;
+
+/// <summary>
+/// Normalized token counts of one call, in the inclusive semantics of the OpenTelemetry GenAI conventions:
+/// <see cref="Input"/> includes cached and cache-written input, <see cref="Output"/> includes reasoning.
+/// </summary>
+/// <remarks>
+/// Invariants, checked by every constructor and factory: all counts are ≥ 0;
+/// <c>CachedInput + CacheWriteInput ≤ Input</c>; <c>CacheWriteLongTtlInput ≤ CacheWriteInput</c>;
+/// <c>Reasoning ≤ Output</c>. Providers count differently: use <see cref="FromOpenAI"/>,
+/// <see cref="FromAnthropic"/> or <see cref="FromGemini"/> (or <c>UsageParsers</c>) to normalize.
+/// </remarks>
+public readonly record struct TokenCounts
+{
+    /// <summary>Creates token counts and checks their invariants.</summary>
+    /// <param name="input">All input (prompt) tokens, including cached and cache-written ones.</param>
+    /// <param name="output">All output tokens, including reasoning tokens.</param>
+    /// <param name="cachedInput">Input tokens read from the provider's prompt cache.</param>
+    /// <param name="cacheWriteInput">Input tokens written to the provider's prompt cache.</param>
+    /// <param name="cacheWriteLongTtlInput">The part of <paramref name="cacheWriteInput"/> written with a TTL of one hour or more.</param>
+    /// <param name="reasoning">The part of <paramref name="output"/> spent on reasoning.</param>
+    /// <exception cref="ArgumentException">A count is negative or an invariant is violated; the message names the field and the rule.</exception>
+    public TokenCounts(long input, long output, long cachedInput = 0, long cacheWriteInput = 0, long cacheWriteLongTtlInput = 0, long reasoning = 0)
+    {
+        Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
+        Input = input;
+        Output = output;
+        CachedInput = cachedInput;
+        CacheWriteInput = cacheWriteInput;
+        CacheWriteLongTtlInput = cacheWriteLongTtlInput;
+        Reasoning = reasoning;
+    }
+
+    /// <summary>Gets no tokens at all.</summary>
+    public static TokenCounts Zero => default;
+
+    /// <summary>Gets all input tokens, including <see cref="CachedInput"/> and <see cref="CacheWriteInput"/>.</summary>
+    public long Input { get; }
+
+    /// <summary>Gets all output tokens, including <see cref="Reasoning"/>.</summary>
+    public long Output { get; }
+
+    /// <summary>Gets the input tokens read from a prompt cache (part of <see cref="Input"/>).</summary>
+    public long CachedInput { get; }
+
+    /// <summary>Gets the input tokens written to a prompt cache (part of <see cref="Input"/>).</summary>
+    public long CacheWriteInput { get; }
+
+    /// <summary>Gets the part of <see cref="CacheWriteInput"/> written with a TTL of one hour or more.</summary>
+    public long CacheWriteLongTtlInput { get; }
+
+    /// <summary>Gets the output tokens spent on reasoning (part of <see cref="Output"/>).</summary>
+    public long Reasoning { get; }
+
+    /// <summary>Gets <see cref="Input"/> + <see cref="Output"/>.</summary>
+    public long Total => Input + Output;
+
+    /// <summary>Gets the input tokens neither read from nor written to a cache.</summary>
+    public long UncachedInput => Input - CachedInput - CacheWriteInput;
+
+    /// <summary>Gets whether every count is zero.</summary>
+    public bool IsZero => Input == 0 && Output == 0;
+
+    /// <summary>Adds two counts field by field.</summary>
+    /// <exception cref="OverflowException">A sum does not fit in a <see cref="long"/>.</exception>
+    public static TokenCounts operator +(TokenCounts left, TokenCounts right) => new(
+        checked(left.Input + right.Input),
+        checked(left.Output + right.Output),
+        checked(left.CachedInput + right.CachedInput),
+        checked(left.CacheWriteInput + right.CacheWriteInput),
+        checked(left.CacheWriteLongTtlInput + right.CacheWriteLongTtlInput),
+        checked(left.Reasoning + right.Reasoning),
+        trusted: true);
+
+    /// <summary>Adds two counts field by field (the named alternative to <c>+</c>).</summary>
+    public static TokenCounts Add(TokenCounts left, TokenCounts right) => left + right;
+
+    /// <summary>
+    /// Normalizes OpenAI usage (Chat Completions <c>prompt_tokens</c>/<c>completion_tokens</c>, or Responses
+    /// <c>input_tokens</c>/<c>output_tokens</c>): the prompt already includes cached tokens and the completion
+    /// already includes reasoning tokens, so they are taken as they are.
+    /// </summary>
+    /// <param name="promptTokens"><c>prompt_tokens</c> (or <c>input_tokens</c>), cached tokens included.</param>
+    /// <param name="completionTokens"><c>completion_tokens</c> (or <c>output_tokens</c>), reasoning tokens included.</param>
+    /// <param name="cachedTokens"><c>prompt_tokens_details.cached_tokens</c>.</param>
+    /// <param name="reasoningTokens"><c>completion_tokens_details.reasoning_tokens</c>.</param>
+    public static TokenCounts FromOpenAI(long promptTokens, long completionTokens, long cachedTokens = 0, long reasoningTokens = 0)
+    {
+        ThrowIfNegative(promptTokens, nameof(promptTokens));
+        ThrowIfNegative(completionTokens, nameof(completionTokens));
+        ThrowIfNegative(cachedTokens, nameof(cachedTokens));
+        ThrowIfNegative(reasoningTokens, nameof(reasoningTokens));
+        if (cachedTokens > promptTokens)
+        {
+            throw new ArgumentException($"cachedTokens ({cachedTokens}) must not exceed promptTokens ({promptTokens}): OpenAI's prompt count already includes cached tokens.", nameof(cachedTokens));
+        }
+
+        if (reasoningTokens > completionTokens)
+        {
+            throw new ArgumentException($"reasoningTokens ({reasoningTokens}) must not exceed completionTokens ({completionTokens}): OpenAI's completion count already includes reasoning tokens.", nameof(reasoningTokens));
+        }
+
+        return new TokenCounts(promptTokens, completionTokens, cachedTokens, 0, 0, reasoningTokens, trusted: true);
+    }
+
+    /// <summary>
+    /// Normalizes Anthropic Messages usage: Anthropic's <c>input_tokens</c> excludes cache reads and cache writes,
+    /// so <see cref="Input"/> = input + cacheRead + cacheCreation.
+    /// </summary>
+    /// <param name="inputTokens"><c>input_tokens</c> (uncached input only).</param>
+    /// <param name="outputTokens"><c>output_tokens</c>.</param>
+    /// <param name="cacheReadInputTokens"><c>cache_read_input_tokens</c>.</param>
+    /// <param name="cacheCreationInputTokens"><c>cache_creation_input_tokens</c> (all TTLs).</param>
+    /// <param name="cacheCreation1hInputTokens"><c>cache_creation.ephemeral_1h_input_tokens</c>, part of <paramref name="cacheCreationInputTokens"/>.</param>
+    public static TokenCounts FromAnthropic(long inputTokens, long outputTokens, long cacheReadInputTokens = 0, long cacheCreationInputTokens = 0, long cacheCreation1hInputTokens = 0)
+    {
+        ThrowIfNegative(inputTokens, nameof(inputTokens));
+        ThrowIfNegative(outputTokens, nameof(outputTokens));
+        ThrowIfNegative(cacheReadInputTokens, nameof(cacheReadInputTokens));
+        ThrowIfNegative(cacheCreationInputTokens, nameof(cacheCreationInputTokens));
+        ThrowIfNegative(cacheCreation1hInputTokens, nameof(cacheCreation1hInputTokens));
+        if (cacheCreation1hInputTokens > cacheCreationInputTokens)
+        {
+            throw new ArgumentException($"cacheCreation1hInputTokens ({cacheCreation1hInputTokens}) must not exceed cacheCreationInputTokens ({cacheCreationInputTokens}): the 1-hour cache writes are part of all cache writes.", nameof(cacheCreation1hInputTokens));
+        }
+
+        var input = checked(inputTokens + cacheReadInputTokens + cacheCreationInputTokens);
+        return new TokenCounts(input, outputTokens, cacheReadInputTokens, cacheCreationInputTokens, cacheCreation1hInputTokens, 0, trusted: true);
+    }
+
+    /// <summary>
+    /// Normalizes Gemini <c>usageMetadata</c>: <c>promptTokenCount</c> already includes cached content, while
+    /// <c>candidatesTokenCount</c> excludes thoughts, so <see cref="Output"/> = candidates + thoughts.
+    /// </summary>
+    /// <param name="promptTokenCount"><c>promptTokenCount</c>, cached content included.</param>
+    /// <param name="candidatesTokenCount"><c>candidatesTokenCount</c>, thoughts excluded.</param>
+    /// <param name="cachedContentTokenCount"><c>cachedContentTokenCount</c>.</param>
+    /// <param name="thoughtsTokenCount"><c>thoughtsTokenCount</c>.</param>
+    public static TokenCounts FromGemini(long promptTokenCount, long candidatesTokenCount, long cachedContentTokenCount = 0, long thoughtsTokenCount = 0)
+    {
+        ThrowIfNegative(promptTokenCount, nameof(promptTokenCount));
+        ThrowIfNegative(candidatesTokenCount, nameof(candidatesTokenCount));
+        ThrowIfNegative(cachedContentTokenCount, nameof(cachedContentTokenCount));
+        ThrowIfNegative(thoughtsTokenCount, nameof(thoughtsTokenCount));
+        if (cachedContentTokenCount > promptTokenCount)
+        {
+            throw new ArgumentException($"cachedContentTokenCount ({cachedContentTokenCount}) must not exceed promptTokenCount ({promptTokenCount}): Gemini's prompt count already includes cached content.", nameof(cachedContentTokenCount));
+        }
+
+        var output = checked(candidatesTokenCount + thoughtsTokenCount);
+        return new TokenCounts(promptTokenCount, output, cachedContentTokenCount, 0, 0, thoughtsTokenCount, trusted: true);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"in={Input} (cached {CachedInput}, cache-write {CacheWriteInput}, 1h {CacheWriteLongTtlInput}) out={Output} (reasoning {Reasoning})";
+
+    // Used where the invariants are already known to hold (sums of valid counts, normalized factories).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TokenCounts(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, bool trusted)
+    {
+        _ = trusted;
+        Input = input;
+        Output = output;
+        CachedInput = cachedInput;
+        CacheWriteInput = cacheWriteInput;
+        CacheWriteLongTtlInput = cacheWriteLongTtlInput;
+        Reasoning = reasoning;
+    }
+
+    /// <summary>Checks the invariants of counts that may have been built without the constructor (for example <c>default</c>).</summary>
+    internal void Validate() => Validate(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning);
+
+#pragma warning disable CA2208 // The paramName is the field the caller must fix, as the field is what the rule is about.
+    private static void Validate(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning)
+    {
+        ThrowIfNegative(input, nameof(Input));
+        ThrowIfNegative(output, nameof(Output));
+        ThrowIfNegative(cachedInput, nameof(CachedInput));
+        ThrowIfNegative(cacheWriteInput, nameof(CacheWriteInput));
+        ThrowIfNegative(cacheWriteLongTtlInput, nameof(CacheWriteLongTtlInput));
+        ThrowIfNegative(reasoning, nameof(Reasoning));
+        if (cachedInput + cacheWriteInput > input)
+        {
+            throw new ArgumentException($"CachedInput ({cachedInput}) + CacheWriteInput ({cacheWriteInput}) must not exceed Input ({input}): Input includes cached and cache-written tokens.", nameof(CachedInput));
+        }
+
+        if (cacheWriteLongTtlInput > cacheWriteInput)
+        {
+            throw new ArgumentException($"CacheWriteLongTtlInput ({cacheWriteLongTtlInput}) must not exceed CacheWriteInput ({cacheWriteInput}): long-TTL cache writes are part of all cache writes.", nameof(CacheWriteLongTtlInput));
+        }
+
+        if (reasoning > output)
+        {
+            throw new ArgumentException($"Reasoning ({reasoning}) must not exceed Output ({output}): Output includes reasoning tokens.", nameof(Reasoning));
+        }
+    }
+
+#pragma warning restore CA2208
+
+    private static void ThrowIfNegative(long value, string name)
+    {
+        if (value < 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be zero or greater (was {value}).");
+        }
+    }
+}

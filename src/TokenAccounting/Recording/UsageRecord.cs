@@ -1,0 +1,127 @@
+namespace TokenAccounting;
+
+/// <summary>
+/// What one LLM or embedding call consumed, who caused it, and how it ended. Immutable: derive variants with
+/// <c>with</c>. Only <see cref="Model"/> is required; the recorder stamps <see cref="Id"/> and
+/// <see cref="CompletedAt"/> when absent and fills user, tenant, tags and <see cref="ScopePath"/> from the
+/// enclosing <see cref="UsageScope"/>s when the record does not set them.
+/// </summary>
+public sealed record UsageRecord
+{
+    /// <summary>Gets the unique id of the record; assigned by the pipeline when absent.</summary>
+    public string? Id { get; init; }
+
+    /// <summary>Gets the model that was requested, for example <c>"gpt-4o"</c>. Required, not empty.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Gets the model the provider says answered (for example a dated snapshot), when known.</summary>
+    public string? ResponseModel { get; init; }
+
+    /// <summary>Gets the provider, for example <c>"openai"</c>, <c>"anthropic"</c>, <c>"gcp.gemini"</c>.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>Gets the kind of call. The default is <see cref="UsageOperation.Chat"/>.</summary>
+    public UsageOperation Operation { get; init; }
+
+    /// <summary>Gets the normalized token counts.</summary>
+    public TokenCounts Tokens { get; init; }
+
+    /// <summary>Gets whether the counts were reported by the provider or estimated.</summary>
+    public UsageProvenance Provenance { get; init; }
+
+    /// <summary>Gets how the call ended.</summary>
+    public UsageOutcome Outcome { get; init; }
+
+    /// <summary>
+    /// Gets a stable, GROUP-BY-able token that says why a call is degraded even though it may have succeeded,
+    /// for example <c>"empty_completion"</c> or <c>"router_failed"</c>.
+    /// </summary>
+    public string? DegradedReason { get; init; }
+
+    /// <summary>Gets when the call started.</summary>
+    public DateTimeOffset? StartedAt { get; init; }
+
+    /// <summary>Gets when the call completed; stamped from the recorder's <see cref="TimeProvider"/> when absent. Rollup dates are anchored on it (UTC).</summary>
+    public DateTimeOffset? CompletedAt { get; init; }
+
+    /// <summary>Gets the end-to-end latency of the call.</summary>
+    public TimeSpan? Latency { get; init; }
+
+    /// <summary>Gets named stage durations (for example <c>"ttft"</c>, <c>"tool"</c>).</summary>
+    public IReadOnlyDictionary<string, TimeSpan>? StageDurations { get; init; }
+
+    /// <summary>Gets the number of messages sent with the request (the conversation history length).</summary>
+    public int? HistoryLength { get; init; }
+
+    /// <summary>Gets a caller-chosen id that ties the record to a request, trace or job.</summary>
+    public string? CorrelationId { get; init; }
+
+    /// <summary>Gets the user who caused the call.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>Gets the tenant on whose behalf the call was made.</summary>
+    public string? TenantId { get; init; }
+
+    /// <summary>Gets the id (never the secret) of the API key used.</summary>
+    public string? ApiKeyId { get; init; }
+
+    /// <summary>Gets the application route or feature that made the call.</summary>
+    public string? Route { get; init; }
+
+    /// <summary>Gets the provider service tier, for example <c>"batch"</c>, <c>"priority"</c>, <c>"flex"</c>.</summary>
+    public string? ServiceTier { get; init; }
+
+    /// <summary>Gets the names of the enclosing scopes, outermost first, joined by <c>/</c>.</summary>
+    public string? ScopePath { get; init; }
+
+    /// <summary>Gets free-form dimensions.</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>Gets the cost, when priced; null when the model is unknown to the price catalog.</summary>
+    public UsageCost? Cost { get; init; }
+
+    /// <summary>Gets the request or response text; null unless text capture is enabled.</summary>
+    public string? Text { get; init; }
+
+    /// <summary>
+    /// Gets whether the record came through a <see cref="UsageTracker"/> that had no pending request to pair it
+    /// with (its <see cref="HistoryLength"/> is then unknown).
+    /// </summary>
+    public bool IsUnpaired { get; init; }
+
+    /// <summary>Checks the record's invariants.</summary>
+    /// <exception cref="ArgumentException">An invariant is violated; the message names the field and the rule.</exception>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Model))
+        {
+            throw new ArgumentException("UsageRecord.Model is required and must not be empty or white space.", nameof(Model));
+        }
+
+        Tokens.Validate();
+        if (HistoryLength is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(HistoryLength), HistoryLength, $"UsageRecord.HistoryLength must be zero or greater (was {HistoryLength}).");
+        }
+
+        if (Latency is { } latency && latency < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Latency), latency, $"UsageRecord.Latency must not be negative (was {latency}).");
+        }
+
+        if (StartedAt is { } started && CompletedAt is { } completed && completed < started)
+        {
+            throw new ArgumentException($"UsageRecord.CompletedAt ({completed:O}) must not be earlier than StartedAt ({started:O}).", nameof(CompletedAt));
+        }
+
+        if (!Enum.IsDefined(Outcome))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Outcome), Outcome, "UsageRecord.Outcome is not a defined UsageOutcome value.");
+        }
+
+        if (!Enum.IsDefined(Provenance))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Provenance), Provenance, "UsageRecord.Provenance is not a defined UsageProvenance value.");
+        }
+    }
+}

@@ -1,0 +1,202 @@
+namespace TokenAccounting;
+
+/// <summary>
+/// An attribution scope: every record made on this async flow while the scope is open — including in tasks
+/// started inside it — is added exactly once into this scope and into every enclosing scope. Records also
+/// inherit the user, tenant and tags of the innermost scope that set them, unless they set their own.
+/// </summary>
+/// <remarks>
+/// Scopes form a stack kept in an <see cref="AsyncLocal{T}"/>: sibling tasks see only their own scopes.
+/// Disposing a scope out of order, twice, or on another flow never throws and never corrupts the stack;
+/// a disposed scope simply stops receiving usage.
+/// </remarks>
+/// <example>
+/// <code>
+/// using var run = UsageScope.Begin("agent-run", userId: "alice");
+/// // ... calls that record usage ...
+/// Console.WriteLine(run.Totals.Tokens.Total);
+/// </code>
+/// </example>
+public sealed class UsageScope : IDisposable
+{
+    private static readonly AsyncLocal<UsageScope?> CurrentScope = new();
+
+    private readonly UsageScope? _parent;
+    private UsageTotalsBucket[] _buckets = [];
+    private string? _path;
+    private volatile bool _disposed;
+
+    private UsageScope(string name, UsageScope? parent, string? userId, string? tenantId, IReadOnlyDictionary<string, string>? tags)
+    {
+        Name = name;
+        _parent = parent;
+        UserId = userId;
+        TenantId = tenantId;
+        Tags = tags;
+        EffectiveUserId = userId ?? parent?.EffectiveUserId;
+        EffectiveTenantId = tenantId ?? parent?.EffectiveTenantId;
+        EffectiveTags = MergeTags(parent?.EffectiveTags, tags);
+    }
+
+    /// <summary>Gets the innermost open scope on the current async flow, or null.</summary>
+    public static UsageScope? Current => NearestOpen(CurrentScope.Value);
+
+    /// <summary>Gets the scope's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the user this scope set, if any (not inherited).</summary>
+    public string? UserId { get; }
+
+    /// <summary>Gets the tenant this scope set, if any (not inherited).</summary>
+    public string? TenantId { get; }
+
+    /// <summary>Gets the tags this scope set, if any (not inherited).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; }
+
+    /// <summary>Gets the enclosing scope that was open when this one began, or null.</summary>
+    public UsageScope? Parent => _parent;
+
+    /// <summary>Gets the names of this scope and its enclosing scopes, outermost first, joined by <c>/</c>.</summary>
+    public string Path => _path ??= _parent is null ? Name : string.Concat(_parent.Path, "/", Name);
+
+    /// <summary>Gets whether the scope was disposed (it no longer receives usage).</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>Gets a thread-safe snapshot of the usage attributed to this scope so far.</summary>
+    public UsageTotals Totals => UsageTotals.From(Volatile.Read(ref _buckets));
+
+    internal string? EffectiveUserId { get; }
+
+    internal string? EffectiveTenantId { get; }
+
+    internal IReadOnlyDictionary<string, string>? EffectiveTags { get; }
+
+    /// <summary>Opens a scope on the current async flow.</summary>
+    /// <param name="name">The scope's name (used in <see cref="UsageRecord.ScopePath"/>).</param>
+    /// <returns>The scope; dispose it to close it.</returns>
+    public static UsageScope Begin(string name) => Begin(name, null, null, null);
+
+    /// <summary>Opens a scope on the current async flow that attributes usage to a user and tenant.</summary>
+    /// <param name="name">The scope's name (used in <see cref="UsageRecord.ScopePath"/>).</param>
+    /// <param name="userId">The user inherited by records without their own, or null to inherit from the enclosing scope.</param>
+    /// <param name="tenantId">The tenant inherited by records without their own, or null to inherit from the enclosing scope.</param>
+    /// <param name="tags">Tags added to records (a record's own tag with the same key wins), or null.</param>
+    /// <returns>The scope; dispose it to close it.</returns>
+    public static UsageScope Begin(string name, string? userId, string? tenantId = null, IReadOnlyDictionary<string, string>? tags = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var scope = new UsageScope(name, NearestOpen(CurrentScope.Value), userId, tenantId, tags);
+        CurrentScope.Value = scope;
+        return scope;
+    }
+
+    /// <summary>Closes the scope. Never throws; safe to call twice, out of order or from another flow.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+
+        // Only the flow whose innermost scope this is pops it; other flows skip disposed scopes lazily.
+        if (ReferenceEquals(CurrentScope.Value, this))
+        {
+            CurrentScope.Value = NearestOpen(_parent);
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Path}: {Totals}";
+
+    /// <summary>Gets the innermost scope object on the flow, open or not (the hot path filters while walking).</summary>
+    internal static UsageScope? CurrentRaw => CurrentScope.Value;
+
+    /// <summary>Adds usage into this scope and every open enclosing scope.</summary>
+    internal static void AddToChain(UsageScope? scope, UsageOperation operation, string model, in TokenCounts tokens)
+    {
+        for (var s = scope; s is not null; s = s._parent)
+        {
+            if (!s._disposed)
+            {
+                s.GetBucket(operation, model).Add(tokens);
+            }
+        }
+    }
+
+    /// <summary>Adds a priced cost into this scope and every open enclosing scope.</summary>
+    internal static void AddCostToChain(UsageScope? scope, UsageOperation operation, string model, UsageCost cost)
+    {
+        for (var s = scope; s is not null; s = s._parent)
+        {
+            if (!s._disposed)
+            {
+                s.GetBucket(operation, model).AddCost(cost);
+            }
+        }
+    }
+
+    internal static UsageScope? NearestOpen(UsageScope? scope)
+    {
+        while (scope is not null && scope._disposed)
+        {
+            scope = scope._parent;
+        }
+
+        return scope;
+    }
+
+    private static IReadOnlyDictionary<string, string>? MergeTags(IReadOnlyDictionary<string, string>? outer, IReadOnlyDictionary<string, string>? inner)
+    {
+        if (inner is null || inner.Count == 0)
+        {
+            return outer;
+        }
+
+        if (outer is null || outer.Count == 0)
+        {
+            return inner;
+        }
+
+        var merged = new Dictionary<string, string>(outer, StringComparer.Ordinal);
+        foreach (var pair in inner)
+        {
+            merged[pair.Key] = pair.Value;
+        }
+
+        return merged;
+    }
+
+    private UsageTotalsBucket GetBucket(UsageOperation operation, string model)
+    {
+        // Copy-on-write array: scopes see few (operation, model) pairs, so a scan beats a dictionary.
+        var buckets = Volatile.Read(ref _buckets);
+        foreach (var bucket in buckets)
+        {
+            if (bucket.Matches(operation, model))
+            {
+                return bucket;
+            }
+        }
+
+        lock (this)
+        {
+            buckets = _buckets;
+            foreach (var bucket in buckets)
+            {
+                if (bucket.Matches(operation, model))
+                {
+                    return bucket;
+                }
+            }
+
+            var created = new UsageTotalsBucket(operation, model);
+            var grown = new UsageTotalsBucket[buckets.Length + 1];
+            buckets.CopyTo(grown, 0);
+            grown[^1] = created;
+            Volatile.Write(ref _buckets, grown);
+            return created;
+        }
+    }
+}
