@@ -12,6 +12,8 @@ namespace TokenAccounting;
 /// </remarks>
 public sealed class UsageTracker
 {
+    private static readonly AsyncLocal<UsageTracker?> CurrentTracker = new();
+
     private readonly IUsageRecorder? _recorder;
     private readonly Queue<int> _pendingHistoryLengths = new();
     private readonly List<UsageRecord> _records = [];
@@ -25,6 +27,12 @@ public sealed class UsageTracker
     {
         _recorder = recorder;
     }
+
+    /// <summary>
+    /// Gets the tracker attached to the current async flow with <see cref="Attach"/>, or null. Integrations (such as
+    /// the <c>IChatClient</c> middleware) note requests and record usage through it when present.
+    /// </summary>
+    public static UsageTracker? Current => CurrentTracker.Value;
 
     /// <summary>Gets the number of requests noted and not yet paired with usage.</summary>
     public int PendingRequestCount
@@ -122,6 +130,15 @@ public sealed class UsageTracker
     public UsageRecord RecordUsage(string model, TokenCounts tokens, UsageOperation? operation = null, string? provider = null) =>
         RecordUsage(new UsageRecord { Model = model, Tokens = tokens, Operation = operation ?? UsageOperation.Chat, Provider = provider });
 
+    /// <summary>Attaches this tracker to the current async flow (and the tasks it starts) until the result is disposed.</summary>
+    /// <returns>Disposing it restores the tracker that was attached before.</returns>
+    public IDisposable Attach()
+    {
+        var previous = CurrentTracker.Value;
+        CurrentTracker.Value = this;
+        return new Attachment(this, previous);
+    }
+
     /// <summary>Returns the kept records in chronological order and clears them.</summary>
     public IReadOnlyList<UsageRecord> Drain()
     {
@@ -130,6 +147,20 @@ public sealed class UsageTracker
             var drained = _records.ToArray();
             _records.Clear();
             return drained;
+        }
+    }
+
+    private sealed class Attachment(UsageTracker tracker, UsageTracker? previous) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            // Restore only on the flow where this tracker is still the current one; never throw.
+            if (Interlocked.Exchange(ref _disposed, 1) == 0 && ReferenceEquals(CurrentTracker.Value, tracker))
+            {
+                CurrentTracker.Value = previous;
+            }
         }
     }
 }

@@ -1,0 +1,101 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TokenAccounting;
+
+/// <summary>Options of the recorder and its delivery pipeline. Validated at startup; a bad value names the option.</summary>
+public sealed class TokenAccountingOptions : IValidatableObject
+{
+    /// <summary>Gets or sets how often buffered records are flushed to each sink.</summary>
+    /// <value>The default value is 5 seconds. Between 1 ms and 1 day.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the most detail records in one batch; a sink is flushed as soon as it has this many.</summary>
+    /// <value>The default value is 1000. Between 1 and 1,000,000.</value>
+    [Range(1, 1_000_000)]
+    public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>
+    /// Gets or sets the most detail records held for one sink (buffered plus in flight). Past it the oldest details are
+    /// dropped and counted; rollups stay exact. Must be at least <see cref="MaxBatchSize"/>.
+    /// </summary>
+    /// <value>The default value is 100,000.</value>
+    [Range(1, int.MaxValue)]
+    public int MaxBufferedRecords { get; set; } = 100_000;
+
+    /// <summary>
+    /// Gets or sets the capacity of the ingest queue between <see cref="IUsageRecorder.Record"/> and the background
+    /// aggregator. When it is full, <c>Record()</c> still does not wait: it folds the record into the rollups itself
+    /// and only the detail is dropped (and counted).
+    /// </summary>
+    /// <value>The default value is 65,536. Rounded up to a power of two; between 64 and 16,777,216.</value>
+    [Range(64, 16_777_216)]
+    public int QueueCapacity { get; set; } = 65_536;
+
+    /// <summary>Gets or sets the time one sink write may take before it is cancelled and retried.</summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan SinkTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the first retry delay after a failed sink write; it doubles per attempt, with ±20% jitter.</summary>
+    /// <value>The default value is 200 milliseconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Gets or sets the longest retry delay (before jitter).</summary>
+    /// <value>The default value is 30 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how long <see cref="IUsageRecorder.FlushAsync"/> keeps retrying a failing sink before it returns.</summary>
+    /// <value>The default value is 10 seconds. Undelivered records stay buffered and are retried in the background.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how long disposal (for example of the DI container) may take to flush what is pending.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets whether <see cref="UsageRecord.Text"/> is kept. When false, text never reaches any sink, log or
+    /// metric: the pipeline strips it before anything else sees the record.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool CaptureText { get; set; }
+
+    /// <summary>Gets or sets how many request bytes count as one input token when usage must be estimated.</summary>
+    /// <value>The default value is 4. Between 1 and 1000.</value>
+    [Range(1, 1000)]
+    public int BytesPerInputToken { get; set; } = 4;
+
+    /// <summary>Gets or sets how many output tokens one streamed chunk counts as when usage must be estimated.</summary>
+    /// <value>The default value is 1. Between 1 and 1000.</value>
+    [Range(1, 1000)]
+    public int TokensPerOutputChunk { get; set; } = 1;
+
+    /// <summary>
+    /// Gets or sets whether metrics carry user and tenant attributes. Off by default: every distinct user becomes a
+    /// separate time series in your metrics backend.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool IncludeUserDimensionsInMetrics { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxBufferedRecords < MaxBatchSize)
+        {
+            yield return new ValidationResult(
+                $"MaxBufferedRecords ({MaxBufferedRecords}) must be at least MaxBatchSize ({MaxBatchSize}).",
+                [nameof(MaxBufferedRecords)]);
+        }
+
+        if (RetryMaxDelay < RetryBaseDelay)
+        {
+            yield return new ValidationResult(
+                $"RetryMaxDelay ({RetryMaxDelay}) must be at least RetryBaseDelay ({RetryBaseDelay}).",
+                [nameof(RetryMaxDelay)]);
+        }
+    }
+}
