@@ -76,10 +76,10 @@ public static class UsageParsers
     /// agree, except that an all-zero breakdown (as in Anthropic's API reference example) leaves the total standing.
     /// </para>
     /// <para>
-    /// Streaming: pass the <c>message_start</c> event (its <c>message.usage</c> holds the input counts) and the final
-    /// <c>message_delta</c> event (its <c>usage</c> holds the cumulative <c>output_tokens</c>, and on newer API
-    /// versions the input counts too). A <c>message_delta</c> event's usage may omit <c>input_tokens</c>, which then
-    /// reads as 0; a bare usage object must carry it.
+    /// Streaming: a <c>message_start</c> event's <c>message.usage</c> holds the input counts and the final
+    /// <c>message_delta</c> event's <c>usage</c> the cumulative <c>output_tokens</c>; a <c>message_delta</c> event's
+    /// usage may omit <c>input_tokens</c>, which then reads as 0 (a bare usage object must carry it). To get the whole
+    /// streamed message's usage from both events, use <see cref="ParseAnthropicStream(JsonElement, JsonElement)"/>.
     /// </para>
     /// </remarks>
     /// <param name="usage">The usage object, a Message, or a <c>message_start</c>/<c>message_delta</c> stream event.</param>
@@ -113,6 +113,83 @@ public static class UsageParsers
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
     public static bool TryParseAnthropic(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, AnthropicUsageReader.TryRead, out counts);
+
+    /// <summary>
+    /// Reads the usage of a streamed Anthropic message from its <c>message_start</c> event (input and cache counts) and
+    /// its final <c>message_delta</c> event (cumulative <c>output_tokens</c>; input and cache counts, when a newer API
+    /// version repeats them there, win over the start's).
+    /// </summary>
+    /// <remarks>
+    /// The <c>message_delta</c> counts are cumulative: use the last one, never a sum of several.
+    /// </remarks>
+    /// <param name="messageStart">The <c>message_start</c> event (or its <c>message</c>, or that message's usage).</param>
+    /// <param name="messageDelta">The final <c>message_delta</c> event (or its usage).</param>
+    /// <returns>The normalized counts of the whole streamed message.</returns>
+    /// <exception cref="FormatException">Either event is not valid Anthropic usage; the message names the member.</exception>
+    public static TokenCounts ParseAnthropicStream(JsonElement messageStart, JsonElement messageDelta) =>
+        AnthropicUsageReader.TryReadStream(messageStart, messageDelta, out var counts, out var error) ? counts : throw error.ToException();
+
+    /// <inheritdoc cref="ParseAnthropicStream(JsonElement, JsonElement)"/>
+    /// <param name="messageStartJson">The <c>data</c> of the <c>message_start</c> event, as JSON text.</param>
+    /// <param name="messageDeltaJson">The <c>data</c> of the final <c>message_delta</c> event, as JSON text.</param>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static TokenCounts ParseAnthropicStream(string messageStartJson, string messageDeltaJson)
+    {
+        ArgumentNullException.ThrowIfNull(messageStartJson);
+        ArgumentNullException.ThrowIfNull(messageDeltaJson);
+        if (!TryParseDocument(messageStartJson, out var start, out var error))
+        {
+            throw error.ToException();
+        }
+
+        using (start)
+        {
+            if (!TryParseDocument(messageDeltaJson, out var delta, out error))
+            {
+                throw error.ToException();
+            }
+
+            using (delta)
+            {
+                return ParseAnthropicStream(start.RootElement, delta.RootElement);
+            }
+        }
+    }
+
+    /// <summary>Tries to read a streamed Anthropic message's usage; see <see cref="ParseAnthropicStream(JsonElement, JsonElement)"/>.</summary>
+    /// <param name="messageStart">The <c>message_start</c> event.</param>
+    /// <param name="messageDelta">The final <c>message_delta</c> event.</param>
+    /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
+    /// <returns><see langword="true"/> when the usage was read.</returns>
+    public static bool TryParseAnthropicStream(JsonElement messageStart, JsonElement messageDelta, out TokenCounts counts) =>
+        AnthropicUsageReader.TryReadStream(messageStart, messageDelta, out counts, out _);
+
+    /// <summary>Tries to read a streamed Anthropic message's usage from JSON text; see <see cref="ParseAnthropicStream(JsonElement, JsonElement)"/>.</summary>
+    /// <param name="messageStartJson">The <c>message_start</c> event data; <see langword="null"/> yields <see langword="false"/>.</param>
+    /// <param name="messageDeltaJson">The final <c>message_delta</c> event data; <see langword="null"/> yields <see langword="false"/>.</param>
+    /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
+    /// <returns><see langword="true"/> when the usage was read.</returns>
+    public static bool TryParseAnthropicStream(string? messageStartJson, string? messageDeltaJson, out TokenCounts counts)
+    {
+        counts = default;
+        if (messageStartJson is null || messageDeltaJson is null || !TryParseDocument(messageStartJson, out var start, out _))
+        {
+            return false;
+        }
+
+        using (start)
+        {
+            if (!TryParseDocument(messageDeltaJson, out var delta, out _))
+            {
+                return false;
+            }
+
+            using (delta)
+            {
+                return AnthropicUsageReader.TryReadStream(start.RootElement, delta.RootElement, out counts, out _);
+            }
+        }
+    }
 
     /// <summary>
     /// Reads Gemini <c>usageMetadata</c> (Gemini API and Vertex AI): <c>promptTokenCount</c> (required; includes

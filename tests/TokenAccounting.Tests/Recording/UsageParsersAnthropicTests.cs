@@ -155,4 +155,77 @@ public sealed class UsageParsersAnthropicTests
         UsageParsers.TryParseAnthropic(Encoding.UTF8.GetBytes(json).AsSpan(), out var counts).ShouldBeFalse();
         counts.ShouldBe(default);
     }
+
+    [Fact]
+    public void ParseAnthropicStream_StartAndDeltaFromStreamingGuide_TakesInputFromStartAndOutputFromDelta()
+    {
+        // Source: https://docs.claude.com/en/docs/build-with-claude/streaming (basic streaming request).
+        // message_start usage { input_tokens 25, output_tokens 1 }; message_delta usage { output_tokens 15 } (cumulative).
+        // Expected: Input 25, Output 15 (not 1 + 15), Total 40.
+        var counts = UsageParsers.ParseAnthropicStream(
+            ProviderFixtures.Read("anthropic-message-start.json"),
+            ProviderFixtures.Read("anthropic-message-delta.json"));
+
+        counts.ShouldBe(new TokenCounts(input: 25, output: 15));
+        counts.Total.ShouldBe(40);
+    }
+
+    [Fact]
+    public void ParseAnthropicStream_DeltaRepeatsCumulativeInputCounts_DeltaCountsWin()
+    {
+        const string start = """{"type": "message_start", "message": {"usage": {"input_tokens": 10, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 1}}}""";
+        const string delta = """{"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"input_tokens": 12, "cache_read_input_tokens": 400, "cache_creation_input_tokens": null, "output_tokens": 30}}""";
+
+        // input 12 + cache read 400 (from the delta) + cache creation 0 (null in the delta, 0 in the start) = 412.
+        UsageParsers.ParseAnthropicStream(start, delta).ShouldBe(new TokenCounts(input: 412, output: 30, cachedInput: 400));
+    }
+
+    [Fact]
+    public void ParseAnthropicStream_StartWithTtlBreakdownAndDeltaWithOutputOnly_KeepsStartCacheWrites()
+    {
+        const string start = """
+            {"type": "message_start", "message": {"usage": {"input_tokens": 3, "output_tokens": 1, "cache_creation_input_tokens": 50,
+             "cache_creation": {"ephemeral_5m_input_tokens": 20, "ephemeral_1h_input_tokens": 30}}}}
+            """;
+        const string delta = """{"type": "message_delta", "usage": {"output_tokens": 9}}""";
+
+        UsageParsers.ParseAnthropicStream(start, delta)
+            .ShouldBe(new TokenCounts(input: 53, output: 9, cacheWriteInput: 50, cacheWriteLongTtlInput: 30));
+    }
+
+    [Fact]
+    public void ParseAnthropicStream_StartWithoutInputTokens_ThrowsFormatExceptionNamingMessageUsage()
+    {
+        const string start = """{"type": "message_start", "message": {"usage": {"output_tokens": 1}}}""";
+
+        Should.Throw<FormatException>(() => UsageParsers.ParseAnthropicStream(start, ProviderFixtures.Read("anthropic-message-delta.json")))
+            .Message.ShouldBe("message.usage.input_tokens is required but is missing.");
+    }
+
+    [Fact]
+    public void ParseAnthropicStream_DeltaWithStringOutput_ThrowsFormatExceptionNamingDeltaUsage()
+    {
+        const string delta = """{"type": "message_delta", "usage": {"output_tokens": "15"}}""";
+
+        Should.Throw<FormatException>(() => UsageParsers.ParseAnthropicStream(ProviderFixtures.Read("anthropic-message-start.json"), delta))
+            .Message.ShouldStartWith("usage.output_tokens must be a non-negative integer token count");
+    }
+
+    [Fact]
+    public void TryParseAnthropicStream_MalformedDelta_ReturnsFalseAndDefault()
+    {
+        UsageParsers.TryParseAnthropicStream(ProviderFixtures.Read("anthropic-message-start.json"), "{\"type\": ", out var counts).ShouldBeFalse();
+        counts.ShouldBe(default);
+        UsageParsers.TryParseAnthropicStream(null, "{}", out _).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void TryParseAnthropicStream_JsonElements_AgreeWithStringOverload()
+    {
+        using var start = System.Text.Json.JsonDocument.Parse(ProviderFixtures.Read("anthropic-message-start.json"));
+        using var delta = System.Text.Json.JsonDocument.Parse(ProviderFixtures.Read("anthropic-message-delta.json"));
+
+        UsageParsers.TryParseAnthropicStream(start.RootElement, delta.RootElement, out var counts).ShouldBeTrue();
+        counts.ShouldBe(new TokenCounts(input: 25, output: 15));
+    }
 }
