@@ -37,9 +37,13 @@ public sealed class DownSink : IUsageSink
 
     public InMemoryUsageSink Inner { get; } = new();
 
+    private readonly TaskCompletionSource _firstFailure = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _failedAttempts;
 
     public long FailedAttempts => Interlocked.Read(ref _failedAttempts);
+
+    /// <summary>Completes when a write has failed at least once.</summary>
+    public Task FirstFailure => _firstFailure.Task;
 
     public void Heal() => _healed = true;
 
@@ -48,6 +52,7 @@ public sealed class DownSink : IUsageSink
         if (!_healed)
         {
             Interlocked.Increment(ref _failedAttempts);
+            _firstFailure.TrySetResult();
             throw new InvalidOperationException("The sink is down.");
         }
 

@@ -158,6 +158,7 @@ public sealed class UsageRecorderTests
         }
 
         await healthy.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        await broken.FirstFailure.WaitAsync(TimeSpan.FromSeconds(30));
 
         healthy.Inner.Records.Count.ShouldBe(100);
         healthy.Inner.BatchCount.ShouldBe(healthy.Batches, "the healthy sink got each batch once, whatever the broken sink did");
