@@ -18,7 +18,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private readonly TokenAccountingOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly IngestQueue _queue;
+    private readonly IngestQueue[] _queues;
     private readonly SinkWorker[] _workers;
     private readonly Func<UsageRecord, UsageCost?>? _pricer;
     private readonly IUsageObserver[] _observers;
@@ -35,7 +35,6 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private int _idle;
     private int _disposeStarted;
     private int _warnedAfterDispose;
-    private long _accepted;
     private long _aggregated;
     private long _foldedOnQueueFull;
     private long _rejectedAfterDispose;
@@ -72,8 +71,16 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         _time = timeProvider ?? TimeProvider.System;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger("TokenAccounting.UsageRecorder");
-        _queue = new IngestQueue(_options.QueueCapacity);
-        _wakeMask = Math.Min(_queue.Capacity / 4, 1024) - 1;
+        // One queue per stripe of producer threads, so concurrent callers do not contend on one enqueue position.
+        var stripes = (int)Math.Min(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
+        var perStripe = Math.Max(64, _options.QueueCapacity / stripes);
+        _queues = new IngestQueue[stripes];
+        for (var i = 0; i < stripes; i++)
+        {
+            _queues[i] = new IngestQueue(perStripe);
+        }
+
+        _wakeMask = Math.Min(_queues[0].Capacity / 4, 1024) - 1;
         _pricer = pricer;
         _metrics = new PipelineMetrics(meterFactory, _options.IncludeUserDimensionsInMetrics);
         _observers = [_metrics, .. observers ?? []];
@@ -132,9 +139,9 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             UsageActivityTags.Apply(activity, record);
         }
 
-        Interlocked.Increment(ref _accepted);
         var item = new IngestItem(record, scope, mask, record.CompletedAt ?? _time.GetUtcNow());
-        if (_queue.TryEnqueue(item, out var position))
+        var queue = _queues[Environment.CurrentManagedThreadId & (_queues.Length - 1)];
+        if (queue.TryEnqueue(item, out var position))
         {
             // The aggregator polls; producers wake it only every so often, so a burst never pays a wake-up per record.
             if ((position & _wakeMask) == 0 && Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
@@ -171,14 +178,20 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     }
 
     /// <summary>Gets a snapshot of the pipeline's counters: accepted, aggregated, dropped, failed and retried, per sink.</summary>
-    public UsagePipelineDiagnostics GetDiagnostics() => new(
-        Interlocked.Read(ref _accepted),
-        Interlocked.Read(ref _aggregated),
-        Interlocked.Read(ref _foldedOnQueueFull),
-        Interlocked.Read(ref _rejectedAfterDispose),
-        Interlocked.Read(ref _stageFailures),
-        _queue.Count,
-        Array.ConvertAll(_workers, w => w.Snapshot()));
+    public UsagePipelineDiagnostics GetDiagnostics()
+    {
+        // Accepted = aggregated (folded ones included) + still queued; no shared counter on the hot path.
+        var queued = QueueLength();
+        var aggregated = Interlocked.Read(ref _aggregated);
+        return new(
+            aggregated + queued,
+            aggregated,
+            Interlocked.Read(ref _foldedOnQueueFull),
+            Interlocked.Read(ref _rejectedAfterDispose),
+            Interlocked.Read(ref _stageFailures),
+            queued,
+            Array.ConvertAll(_workers, w => w.Snapshot()));
+    }
 
     /// <summary>
     /// Flushes what is pending within <see cref="TokenAccountingOptions.ShutdownTimeout"/> and stops the pipeline.
@@ -255,6 +268,17 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
     }
 
+    private int QueueLength()
+    {
+        var sum = 0;
+        foreach (var queue in _queues)
+        {
+            sum += queue.Count;
+        }
+
+        return sum;
+    }
+
     private int DrainQueue()
     {
         var drained = 0;
@@ -263,9 +287,12 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             lock (_aggregateLock)
             {
                 var count = 0;
-                while (count < ChunkSize && _queue.TryDequeue(out var item))
+                foreach (var queue in _queues)
                 {
-                    _chunk[count++] = item;
+                    while (count < ChunkSize && queue.TryDequeue(out var item))
+                    {
+                        _chunk[count++] = item;
+                    }
                 }
 
                 if (count == 0)
