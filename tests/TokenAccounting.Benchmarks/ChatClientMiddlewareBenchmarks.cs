@@ -72,14 +72,14 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
     /// <summary>The bare baseline: a completed response and a synchronous stream of pre-built updates, usage last.</summary>
     private sealed class ScriptedClient : IChatClient
     {
-        private readonly Task<ChatResponse> _response;
+        private readonly ChatResponse _response;
         private readonly ChatResponseUpdate[] _updates;
         private readonly ChatClientMetadata _metadata = new("openai", null, "gpt-4o-mini");
 
         public ScriptedClient(int updates)
         {
             var usage = new UsageDetails { InputTokenCount = 120, OutputTokenCount = updates, CachedInputTokenCount = 64 };
-            _response = Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "- one\n- two\n- three")) { Usage = usage, ModelId = "gpt-4o-mini-2024-07-18" });
+            _response = new ChatResponse(new ChatMessage(ChatRole.Assistant, "- one\n- two\n- three")) { Usage = usage, ModelId = "gpt-4o-mini-2024-07-18" };
             _updates = new ChatResponseUpdate[updates];
             for (var i = 0; i < updates - 1; i++)
             {
@@ -89,7 +89,8 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
             _updates[updates - 1] = new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(usage)]);
         }
 
-        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => _response;
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(_response); // a fresh completed task per call, as an in-process client returns
 
         public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
             new Updates(_updates);
