@@ -122,7 +122,7 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
             }
             catch
             {
-                Write(Build(UsageOutcome.Skipped, TokenCounts.Zero, UsageProvenance.Estimated, null, null), toComplete: null, model);
+                Write(Build(UsageOutcome.Skipped, TokenCounts.Zero, UsageProvenance.Estimated, null, null), UsageOutcome.Skipped);
                 throw;
             }
         }
@@ -156,7 +156,7 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
                 ReportFailure(exception, "building the usage record", model);
             }
 
-            Write(record, lease, model, outcome);
+            Write(record, outcome);
         }
 
         UsageRecord Build(UsageOutcome outcome, TokenCounts tokens, UsageProvenance provenance, string? reason, string? responseModel)
@@ -186,7 +186,8 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
             };
         }
 
-        void Write(UsageRecord? record, IUsageGateLease? toComplete, string forModel, UsageOutcome outcome = UsageOutcome.Skipped)
+        // Exactly one record, then the lease (when admitted); neither may throw into the caller.
+        void Write(UsageRecord? record, UsageOutcome outcome)
         {
             if (record is not null)
             {
@@ -196,19 +197,19 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    ReportFailure(exception, "recording usage", forModel);
+                    ReportFailure(exception, "recording usage", model);
                 }
             }
 
-            if (toComplete is not null)
+            if (lease is not null)
             {
                 try
                 {
-                    toComplete.Complete(record ?? Build(outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null));
+                    lease.Complete(record ?? Build(outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null));
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    ReportFailure(exception, "completing the budget reservation", forModel);
+                    ReportFailure(exception, "completing the budget reservation", model);
                 }
             }
         }

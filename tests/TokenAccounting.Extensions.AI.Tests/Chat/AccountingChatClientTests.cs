@@ -220,6 +220,18 @@ public sealed class AccountingChatClientTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_RecorderAndLoggerBothThrow_ResponseStillFlows()
+    {
+        var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
+        var client = inner.WithTokenAccounting(new ThrowingRecorder(), o => o.Logger = new ThrowingLogger());
+
+        var response = await client.GetResponseAsync(Conversation());
+
+        response.Text.ShouldBe("ok");
+        client.GetService<AccountingChatClient>()!.AccountingFailureCount.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_ResolverThrows_CallProceedsUnattributedAndFailureIsCounted()
     {
         var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
