@@ -15,6 +15,11 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 {
     private const int ChunkSize = 256;
 
+    private static int s_nextStripe;
+
+    [ThreadStatic]
+    private static int t_stripe;
+
     private readonly TokenAccountingOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -32,6 +37,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private readonly IdGenerator _ids = new();
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
+    private volatile bool _backgroundAggregationSuspended;
     private int _idle;
     private int _disposeStarted;
     private int _warnedAfterDispose;
@@ -140,7 +146,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
 
         var item = new IngestItem(record, scope, mask, record.CompletedAt ?? _time.GetUtcNow());
-        var queue = _queues[Environment.CurrentManagedThreadId & (_queues.Length - 1)];
+        var queue = _queues[ProducerStripe() & (_queues.Length - 1)];
         if (queue.TryEnqueue(item, out var position))
         {
             // The aggregator polls; producers wake it only every so often, so a burst never pays a wake-up per record.
@@ -230,6 +236,12 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     /// <inheritdoc cref="DisposeAsync"/>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
+    /// <summary>
+    /// Benchmarks only: stops the background aggregator from draining, so the caller-thread cost of Record() is
+    /// measured apart from the aggregation it hands off. FlushAsync still drains on the caller's thread.
+    /// </summary>
+    internal void SuspendBackgroundAggregation(bool suspended) => _backgroundAggregationSuspended = suspended;
+
     internal int SumBufferedRecords()
     {
         var sum = 0;
@@ -255,7 +267,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         var idleRounds = 0;
         while (true)
         {
-            var drained = DrainQueue();
+            var drained = _backgroundAggregationSuspended ? 0 : DrainQueue();
             if (_stopping)
             {
                 return;
@@ -266,6 +278,18 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             _wake.WaitOne(idleRounds == 0 ? 1 : Math.Min(50, 1 << idleRounds));
             Volatile.Write(ref _idle, 0);
         }
+    }
+
+    /// <summary>Gets this thread's stripe: assigned round-robin on first use, so concurrent producers spread out.</summary>
+    private static int ProducerStripe()
+    {
+        var stripe = t_stripe;
+        if (stripe == 0)
+        {
+            stripe = t_stripe = Interlocked.Increment(ref s_nextStripe) | int.MinValue;
+        }
+
+        return stripe;
     }
 
     private int QueueLength()
