@@ -1,6 +1,7 @@
-// Writes batches to a JSON-lines ledger until it is killed, and prints "ack <batchId> <count>" after each
-// WriteAsync completed (the batch is then durable). The parent test kills it with SIGKILL at a random point.
-// Usage: dotnet TokenAccounting.LedgerCrashChild.dll <folder> <run> <seed>
+// Writes batches to a JSON-lines ledger until it is killed. Prints "ready" once started, waits for "go" on stdin
+// (so the parent can start it while it still checks the previous run), then per batch prints "writing <batchId>"
+// before WriteAsync and "ack <batchId> <count>" after it completed (the batch is then durable). The parent test
+// kills it with SIGKILL at a random point. Usage: dotnet TokenAccounting.LedgerCrashChild.dll <folder> <run> <seed>
 using System.Globalization;
 using TokenAccounting;
 
@@ -15,14 +16,19 @@ var run = args[1];
 var random = new Random(int.Parse(args[2], CultureInfo.InvariantCulture));
 var day = new DateTimeOffset(2026, 3, 1, 23, 0, 0, TimeSpan.Zero);
 
-await using var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(folder, "usage-{date}.jsonl") });
 Console.Out.WriteLine("ready");
+if (Console.In.ReadLine() != "go")
+{
+    return 4;
+}
+
+await using var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(folder, "usage-{date}.jsonl") });
 
 // A safety stop so a child the parent failed to kill does not run forever.
 for (var n = 0; n < 100_000; n++)
 {
     var batchId = $"{run}-b{n}";
-    var count = random.Next(1, 400);
+    var count = random.Next(1, 100);
 
     // One batch in three spans midnight and so writes two files; the others alternate between the two days.
     var spansMidnight = n % 3 == 0;
@@ -45,6 +51,7 @@ for (var n = 0; n < 100_000; n++)
         };
     }
 
+    Console.Out.WriteLine($"writing {batchId}");
     await sink.WriteAsync(new UsageBatch(batchId, records, []), CancellationToken.None);
     Console.Out.WriteLine($"ack {batchId} {count}");
 }
