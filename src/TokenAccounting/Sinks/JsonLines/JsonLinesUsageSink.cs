@@ -81,8 +81,16 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            WriteBatch(batch, cancellationToken);
-            TrimExpiredFiles();
+
+            // The file I/O blocks (fsync); run it on the thread pool so that a caller that starts several sinks'
+            // writes from one thread is never held up by this one, and can time it out.
+            await Task.Run(
+                () =>
+                {
+                    WriteBatch(batch, cancellationToken);
+                    TrimExpiredFiles();
+                },
+                CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
