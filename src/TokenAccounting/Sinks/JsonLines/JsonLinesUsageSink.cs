@@ -21,8 +21,9 @@ namespace TokenAccounting;
 /// <para>
 /// Only details are written; rollups are derivable from them. Details the pipeline dropped under memory pressure
 /// are therefore not in this ledger (the pipeline counts them). A batch that failed part-way is rolled back in the
-/// file it was writing; a retry of the same <see cref="UsageBatch.BatchId"/> skips the files it already completed.
-/// Readers deduplicate by <see cref="UsageRecord.Id"/> in any case.
+/// file it was writing; a retry of the same <see cref="UsageBatch.BatchId"/> skips the files it already completed,
+/// and a retry of one of the last 64 completed batches (its caller gave up waiting) writes nothing. Readers
+/// deduplicate by <see cref="UsageRecord.Id"/> in any case (for example after a restart).
 /// </para>
 /// <para>One process writes a ledger folder at a time. Calls are serialized; the instance is thread-safe.</para>
 /// </remarks>
@@ -30,6 +31,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
 {
     private const byte NewLine = (byte)'\n';
     private const int MaxOpenFiles = 2;
+    private const int RememberedBatchIds = 64;
 
     private readonly JsonLinesPathTemplate _template;
     private readonly int? _retentionDays;
@@ -42,6 +44,8 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
     private readonly JsonLinesLedgerLine _line = new();
     private readonly List<DateOnly> _batchDates = [];
     private readonly HashSet<DateOnly> _completedDatesOfFailedBatch = [];
+    private readonly HashSet<string> _completedBatchIds = new(StringComparer.Ordinal);
+    private readonly Queue<string> _completedBatchOrder = new();
     private string? _failedBatchId;
     private DateOnly? _lastRetentionCheck;
     private bool _disposed;
@@ -139,6 +143,12 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
             return;
         }
 
+        // A retry of a batch that did complete (its caller timed out waiting, for example) is already durable.
+        if (_completedBatchIds.Contains(batch.BatchId))
+        {
+            return;
+        }
+
         var fallbackDate = DateOnly.FromDateTime(_timeProvider.GetUtcNow().UtcDateTime);
         _batchDates.Clear();
         foreach (var record in records)
@@ -186,7 +196,18 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
 
         _failedBatchId = null;
         _completedDatesOfFailedBatch.Clear();
+        RememberCompleted(batch.BatchId);
         CloseIdleFiles();
+    }
+
+    private void RememberCompleted(string batchId)
+    {
+        _completedBatchIds.Add(batchId);
+        _completedBatchOrder.Enqueue(batchId);
+        if (_completedBatchOrder.Count > RememberedBatchIds)
+        {
+            _completedBatchIds.Remove(_completedBatchOrder.Dequeue());
+        }
     }
 
     private static DateOnly DateOf(UsageRecord record, DateOnly fallbackDate) =>

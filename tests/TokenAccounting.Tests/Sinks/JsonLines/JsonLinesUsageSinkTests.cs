@@ -175,6 +175,21 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task WriteAsync_ExistingFileHoldingOnlyATornLine_MovesAllOfItToBroken()
+    {
+        File.WriteAllText(_folder.Day("2026-01-15"), "{\"v\":1,\"batch_id\":\"b0\",\"id\":\"cut");
+
+        using (var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template }))
+        {
+            await sink.WriteAsync(Batch("b2", Record("new-1")), CancellationToken.None);
+        }
+
+        File.ReadAllText(_folder.Day("2026-01-15") + ".broken").ShouldBe("{\"v\":1,\"batch_id\":\"b0\",\"id\":\"cut\n");
+        (await ReadAllAsync(_folder.Path)).Select(r => r.Id).ShouldBe(["new-1"]);
+        RawLines(_folder.Day("2026-01-15")).ShouldHaveSingleItem();
+    }
+
+    [Fact]
     public async Task WriteAsync_ExistingBrokenFile_AppendsTheNewTornTail()
     {
         await WriteLinesAsync("good-1");
@@ -258,6 +273,20 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
         await sink.WriteAsync(batch, CancellationToken.None);
 
         RawLines(_folder.Day("2026-01-15")).Count.ShouldBe(1);
+        RawLines(_folder.Day("2026-01-16")).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task WriteAsync_RetryOfABatchThatCompleted_WritesNothing()
+    {
+        var batch = Batch("b1", Record("day1"), Record("day2", Noon.AddDays(1)));
+        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+
+        await sink.WriteAsync(batch, CancellationToken.None);
+        await sink.WriteAsync(Batch("b2", Record("other")), CancellationToken.None);
+        await sink.WriteAsync(batch, CancellationToken.None);
+
+        RawLines(_folder.Day("2026-01-15")).Count.ShouldBe(2);
         RawLines(_folder.Day("2026-01-16")).Count.ShouldBe(1);
     }
 
