@@ -1,0 +1,242 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace TokenAccounting;
+
+/// <summary>Maps <see cref="UsageRecord"/> to and from ledger lines; owns the schema version and its checks.</summary>
+internal static class JsonLinesLedgerFormat
+{
+    /// <summary>The schema version this library writes and the newest it reads.</summary>
+    public const int CurrentVersion = 1;
+
+    private const decimal TicksPerMillisecond = TimeSpan.TicksPerMillisecond;
+
+    /// <summary>Fills <paramref name="line"/> (reused across records to avoid allocations) from a record.</summary>
+    public static void Fill(JsonLinesLedgerLine line, UsageRecord record, string batchId)
+    {
+        line.Version = CurrentVersion;
+        line.BatchId = batchId;
+        line.Id = record.Id;
+        line.Model = record.Model;
+        line.ResponseModel = record.ResponseModel;
+        line.Provider = record.Provider;
+        line.Operation = record.Operation.Value;
+        var tokens = record.Tokens;
+        line.InputTokens = tokens.Input;
+        line.OutputTokens = tokens.Output;
+        line.CachedInputTokens = tokens.CachedInput;
+        line.CacheWriteInputTokens = tokens.CacheWriteInput;
+        line.CacheWriteLongTtlInputTokens = tokens.CacheWriteLongTtlInput;
+        line.ReasoningTokens = tokens.Reasoning;
+        line.Provenance = ProvenanceName(record.Provenance);
+        line.Outcome = OutcomeName(record.Outcome);
+        line.DegradedReason = record.DegradedReason;
+        line.StartedAt = record.StartedAt;
+        line.CompletedAt = record.CompletedAt;
+        line.LatencyMs = record.Latency is { } latency ? ToMilliseconds(latency) : null;
+        line.StageDurationsMs = null;
+        if (record.StageDurations is { Count: > 0 } stages)
+        {
+            var ms = new Dictionary<string, decimal>(stages.Count, StringComparer.Ordinal);
+            foreach (var (name, duration) in stages)
+            {
+                ms[name] = ToMilliseconds(duration);
+            }
+
+            line.StageDurationsMs = ms;
+        }
+
+        line.HistoryLength = record.HistoryLength;
+        line.CorrelationId = record.CorrelationId;
+        line.UserId = record.UserId;
+        line.TenantId = record.TenantId;
+        line.ApiKeyId = record.ApiKeyId;
+        line.Route = record.Route;
+        line.ServiceTier = record.ServiceTier;
+        line.ScopePath = record.ScopePath;
+        line.Tags = record.Tags is { Count: > 0 } tags ? tags : null;
+        var cost = record.Cost;
+        line.CostUsd = cost?.Total;
+        line.CostInputUsd = cost?.Input;
+        line.CostCachedInputUsd = cost?.CachedInput;
+        line.CostCacheWriteUsd = cost?.CacheWrite;
+        line.CostOutputUsd = cost?.Output;
+        line.CostReasoningUsd = cost?.Reasoning;
+        line.Unpaired = record.IsUnpaired ? true : null;
+
+        // The pipeline strips Text unless capture is enabled; the sink writes what it is given.
+        line.Text = record.Text;
+    }
+
+    /// <summary>Parses one line into a record.</summary>
+    /// <exception cref="FormatException">The line is not valid JSON or violates the schema; the message names file and line.</exception>
+    /// <exception cref="NotSupportedException">The line was written by a newer schema version.</exception>
+    public static UsageRecord Parse(ReadOnlySpan<byte> utf8, string file, long lineNumber)
+    {
+        JsonLinesLedgerLine? line;
+        try
+        {
+            line = JsonSerializer.Deserialize(utf8, JsonLinesLedgerJsonContext.Default.JsonLinesLedgerLine);
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: {ex.Message}", ex);
+        }
+
+        if (line is null)
+        {
+            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: expected a JSON object, found null.");
+        }
+
+        try
+        {
+            return ToRecord(line, file, lineNumber);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException($"{file}:{lineNumber}: invalid ledger line: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Checks that a span is exactly one well-formed JSON value (used by the torn-tail check).</summary>
+    public static bool IsCompleteJson(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static UsageRecord ToRecord(JsonLinesLedgerLine line, string file, long lineNumber)
+    {
+        if (line.Version > CurrentVersion)
+        {
+            throw new NotSupportedException(
+                $"{file}:{lineNumber}: ledger schema version {line.Version} is newer than this reader supports ({CurrentVersion}); upgrade TokenAccounting to read it.");
+        }
+
+        if (line.Version < 1)
+        {
+            throw new FormatException($"{file}:{lineNumber}: the schema version field \"v\" is missing or not a positive integer (was {line.Version}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(line.Model))
+        {
+            throw new FormatException($"{file}:{lineNumber}: the required field \"model\" is missing or empty.");
+        }
+
+        UsageCost? cost = null;
+        if (line.CostInputUsd is not null || line.CostCachedInputUsd is not null || line.CostCacheWriteUsd is not null
+            || line.CostOutputUsd is not null || line.CostReasoningUsd is not null)
+        {
+            cost = new UsageCost(
+                line.CostInputUsd ?? 0m,
+                line.CostCachedInputUsd ?? 0m,
+                line.CostCacheWriteUsd ?? 0m,
+                line.CostOutputUsd ?? 0m,
+                line.CostReasoningUsd ?? 0m);
+        }
+
+        Dictionary<string, TimeSpan>? stages = null;
+        if (line.StageDurationsMs is { } stagesMs)
+        {
+            stages = new Dictionary<string, TimeSpan>(stagesMs.Count, StringComparer.Ordinal);
+            foreach (var (name, ms) in stagesMs)
+            {
+                stages[name] = FromMilliseconds(ms, "stage_durations_ms." + name, file, lineNumber);
+            }
+        }
+
+        return new UsageRecord
+        {
+            Id = line.Id,
+            Model = line.Model,
+            ResponseModel = line.ResponseModel,
+            Provider = line.Provider,
+            Operation = string.IsNullOrWhiteSpace(line.Operation) ? UsageOperation.Chat : new UsageOperation(line.Operation),
+            Tokens = new TokenCounts(
+                line.InputTokens,
+                line.OutputTokens,
+                line.CachedInputTokens,
+                line.CacheWriteInputTokens,
+                line.CacheWriteLongTtlInputTokens,
+                line.ReasoningTokens),
+            Provenance = ParseProvenance(line.Provenance, file, lineNumber),
+            Outcome = ParseOutcome(line.Outcome, file, lineNumber),
+            DegradedReason = line.DegradedReason,
+            StartedAt = line.StartedAt,
+            CompletedAt = line.CompletedAt,
+            Latency = line.LatencyMs is { } latencyMs ? FromMilliseconds(latencyMs, "latency_ms", file, lineNumber) : null,
+            StageDurations = stages,
+            HistoryLength = line.HistoryLength,
+            CorrelationId = line.CorrelationId,
+            UserId = line.UserId,
+            TenantId = line.TenantId,
+            ApiKeyId = line.ApiKeyId,
+            Route = line.Route,
+            ServiceTier = line.ServiceTier,
+            ScopePath = line.ScopePath,
+            Tags = line.Tags,
+            Cost = cost,
+            Text = line.Text,
+            IsUnpaired = line.Unpaired ?? false,
+        };
+    }
+
+    private static decimal ToMilliseconds(TimeSpan value) => value.Ticks / TicksPerMillisecond;
+
+    private static TimeSpan FromMilliseconds(decimal ms, string field, string file, long lineNumber)
+    {
+        var ticks = ms * TicksPerMillisecond;
+        if (ticks != decimal.Truncate(ticks) || ticks < long.MinValue || ticks > long.MaxValue)
+        {
+            throw new FormatException(
+                $"{file}:{lineNumber}: \"{field}\" ({ms.ToString(CultureInfo.InvariantCulture)}) is not a whole number of 100-nanosecond ticks or is out of range.");
+        }
+
+        return TimeSpan.FromTicks((long)ticks);
+    }
+
+    private static string ProvenanceName(UsageProvenance value) => value switch
+    {
+        UsageProvenance.Reported => "reported",
+        UsageProvenance.Estimated => "estimated",
+        _ => ((int)value).ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string OutcomeName(UsageOutcome value) => value switch
+    {
+        UsageOutcome.Succeeded => "succeeded",
+        UsageOutcome.Failed => "failed",
+        UsageOutcome.Cancelled => "cancelled",
+        UsageOutcome.Skipped => "skipped",
+        _ => ((int)value).ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static UsageProvenance ParseProvenance(string? value, string file, long lineNumber) => value switch
+    {
+        null or "reported" => UsageProvenance.Reported,
+        "estimated" => UsageProvenance.Estimated,
+        _ => throw new FormatException($"{file}:{lineNumber}: \"provenance\" has the unknown value \"{value}\" (expected \"reported\" or \"estimated\")."),
+    };
+
+    private static UsageOutcome ParseOutcome(string? value, string file, long lineNumber) => value switch
+    {
+        null or "succeeded" => UsageOutcome.Succeeded,
+        "failed" => UsageOutcome.Failed,
+        "cancelled" => UsageOutcome.Cancelled,
+        "skipped" => UsageOutcome.Skipped,
+        _ => throw new FormatException($"{file}:{lineNumber}: \"outcome\" has the unknown value \"{value}\" (expected \"succeeded\", \"failed\", \"cancelled\" or \"skipped\")."),
+    };
+}

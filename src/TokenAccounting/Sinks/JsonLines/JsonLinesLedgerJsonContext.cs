@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace TokenAccounting;
+
+/// <summary>Source-generated (reflection-free, trimming-safe) serialization of <see cref="JsonLinesLedgerLine"/>.</summary>
+[JsonSourceGenerationOptions(
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = false,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Disallow)]
+[JsonSerializable(typeof(JsonLinesLedgerLine))]
+internal sealed partial class JsonLinesLedgerJsonContext : JsonSerializerContext
+{
+}

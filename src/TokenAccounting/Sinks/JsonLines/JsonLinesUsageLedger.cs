@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+
+namespace TokenAccounting;
+
+/// <summary>Reads the ledger written by <see cref="JsonLinesUsageSink"/>.</summary>
+public static partial class JsonLinesUsageLedger
+{
+    private const byte NewLine = (byte)'\n';
+    private const int InitialBufferSize = 64 * 1024;
+
+    /// <summary>
+    /// Reads the records of one ledger file, or of every <c>*.jsonl</c> file directly in a folder in the order of the
+    /// date in their names (then by name).
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// A record is returned once even when it was written more than once (a retried batch): records are deduplicated
+    /// by <see cref="UsageRecord.Id"/> across all files read, which holds every id in memory for the duration of the
+    /// enumeration. Records without an id are returned as they are.
+    /// </para>
+    /// <para>
+    /// The last line of a file is skipped when it is torn: no trailing newline (a write in progress or cut by a
+    /// crash), or not a valid ledger line. Any other line that is not valid is an error. Files may be read while the
+    /// sink appends to them.
+    /// </para>
+    /// </remarks>
+    /// <param name="fileOrFolder">A ledger file, or the folder that holds the daily files.</param>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    /// <returns>The records, file by file, in file order.</returns>
+    /// <exception cref="FileNotFoundException"><paramref name="fileOrFolder"/> is neither a file nor a folder.</exception>
+    /// <exception cref="FormatException">(While enumerating.) A line other than the last of its file is not a valid ledger line; the message names the file and the line number.</exception>
+    /// <exception cref="NotSupportedException">(While enumerating.) A line has a schema version newer than this library reads.</exception>
+    public static IAsyncEnumerable<UsageRecord> ReadAsync(string fileOrFolder, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileOrFolder);
+        IReadOnlyList<string> files;
+        if (Directory.Exists(fileOrFolder))
+        {
+            files = Directory.EnumerateFiles(fileOrFolder, "*.jsonl", SearchOption.TopDirectoryOnly)
+                .Where(f => f.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+                .OrderBy(DateInName)
+                .ThenBy(f => Path.GetFileName(f), StringComparer.Ordinal)
+                .ToList();
+        }
+        else if (File.Exists(fileOrFolder))
+        {
+            files = [fileOrFolder];
+        }
+        else
+        {
+            throw new FileNotFoundException($"The ledger \"{fileOrFolder}\" is neither a file nor a folder.", fileOrFolder);
+        }
+
+        return ReadFilesAsync(files, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<UsageRecord> ReadFilesAsync(
+        IReadOnlyList<string> files,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var ready = new List<UsageRecord>();
+        foreach (var file in files)
+        {
+            var reader = new LineReader(file);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadChunkAsync(ready, cancellationToken).ConfigureAwait(false))
+                {
+                    foreach (var record in ready)
+                    {
+                        if (record.Id is null || seen.Add(record.Id))
+                        {
+                            yield return record;
+                        }
+                    }
+
+                    ready.Clear();
+                }
+            }
+        }
+    }
+
+    private static DateOnly DateInName(string path)
+    {
+        var match = DatePattern().Match(Path.GetFileName(path));
+        return match.Success && DateOnly.TryParseExact(match.ValueSpan, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? date
+            : DateOnly.MinValue;
+    }
+
+    [GeneratedRegex(@"\d{4}-\d{2}-\d{2}", RegexOptions.CultureInvariant)]
+    private static partial Regex DatePattern();
+
+    /// <summary>Splits one file into lines and parses them, holding back a bad line until it is known not to be the last.</summary>
+    private sealed class LineReader : IAsyncDisposable
+    {
+        private readonly string _path;
+        private readonly FileStream _stream;
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        private int _start;
+        private int _end;
+        private long _lineNumber;
+        private FormatException? _pendingBadLine;
+        private bool _done;
+
+        public LineReader(string path)
+        {
+            _path = path;
+            _stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+                BufferSize = 0,
+            });
+        }
+
+        /// <summary>Reads at least one more chunk and adds its complete lines' records; false at the end of the file.</summary>
+        public async ValueTask<bool> ReadChunkAsync(List<UsageRecord> into, CancellationToken cancellationToken)
+        {
+            while (!_done)
+            {
+                if (_end == _buffer.Length)
+                {
+                    Compact();
+                }
+
+                var read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    _done = true;
+                    Finish();
+                    return into.Count > 0;
+                }
+
+                _end += read;
+                ParseCompleteLines(into);
+                if (into.Count > 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+            return _stream.DisposeAsync();
+        }
+
+        private void ParseCompleteLines(List<UsageRecord> into)
+        {
+            while (true)
+            {
+                var span = _buffer.AsSpan(_start, _end - _start);
+                var at = span.IndexOf(NewLine);
+                if (at < 0)
+                {
+                    return;
+                }
+
+                _start += at + 1;
+                _lineNumber++;
+                var line = span[..at];
+                if (line.Length > 0 && line[^1] == (byte)'\r')
+                {
+                    line = line[..^1];
+                }
+
+                if (line.Trim(" \t"u8).IsEmpty)
+                {
+                    continue;
+                }
+
+                // A bad line is only corrupt when something follows it; as the last line it is a torn write.
+                ThrowIfPendingBadLine();
+                try
+                {
+                    into.Add(JsonLinesLedgerFormat.Parse(line, _path, _lineNumber));
+                }
+                catch (FormatException ex)
+                {
+                    _pendingBadLine = ex;
+                }
+            }
+        }
+
+        private void Finish()
+        {
+            var rest = _buffer.AsSpan(_start, _end - _start).Trim(" \t\r"u8);
+            if (!rest.IsEmpty)
+            {
+                // Bytes after the last newline: a torn (or in-progress) write, skipped. A bad line before it was not the last.
+                ThrowIfPendingBadLine();
+            }
+        }
+
+        private void ThrowIfPendingBadLine()
+        {
+            if (_pendingBadLine is { } bad)
+            {
+                throw new FormatException(
+                    bad.Message + " It is not the last line of the file, so it is not a torn write: the ledger is corrupt.",
+                    bad);
+            }
+        }
+
+        private void Compact()
+        {
+            var length = _end - _start;
+            if (_start == 0)
+            {
+                // One line longer than the buffer: grow.
+                var bigger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                _buffer.AsSpan(0, length).CopyTo(bigger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = bigger;
+            }
+            else
+            {
+                _buffer.AsSpan(_start, length).CopyTo(_buffer);
+            }
+
+            _start = 0;
+            _end = length;
+        }
+    }
+}

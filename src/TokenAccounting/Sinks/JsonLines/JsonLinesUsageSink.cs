@@ -1,0 +1,388 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace TokenAccounting;
+
+/// <summary>
+/// The embedded default ledger: appends every detail record of a batch as one JSON object per line (schema version
+/// <c>"v":1</c>, snake_case fields) to a daily file, and makes each batch durable with one write and one fsync per
+/// file before <see cref="WriteAsync"/> completes. Read it back with <see cref="JsonLinesUsageLedger.ReadAsync"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A record goes to the file of the UTC date of its <see cref="UsageRecord.CompletedAt"/> (the sink's clock when
+/// absent), so a batch spanning midnight writes two files. The first time the sink opens a file it repairs a torn
+/// tail left by a crash: a last line without a trailing newline, or one that is not valid JSON, is appended to
+/// <c>&lt;file&gt;.broken</c> and the file is truncated to its last complete line.
+/// </para>
+/// <para>
+/// Only details are written; rollups are derivable from them. Details the pipeline dropped under memory pressure
+/// are therefore not in this ledger (the pipeline counts them). A batch that failed part-way is rolled back in the
+/// file it was writing; a retry of the same <see cref="UsageBatch.BatchId"/> skips the files it already completed,
+/// and a retry of one of the last 64 completed batches (its caller gave up waiting) writes nothing. Readers
+/// deduplicate by <see cref="UsageRecord.Id"/> in any case (for example after a restart).
+/// </para>
+/// <para>One process writes a ledger folder at a time. Calls are serialized; the instance is thread-safe.</para>
+/// </remarks>
+public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsyncDisposable
+{
+    private const byte NewLine = (byte)'\n';
+    private const int MaxOpenFiles = 2;
+    private const int RememberedBatchIds = 64;
+
+    private readonly JsonLinesPathTemplate _template;
+    private readonly int? _retentionDays;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<DateOnly, FileStream> _open = [];
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly Utf8JsonWriter _json;
+    private readonly JsonLinesLedgerLine _line = new();
+    private readonly List<DateOnly> _batchDates = [];
+    private readonly HashSet<DateOnly> _completedDatesOfFailedBatch = [];
+    private readonly HashSet<string> _completedBatchIds = new(StringComparer.Ordinal);
+    private readonly Queue<string> _completedBatchOrder = new();
+    private string? _failedBatchId;
+    private DateOnly? _lastRetentionCheck;
+    private bool _disposed;
+
+    /// <summary>Creates the sink. No file is touched until the first write.</summary>
+    /// <param name="options">The options; validated here.</param>
+    /// <param name="timeProvider">The clock for records without <see cref="UsageRecord.CompletedAt"/> and for retention; <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="logger">Receives repairs, retention deletions and retention failures; nothing when null.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public JsonLinesUsageSink(JsonLinesUsageSinkOptions options, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _template = new JsonLinesPathTemplate(options.PathTemplate);
+        _retentionDays = options.RetentionDays;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+
+        // Relaxed escaping keeps non-ASCII text readable; control characters (and so '\n') are still escaped,
+        // which keeps one record per line.
+        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    /// <summary>Gets the full path of the folder that holds the daily files (pass it to <see cref="JsonLinesUsageLedger.ReadAsync"/>).</summary>
+    public string DirectoryPath => _template.Directory;
+
+    /// <summary>Gets the full path of the file that holds the records completed on a UTC date.</summary>
+    /// <param name="date">The UTC date.</param>
+    public string GetFilePath(DateOnly date) => _template.GetPath(date);
+
+    /// <inheritdoc />
+    /// <remarks>Completes when every line of the batch is written and flushed to disk (fsync).</remarks>
+    public async ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+
+            // The file I/O blocks (fsync); run it on the thread pool so that a caller that starts several sinks'
+            // writes from one thread is never held up by this one, and can time it out.
+            await Task.Run(
+                () =>
+                {
+                    WriteBatch(batch, cancellationToken);
+                    TrimExpiredFiles();
+                },
+                CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Closes the open files. Later writes throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _gate.Wait();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (var stream in _open.Values)
+            {
+                stream.Dispose();
+            }
+
+            _open.Clear();
+            _json.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc cref="Dispose"/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private void WriteBatch(UsageBatch batch, CancellationToken cancellationToken)
+    {
+        var records = batch.Records;
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        // A retry of a batch that did complete (its caller timed out waiting, for example) is already durable.
+        if (_completedBatchIds.Contains(batch.BatchId))
+        {
+            return;
+        }
+
+        var fallbackDate = DateOnly.FromDateTime(_timeProvider.GetUtcNow().UtcDateTime);
+        _batchDates.Clear();
+        foreach (var record in records)
+        {
+            var date = DateOf(record, fallbackDate);
+            if (!_batchDates.Contains(date))
+            {
+                _batchDates.Add(date);
+            }
+        }
+
+        _batchDates.Sort();
+        var isRetry = string.Equals(_failedBatchId, batch.BatchId, StringComparison.Ordinal);
+        if (!isRetry)
+        {
+            _failedBatchId = null;
+            _completedDatesOfFailedBatch.Clear();
+        }
+
+        foreach (var date in _batchDates)
+        {
+            if (isRetry && _completedDatesOfFailedBatch.Contains(date))
+            {
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            Serialize(records, date, fallbackDate, batch.BatchId);
+            try
+            {
+                Append(date, _buffer.WrittenSpan);
+            }
+            catch
+            {
+                _failedBatchId = batch.BatchId;
+                throw;
+            }
+
+            if (_batchDates.Count > 1)
+            {
+                _failedBatchId = batch.BatchId;
+                _completedDatesOfFailedBatch.Add(date);
+            }
+        }
+
+        _failedBatchId = null;
+        _completedDatesOfFailedBatch.Clear();
+        RememberCompleted(batch.BatchId);
+        CloseIdleFiles();
+    }
+
+    private void RememberCompleted(string batchId)
+    {
+        _completedBatchIds.Add(batchId);
+        _completedBatchOrder.Enqueue(batchId);
+        if (_completedBatchOrder.Count > RememberedBatchIds)
+        {
+            _completedBatchIds.Remove(_completedBatchOrder.Dequeue());
+        }
+    }
+
+    private static DateOnly DateOf(UsageRecord record, DateOnly fallbackDate) =>
+        record.CompletedAt is { } completed ? DateOnly.FromDateTime(completed.UtcDateTime) : fallbackDate;
+
+    private void Serialize(IReadOnlyList<UsageRecord> records, DateOnly date, DateOnly fallbackDate, string batchId)
+    {
+        _buffer.ResetWrittenCount();
+        var typeInfo = JsonLinesLedgerJsonContext.Default.JsonLinesLedgerLine;
+        foreach (var record in records)
+        {
+            if (DateOf(record, fallbackDate) != date)
+            {
+                continue;
+            }
+
+            JsonLinesLedgerFormat.Fill(_line, record, batchId);
+            _json.Reset();
+            JsonSerializer.Serialize(_json, _line, typeInfo);
+            _buffer.GetSpan(1)[0] = NewLine;
+            _buffer.Advance(1);
+        }
+
+        _json.Reset();
+    }
+
+    // One write and one fsync per file and batch. On failure the file is cut back to where the batch started, so a
+    // retry does not leave half a batch behind, and reopened (and checked) on the next write.
+    private void Append(DateOnly date, ReadOnlySpan<byte> bytes)
+    {
+        var stream = GetOrOpen(date);
+        var start = stream.Position;
+        try
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            _open.Remove(date);
+            try
+            {
+                stream.SetLength(start);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (IOException)
+            {
+                // The torn tail, if any, is repaired when the file is opened again.
+            }
+            finally
+            {
+                stream.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private FileStream GetOrOpen(DateOnly date)
+    {
+        if (_open.TryGetValue(date, out var stream))
+        {
+            return stream;
+        }
+
+        var path = _template.GetPath(date);
+        Directory.CreateDirectory(_template.Directory);
+        stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.Read | FileShare.Delete,
+            BufferSize = 0,
+        });
+        try
+        {
+            var moved = JsonLinesTornTail.Repair(stream, path);
+            if (moved > 0)
+            {
+                LogTornTailRepaired(_logger, path, moved, path + JsonLinesTornTail.BrokenSuffix);
+            }
+
+            stream.Seek(0, SeekOrigin.End);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+
+        _open.Add(date, stream);
+        return stream;
+    }
+
+    private void CloseIdleFiles()
+    {
+        if (_open.Count <= MaxOpenFiles)
+        {
+            return;
+        }
+
+        foreach (var date in _open.Keys.ToList())
+        {
+            if (!_batchDates.Contains(date) && _open.Remove(date, out var stream))
+            {
+                stream.Dispose();
+            }
+        }
+    }
+
+    private void TrimExpiredFiles()
+    {
+        if (_retentionDays is not { } days)
+        {
+            return;
+        }
+
+        var today = DateOnly.FromDateTime(_timeProvider.GetUtcNow().UtcDateTime);
+        if (_lastRetentionCheck == today)
+        {
+            return;
+        }
+
+        _lastRetentionCheck = today;
+        var cutoff = today.AddDays(-days);
+        IEnumerable<string> files;
+        try
+        {
+            files = Directory.EnumerateFiles(_template.Directory).ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogRetentionFailed(_logger, _template.Directory, ex);
+            return;
+        }
+
+        foreach (var file in files)
+        {
+            var name = Path.GetFileName(file);
+            if (name.EndsWith(JsonLinesTornTail.BrokenSuffix, StringComparison.Ordinal))
+            {
+                name = name[..^JsonLinesTornTail.BrokenSuffix.Length];
+            }
+
+            if (!_template.TryGetDate(name, out var date) || date > cutoff)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (_open.Remove(date, out var stream))
+                {
+                    stream.Dispose();
+                }
+
+                File.Delete(file);
+                LogRetentionDeleted(_logger, file, days);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogRetentionFailed(_logger, file, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1, EventName = "LedgerTornTailRepaired", Level = LogLevel.Warning,
+        Message = "Repaired the torn tail of the usage ledger {Path}: moved {Bytes} bytes to {BrokenPath}")]
+    private static partial void LogTornTailRepaired(ILogger logger, string path, long bytes, string brokenPath);
+
+    [LoggerMessage(EventId = 2, EventName = "LedgerRetentionDeleted", Level = LogLevel.Information,
+        Message = "Deleted the usage ledger file {Path}: older than RetentionDays ({RetentionDays})")]
+    private static partial void LogRetentionDeleted(ILogger logger, string path, int retentionDays);
+
+    [LoggerMessage(EventId = 3, EventName = "LedgerRetentionFailed", Level = LogLevel.Warning,
+        Message = "Could not apply ledger retention to {Path}; it is retried tomorrow")]
+    private static partial void LogRetentionFailed(ILogger logger, string path, Exception exception);
+}

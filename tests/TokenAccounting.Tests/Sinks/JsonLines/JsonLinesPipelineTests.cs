@@ -1,0 +1,64 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TokenAccounting.Tests.Sinks.Logging;
+using static TokenAccounting.Tests.Sinks.JsonLines.LedgerTestData;
+
+namespace TokenAccounting.Tests.Sinks.JsonLines;
+
+/// <summary>The ledger and logging sinks behind the real recorder and pipeline, registered through DI.</summary>
+public sealed class JsonLinesPipelineTests : IDisposable
+{
+    private const string Secret = "SECRET-PROMPT: the launch code is 0000";
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Record_ThroughThePipeline_LedgerHoldsTextOnlyWhenCapturedAndLogsNever(bool captureText)
+    {
+        var logs = new CapturingLoggerProvider();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddTokenAccounting(o => o.CaptureText = captureText)
+            .AddJsonLinesSink(o => o.PathTemplate = _folder.Template)
+            .AddLoggingSink();
+
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var recorder = provider.GetRequiredService<IUsageRecorder>();
+            for (var i = 0; i < 3; i++)
+            {
+                recorder.Record(Record($"r{i}") with { Text = Secret });
+            }
+
+            await recorder.FlushAsync(CancellationToken.None);
+        }
+
+        var records = await ReadAllAsync(_folder.Path);
+        records.Select(r => r.Id).Order().ShouldBe(["r0", "r1", "r2"]);
+        records.ShouldAllBe(r => r.Text == (captureText ? Secret : null));
+        File.ReadAllText(_folder.Day("2026-01-15")).Contains("SECRET", StringComparison.Ordinal).ShouldBe(captureText);
+
+        var usageLogs = logs.Logs.Where(l => l.Category == LoggingUsageSinkOptions.DefaultCategoryName).ToList();
+        usageLogs.Count.ShouldBe(3);
+        logs.Logs.ShouldAllBe(l => !l.Message.Contains("SECRET"));
+        logs.Logs.SelectMany(l => l.Properties).ShouldAllBe(p => !(p.Value is string && ((string)p.Value).Contains("SECRET")));
+    }
+
+    [Fact]
+    public async Task DisposeContainer_WithoutFlush_RecordsReachTheLedgerBeforeItCloses()
+    {
+        var services = new ServiceCollection();
+        services.AddTokenAccounting().AddJsonLinesSink(o => o.PathTemplate = _folder.Template);
+
+        await using (var provider = services.BuildServiceProvider())
+        {
+            var recorder = provider.GetRequiredService<IUsageRecorder>();
+            recorder.Record(Record("last-words"));
+        }
+
+        (await ReadAllAsync(_folder.Path)).ShouldHaveSingleItem().Id.ShouldBe("last-words");
+    }
+}
