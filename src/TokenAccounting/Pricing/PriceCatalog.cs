@@ -25,7 +25,10 @@ public sealed class PriceCatalog : IPriceCatalog
     private static readonly Lazy<PriceCatalog> BuiltInCatalog = new(BuiltInPrices.Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly Dictionary<string, ProviderPrices[]> _byModel;
-    private readonly ConcurrentDictionary<LookupKey, ModelPrice[]> _resolved = new(LookupKeyComparer.Instance);
+    // Keyed by the model string with the default comparer, which hashes strings without randomization (fast);
+    // each model keeps a tiny array of the providers it was looked up with.
+    private readonly ConcurrentDictionary<string, ResolvedSlot[]> _resolved = new();
+    private int _resolvedCount;
 
     private PriceCatalog(IReadOnlyList<ModelPrice> prices, DateTimeOffset? asOf)
     {
@@ -185,16 +188,23 @@ public sealed class PriceCatalog : IPriceCatalog
 
     private ModelPrice[] Resolve(string? provider, string model)
     {
-        var key = new LookupKey(provider, model);
-        if (_resolved.TryGetValue(key, out var versions))
+        if (_resolved.TryGetValue(model, out var slots))
         {
-            return versions;
+            foreach (var slot in slots)
+            {
+                if (ReferenceEquals(slot.Provider, provider) || string.Equals(slot.Provider, provider, StringComparison.Ordinal))
+                {
+                    return slot.Versions;
+                }
+            }
         }
 
-        versions = ResolveUncached(provider, model);
-        if (_resolved.Count < MaxCachedLookups)
+        var versions = ResolveUncached(provider, model);
+        if (Volatile.Read(ref _resolvedCount) < MaxCachedLookups)
         {
-            _resolved.TryAdd(key, versions);
+            Interlocked.Increment(ref _resolvedCount);
+            var added = new ResolvedSlot(provider, versions);
+            _resolved.AddOrUpdate(model, static (_, slot) => [slot], static (_, existing, slot) => [.. existing, slot], added);
         }
 
         return versions;
@@ -262,14 +272,5 @@ public sealed class PriceCatalog : IPriceCatalog
 
     private sealed record ProviderPrices(string? Provider, ModelPrice[] Versions);
 
-    private readonly record struct LookupKey(string? Provider, string Model);
-
-    private sealed class LookupKeyComparer : IEqualityComparer<LookupKey>
-    {
-        public static readonly LookupKeyComparer Instance = new();
-
-        public bool Equals(LookupKey x, LookupKey y) => string.Equals(x.Model, y.Model, StringComparison.Ordinal) && string.Equals(x.Provider, y.Provider, StringComparison.Ordinal);
-
-        public int GetHashCode(LookupKey obj) => HashCode.Combine(obj.Provider is null ? 0 : StringComparer.Ordinal.GetHashCode(obj.Provider), StringComparer.Ordinal.GetHashCode(obj.Model));
-    }
+    private sealed record ResolvedSlot(string? Provider, ModelPrice[] Versions);
 }

@@ -59,6 +59,31 @@ public sealed class PriceCatalogTests
     }
 
     [Fact]
+    public void FindPrice_SameModelWithDifferentProviders_CachesEachResolutionSeparately()
+    {
+        var catalog = PriceCatalog.Create(PriceCatalog.BuiltIn.Prices);
+
+        catalog.FindPrice("openai", "gpt-4o", Now).ShouldNotBeNull();
+        catalog.FindPrice("azure", "gpt-4o", Now).ShouldBeNull();
+        catalog.FindPrice(null, "gpt-4o", Now).ShouldNotBeNull();
+        catalog.FindPrice("openai", "gpt-4o", Now).ShouldNotBeNull();
+        catalog.FindPrice("azure", "gpt-4o", Now).ShouldBeNull();
+    }
+
+    [Fact]
+    public void FindPrice_ManyDistinctUnknownNames_StaysCorrectPastTheCacheBound()
+    {
+        var catalog = PriceCatalog.Create(PriceCatalog.BuiltIn.Prices);
+
+        for (var i = 0; i < 5_000; i++)
+        {
+            catalog.FindPrice("openai", $"bogus-{i}", Now).ShouldBeNull();
+        }
+
+        catalog.FindPrice("openai", "gpt-4o-2024-08-06", Now)!.Model.ShouldBe("gpt-4o");
+    }
+
+    [Fact]
     public void FindPrice_UnknownModel_ReturnsNull()
     {
         PriceCatalog.BuiltIn.FindPrice("openai", "gpt-imaginary-9", Now).ShouldBeNull();
