@@ -20,31 +20,6 @@ public sealed class BudgetExceededException : Exception
         Requested = requested;
     }
 
-    /// <summary>Creates the exception (serialization-style constructor kept for analyzers; prefer the full one).</summary>
-    public BudgetExceededException()
-        : this("A budget was exceeded.")
-    {
-    }
-
-    /// <summary>Creates the exception with a message.</summary>
-    /// <param name="message">The message.</param>
-    public BudgetExceededException(string message)
-        : base(message)
-    {
-        Policy = new BudgetPolicy { Name = "(unknown)", Limit = decimal.MaxValue };
-        SubjectKey = string.Empty;
-    }
-
-    /// <summary>Creates the exception with a message and inner exception.</summary>
-    /// <param name="message">The message.</param>
-    /// <param name="innerException">The cause.</param>
-    public BudgetExceededException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        Policy = new BudgetPolicy { Name = "(unknown)", Limit = decimal.MaxValue };
-        SubjectKey = string.Empty;
-    }
-
     /// <summary>Gets the policy that denied the reservation.</summary>
     public BudgetPolicy Policy { get; }
 
