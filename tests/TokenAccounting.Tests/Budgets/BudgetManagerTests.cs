@@ -58,6 +58,48 @@ public sealed class BudgetManagerTests
     }
 
     [Fact]
+    public void Reserve_ThreadsRacingPastTheLimit_NeverOverAdmit()
+    {
+        // More contention than the 1,000-task test: dedicated threads released together by a barrier, each
+        // reserving until denied. A check-then-add race in the store would admit more than the limit.
+        const int threads = 4;
+        const int limit = 40_000;
+        var manager = Manager(new ManualTimeProvider(Start), Global(limit));
+        var subject = new BudgetSubject();
+        var admitted = new int[threads];
+        using var barrier = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            barrier.SignalAndWait();
+            for (var i = 0; i < limit; i++)
+            {
+                try
+                {
+                    manager.Reserve(BudgetAmount.FromTokens(1), subject);
+                    admitted[t]++;
+                }
+                catch (BudgetExceededException)
+                {
+                    return;
+                }
+            }
+        })).ToArray();
+
+        foreach (var worker in workers)
+        {
+            worker.Start();
+        }
+
+        foreach (var worker in workers)
+        {
+            worker.Join();
+        }
+
+        admitted.Sum().ShouldBe(limit);
+        manager.GetUsed("global", subject).ShouldBe(limit);
+    }
+
+    [Fact]
     public void Commit_ActualDiffersFromEstimate_UsedEqualsCommittedSum()
     {
         var manager = Manager(new ManualTimeProvider(Start), Global(10m, BudgetUnit.Usd));
