@@ -2,24 +2,48 @@ namespace TokenAccounting;
 
 /// <summary>
 /// The cost of a call (or of a rollup of calls) in US dollars, broken down by the same parts as
-/// <c>ModelPrice</c>. All parts are ≥ 0 and <see cref="Total"/> is their exact decimal sum.
+/// <see cref="ModelPrice"/>. All parts are ≥ 0 and <see cref="Total"/> is their exact decimal sum.
 /// </summary>
+/// <remarks>
+/// <see cref="CacheWriteLongTtl"/> is the part of <see cref="CacheWrite"/> spent on cache writes with a TTL of one
+/// hour or more; it is already included in <see cref="CacheWrite"/> and is not added to <see cref="Total"/> again.
+/// </remarks>
 public sealed class UsageCost : IEquatable<UsageCost>
 {
     /// <summary>Creates a cost breakdown.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A part is negative.</exception>
     public UsageCost(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning)
+        : this(input, cachedInput, cacheWrite, output, reasoning, 0m)
+    {
+    }
+
+    /// <summary>Creates a cost breakdown that also says how much of the cache-write cost was for ≥1h writes.</summary>
+    /// <param name="input">The cost of uncached input tokens.</param>
+    /// <param name="cachedInput">The cost of input tokens read from a cache.</param>
+    /// <param name="cacheWrite">The cost of all cache writes (every TTL).</param>
+    /// <param name="output">The cost of output tokens that are not reasoning tokens.</param>
+    /// <param name="reasoning">The cost of reasoning tokens.</param>
+    /// <param name="cacheWriteLongTtl">The part of <paramref name="cacheWrite"/> spent on writes with a TTL of one hour or more.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A part is negative, or <paramref name="cacheWriteLongTtl"/> exceeds <paramref name="cacheWrite"/>.</exception>
+    public UsageCost(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, decimal cacheWriteLongTtl)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(input);
         ArgumentOutOfRangeException.ThrowIfNegative(cachedInput);
         ArgumentOutOfRangeException.ThrowIfNegative(cacheWrite);
         ArgumentOutOfRangeException.ThrowIfNegative(output);
         ArgumentOutOfRangeException.ThrowIfNegative(reasoning);
+        ArgumentOutOfRangeException.ThrowIfNegative(cacheWriteLongTtl);
+        if (cacheWriteLongTtl > cacheWrite)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cacheWriteLongTtl), cacheWriteLongTtl, $"cacheWriteLongTtl ({cacheWriteLongTtl}) must not exceed cacheWrite ({cacheWrite}): long-TTL writes are part of all cache writes.");
+        }
+
         Input = input;
         CachedInput = cachedInput;
         CacheWrite = cacheWrite;
         Output = output;
         Reasoning = reasoning;
+        CacheWriteLongTtl = cacheWriteLongTtl;
     }
 
     /// <summary>Gets a cost of zero.</summary>
@@ -33,6 +57,9 @@ public sealed class UsageCost : IEquatable<UsageCost>
 
     /// <summary>Gets the cost of input tokens written to a cache (all TTLs).</summary>
     public decimal CacheWrite { get; }
+
+    /// <summary>Gets the part of <see cref="CacheWrite"/> spent on cache writes with a TTL of one hour or more (not added to <see cref="Total"/> twice).</summary>
+    public decimal CacheWriteLongTtl { get; }
 
     /// <summary>Gets the cost of output tokens that are not reasoning tokens.</summary>
     public decimal Output { get; }
@@ -53,7 +80,8 @@ public sealed class UsageCost : IEquatable<UsageCost>
             left.CachedInput + right.CachedInput,
             left.CacheWrite + right.CacheWrite,
             left.Output + right.Output,
-            left.Reasoning + right.Reasoning);
+            left.Reasoning + right.Reasoning,
+            left.CacheWriteLongTtl + right.CacheWriteLongTtl);
     }
 
     /// <summary>Adds two costs part by part (the named alternative to <c>+</c>).</summary>
@@ -62,14 +90,14 @@ public sealed class UsageCost : IEquatable<UsageCost>
     /// <inheritdoc />
     public bool Equals(UsageCost? other) =>
         other is not null && Input == other.Input && CachedInput == other.CachedInput && CacheWrite == other.CacheWrite
-        && Output == other.Output && Reasoning == other.Reasoning;
+        && Output == other.Output && Reasoning == other.Reasoning && CacheWriteLongTtl == other.CacheWriteLongTtl;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => Equals(obj as UsageCost);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Input, CachedInput, CacheWrite, Output, Reasoning);
+    public override int GetHashCode() => HashCode.Combine(Input, CachedInput, CacheWrite, Output, Reasoning, CacheWriteLongTtl);
 
     /// <inheritdoc />
-    public override string ToString() => FormattableString.Invariant($"${Total} (in {Input}, cached {CachedInput}, cache-write {CacheWrite}, out {Output}, reasoning {Reasoning})");
+    public override string ToString() => FormattableString.Invariant($"${Total} (in {Input}, cached {CachedInput}, cache-write {CacheWrite} (1h {CacheWriteLongTtl}), out {Output}, reasoning {Reasoning})");
 }

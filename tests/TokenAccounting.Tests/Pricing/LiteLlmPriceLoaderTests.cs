@@ -1,0 +1,116 @@
+namespace TokenAccounting.Tests.Pricing;
+
+public sealed class LiteLlmPriceLoaderTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
+
+    private static LiteLlmLoadResult Load()
+    {
+        using var stream = PricingFixtures.Open("litellm-small.json");
+        return LiteLlmPriceLoader.Load(stream);
+    }
+
+    [Fact]
+    public void Load_Fixture_LoadsRepresentableEntriesAndSkipsTheRestWithReasons()
+    {
+        var result = Load();
+
+        result.Prices.Select(p => p.Model).ShouldBe(["gpt-test", "claude-test", "gemini-test-pro", "deepseek-test", "embed-test"], ignoreOrder: true);
+        result.Skipped.Select(s => s.Name).ShouldBe(
+            ["sonnet-incomplete-tier", "two-thresholds", "image-test", "audio-test", "mystery-test", "negative-test", "no-price-test", "openai/gpt-test"],
+            ignoreOrder: true);
+        Reason(result, "sonnet-incomplete-tier").ShouldContain("lacks 'cache_read_input_token_cost'");
+        Reason(result, "two-thresholds").ShouldContain("more than one long-context threshold");
+        Reason(result, "image-test").ShouldContain("unsupported mode 'image_generation'");
+        Reason(result, "audio-test").ShouldContain("output_cost_per_audio_token");
+        Reason(result, "mystery-test").ShouldContain("unrecognized price field 'input_cost_per_token_per_moon_phase'");
+        Reason(result, "negative-test").ShouldContain("negative");
+        Reason(result, "no-price-test").ShouldContain("no input_cost_per_token");
+        Reason(result, "openai/gpt-test").ShouldContain("duplicate");
+
+        // claude-test lists a per-query search price and gemini-test-pro an audio input price: loaded, text prices only.
+        result.NonTextPricesIgnored.ShouldBe(2);
+    }
+
+    [Fact]
+    public void Load_OpenAIEntry_ConvertsPerTokenToPerMillionWithServiceTiers()
+    {
+        var price = Load().ToCatalog().FindPrice("openai", "gpt-test", Now)!;
+
+        price.Input.ShouldBe(2.5m);
+        price.CachedInput.ShouldBe(1.25m);
+        price.Output.ShouldBe(10m);
+        price.MaxInputTokens.ShouldBe(128_000);
+        price.Batch!.Rates.Input.ShouldBe(1.25m);
+        price.Batch.Rates.Output.ShouldBe(5m);
+        price.Priority!.Rates.CachedInput.ShouldBe(2.125m);
+        price.Priority.Rates.Output.ShouldBe(17m);
+
+        // Only a flex cache-read price is listed, no flex input/output: the flex variant is left out (base prices apply).
+        price.Flex.ShouldBeNull();
+
+        // Priority request: 10,000 × 4.25 / 1M + 2,000 × 17 / 1M = 0.0425 + 0.034 = 0.0765.
+        price.Cost(TokenCounts.FromOpenAI(10_000, 2_000), "priority").Total.ShouldBe(0.0765m);
+    }
+
+    [Fact]
+    public void Load_AnthropicEntry_ReadsOneHourWritesAndTheWholeRequestTier()
+    {
+        var price = Load().ToCatalog().FindPrice("anthropic", "claude-test", Now)!;
+
+        price.CacheWrite.ShouldBe(3.75m);
+        price.CacheWriteLongTtl.ShouldBe(6m);
+        price.LongContext!.AboveInputTokens.ShouldBe(200_000);
+        price.LongContext.Rates.CacheWriteLongTtl.ShouldBe(12m);
+
+        // 250,000 input (uncached 100,000; read 50,000; 5m write 60,000; 1h write 40,000), 1,000 output — all at tier rates:
+        // 100,000 × 6 + 50,000 × 0.6 + 60,000 × 7.5 + 40,000 × 12 + 1,000 × 22.5, / 1M
+        // = 0.6 + 0.03 + 0.45 + 0.48 + 0.0225 = 1.5825
+        var cost = price.Cost(TokenCounts.FromAnthropic(100_000, 1_000, 50_000, 100_000, 40_000));
+        cost.Total.ShouldBe(1.5825m);
+        cost.CacheWriteLongTtl.ShouldBe(0.48m);
+    }
+
+    [Fact]
+    public void Load_ProviderPrefixedName_IsStrippedAndProviderNormalized()
+    {
+        var catalog = Load().ToCatalog();
+
+        var price = catalog.FindPrice("gcp.gemini", "gemini-test-pro", Now)!;
+        price.Model.ShouldBe("gemini-test-pro");
+        price.Reasoning.ShouldBe(10m);
+        price.LongContext!.Rates.Reasoning.ShouldBe(15m);
+    }
+
+    [Fact]
+    public void Load_FloatNoiseAndCacheHitAlias_AreReadExactly()
+    {
+        var price = Load().ToCatalog().FindPrice("deepseek", "deepseek-test", Now)!;
+
+        // 4.2000000000000004e-07 per token is $0.42 per 1M, not 0.4200000000000000400.
+        price.Output.ShouldBe(0.42m);
+        price.Output.ToString(System.Globalization.CultureInfo.InvariantCulture).ShouldBe("0.42");
+        price.CachedInput.ShouldBe(0.028m);
+    }
+
+    [Fact]
+    public void Load_EmbeddingWithoutOutputPrice_HasZeroOutputPrice()
+    {
+        var price = Load().ToCatalog().FindPrice("openai", "embed-test", Now)!;
+
+        price.Output.ShouldBe(0m);
+
+        // 1,000,000 × 0.02 / 1M = 0.02.
+        price.Cost(new TokenCounts(1_000_000, 0)).Total.ShouldBe(0.02m);
+    }
+
+    [Fact]
+    public void Load_NotAnObject_ThrowsFormatException()
+    {
+        using var json = new MemoryStream("[1, 2]"u8.ToArray());
+
+        Should.Throw<FormatException>(() => LiteLlmPriceLoader.Load(json));
+    }
+
+    private static string Reason(LiteLlmLoadResult result, string name) => result.Skipped.Single(s => s.Name == name).Reason;
+}
