@@ -83,6 +83,9 @@ public sealed class BudgetManager : IUsageObserver
     /// <summary>Gets how many reservations were denied since the manager was created (for metrics).</summary>
     public long Denials => Interlocked.Read(ref _denials);
 
+    /// <summary>Raised with the policy name on every denial; the metrics layer counts it.</summary>
+    internal event Action<string>? Denied;
+
     /// <summary>Reserves an estimate for the subject of the current <see cref="UsageScope"/> (<see cref="BudgetSubject.FromCurrentScope"/>).</summary>
     /// <param name="estimate">The expected usage.</param>
     /// <returns>The reservation; commit or dispose it.</returns>
@@ -124,6 +127,7 @@ public sealed class BudgetManager : IUsageObserver
                 if (!result.Admitted)
                 {
                     Interlocked.Increment(ref _denials);
+                    Denied?.Invoke(policy.Name);
                     throw new BudgetExceededException(policy, key, policy.Limit, result.Used, amount);
                 }
 

@@ -47,19 +47,33 @@ public static class TokenAccountingServiceCollectionExtensions
         return builder;
     }
 
+    private static UsageRecorder CreateRecorder(IServiceProvider services)
+    {
+        // Pricing and budgets are optional: AddPricing() / AddBudgets() register them.
+        var catalog = services.GetService<IPriceCatalog>();
+        var pricingDiagnostics = services.GetService<PricingDiagnostics>();
+        var recorder = new UsageRecorder(
+            services.GetServices<IUsageSink>(),
+            services.GetRequiredService<IOptions<TokenAccountingOptions>>().Value,
+            services.GetRequiredService<TimeProvider>(),
+            services.GetService<ILoggerFactory>(),
+            services.GetService<IMeterFactory>(),
+            pricer: catalog is null ? null : record => UsagePricing.Price(catalog, record, pricingDiagnostics),
+            observers: services.GetServices<IUsageObserver>());
+        if (services.GetService<BudgetManager>() is { } budgets)
+        {
+            recorder.Metrics.Observe(budgets);
+        }
+
+        return recorder;
+    }
+
     private static TokenAccountingBuilder AddCore(IServiceCollection services)
     {
         services.AddOptions<TokenAccountingOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenAccountingOptions>, TokenAccountingOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(static sp => new UsageRecorder(
-            sp.GetServices<IUsageSink>(),
-            sp.GetRequiredService<IOptions<TokenAccountingOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>(),
-            sp.GetService<IMeterFactory>(),
-            pricer: null,
-            observers: sp.GetServices<IUsageObserver>()));
+        services.TryAddSingleton(static sp => CreateRecorder(sp));
         services.TryAddSingleton<IUsageRecorder>(static sp => sp.GetRequiredService<UsageRecorder>());
         return new TokenAccountingBuilder(services);
     }

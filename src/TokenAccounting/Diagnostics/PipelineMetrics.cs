@@ -100,6 +100,9 @@ internal sealed class PipelineMetrics : IUsageObserver
     public void FlushDuration(string sink, TimeSpan duration, bool succeeded) =>
         _instruments.FlushDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>(TokenAccountingDiagnostics.SinkAttribute, sink), new KeyValuePair<string, object?>("tokenaccounting.outcome", succeeded ? "success" : "failure"));
 
+    /// <summary>Counts the denials of <paramref name="budgets"/> in <c>tokenaccounting.budget.denials</c>.</summary>
+    public void Observe(BudgetManager budgets) => budgets.Denied += BudgetDenied;
+
     public void BudgetDenied(string policy) =>
         _instruments.BudgetDenials.Add(1, new KeyValuePair<string, object?>("tokenaccounting.budget.policy", policy));
 

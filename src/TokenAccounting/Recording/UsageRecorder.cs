@@ -52,14 +52,16 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     /// <param name="timeProvider">The clock; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="loggerFactory">Where the pipeline logs warnings; none when null.</param>
     /// <param name="meterFactory">Where metrics are created; a shared static meter when null.</param>
+    /// <param name="priceCatalog">Prices records that carry no cost; unknown models stay unpriced (cost null). None when null.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is out of range; the message names it.</exception>
     public UsageRecorder(
         IEnumerable<IUsageSink> sinks,
         TokenAccountingOptions? options = null,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null,
-        IMeterFactory? meterFactory = null)
-        : this(sinks, options, timeProvider, loggerFactory, meterFactory, pricer: null, observers: null)
+        IMeterFactory? meterFactory = null,
+        IPriceCatalog? priceCatalog = null)
+        : this(sinks, options, timeProvider, loggerFactory, meterFactory, pricer: priceCatalog is null ? null : record => UsagePricing.Price(priceCatalog, record), observers: null)
     {
     }
 
@@ -113,6 +115,8 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         _aggregator = new Thread(AggregatorLoop) { IsBackground = true, Name = "TokenAccounting aggregator" };
         _aggregator.Start();
     }
+
+    internal PipelineMetrics Metrics => _metrics;
 
     /// <summary>Gets the options in effect.</summary>
     public TokenAccountingOptions Options => _options;
