@@ -182,7 +182,8 @@ public readonly record struct TokenCounts
         ThrowIfNegative(cacheWriteInput, nameof(CacheWriteInput));
         ThrowIfNegative(cacheWriteLongTtlInput, nameof(CacheWriteLongTtlInput));
         ThrowIfNegative(reasoning, nameof(Reasoning));
-        if (cachedInput + cacheWriteInput > input)
+        // Compared as a difference: the sum of two large counts would overflow and slip past the check.
+        if (cachedInput > input - cacheWriteInput)
         {
             throw new ArgumentException($"CachedInput ({cachedInput}) + CacheWriteInput ({cacheWriteInput}) must not exceed Input ({input}): Input includes cached and cache-written tokens.", nameof(CachedInput));
         }

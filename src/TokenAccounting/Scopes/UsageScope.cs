@@ -114,23 +114,33 @@ public sealed class UsageScope : IDisposable
     internal static UsageScope? CurrentRaw => CurrentScope.Value;
 
     /// <summary>Adds usage into this scope and every open enclosing scope.</summary>
-    internal static void AddToChain(UsageScope? scope, UsageOperation operation, string model, in TokenCounts tokens)
+    /// <returns>A mask with bit i set when the i-th scope up the chain was open and received the usage.</returns>
+    internal static ulong AddToChain(UsageScope? scope, UsageOperation operation, string model, in TokenCounts tokens)
     {
-        for (var s = scope; s is not null; s = s._parent)
+        ulong mask = 0;
+        var depth = 0;
+        for (var s = scope; s is not null; s = s._parent, depth++)
         {
             if (!s._disposed)
             {
                 s.GetBucket(operation, model).Add(tokens);
+                if (depth < 64)
+                {
+                    mask |= 1UL << depth;
+                }
             }
         }
+
+        return mask;
     }
 
-    /// <summary>Adds a priced cost into this scope and every open enclosing scope.</summary>
-    internal static void AddCostToChain(UsageScope? scope, UsageOperation operation, string model, UsageCost cost)
+    /// <summary>Adds a priced cost into the scopes that received the record's tokens (see <see cref="AddToChain"/>).</summary>
+    internal static void AddCostToChain(UsageScope? scope, ulong mask, UsageOperation operation, string model, UsageCost cost)
     {
-        for (var s = scope; s is not null; s = s._parent)
+        var depth = 0;
+        for (var s = scope; s is not null && depth < 64; s = s._parent, depth++)
         {
-            if (!s._disposed)
+            if ((mask & (1UL << depth)) != 0)
             {
                 s.GetBucket(operation, model).AddCost(cost);
             }

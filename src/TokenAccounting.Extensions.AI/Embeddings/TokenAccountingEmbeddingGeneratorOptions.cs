@@ -1,0 +1,34 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace TokenAccounting;
+
+/// <summary>Options of the accounting <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> middleware created by <c>WithTokenAccounting(...)</c>.</summary>
+public sealed class TokenAccountingEmbeddingGeneratorOptions
+{
+    /// <summary>Gets or sets the provider recorded on every call, overriding <see cref="EmbeddingGeneratorMetadata.ProviderName"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: the inner generator's metadata decides.</value>
+    public string? ProviderName { get; set; }
+
+    /// <summary>
+    /// Gets or sets a function that resolves who caused a call from its options. It runs before the inner call; an
+    /// exception from it is logged and counted, and the call proceeds unattributed.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: attribution comes from scopes only.</value>
+    public Func<EmbeddingGenerationOptions?, UsageAttribution?>? AttributionResolver { get; set; }
+
+    /// <summary>Gets or sets the estimator used when a call ends without reported usage (input bytes per token).</summary>
+    /// <value>The default value is <see cref="UsageEstimator.Default"/>; from DI, the ratios of the registered <see cref="TokenAccountingOptions"/>.</value>
+    public UsageEstimator Estimator { get; set; } = UsageEstimator.Default;
+
+    /// <summary>Gets or sets the clock for the record's timestamps and latency.</summary>
+    /// <value>The default value is <see cref="TimeProvider.System"/>; from DI, the registered <see cref="TimeProvider"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets the logger for failures inside accounting (they are logged and counted, never thrown).</summary>
+    /// <value>The default value is <see langword="null"/> (no logging); from DI, a logger from the registered <see cref="ILoggerFactory"/>.</value>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>Gets or sets the admission gate (budgets) consulted before every call; null admits everything.</summary>
+    internal IUsageGate? Gate { get; set; }
+}

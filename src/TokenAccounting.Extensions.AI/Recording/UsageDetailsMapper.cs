@@ -1,0 +1,137 @@
+using Microsoft.Extensions.AI;
+
+namespace TokenAccounting;
+
+/// <summary>
+/// Maps Microsoft.Extensions.AI <see cref="UsageDetails"/> to normalized <see cref="TokenCounts"/>, without
+/// counting cached, cache-written or reasoning tokens twice.
+/// </summary>
+/// <remarks>
+/// <para>
+/// M.E.AI's convention is inclusive (as the OpenTelemetry GenAI conventions and <see cref="TokenCounts"/>):
+/// <see cref="UsageDetails.InputTokenCount"/> includes <see cref="UsageDetails.CachedInputTokenCount"/> and cache
+/// writes, and <see cref="UsageDetails.OutputTokenCount"/> includes <see cref="UsageDetails.ReasoningTokenCount"/>.
+/// The OpenAI adapters and the official Anthropic SDK's <c>IChatClient</c> follow it (the latter reports
+/// input = input_tokens + cache_read_input_tokens + cache_creation_input_tokens, cache reads in
+/// <see cref="UsageDetails.CachedInputTokenCount"/> and cache writes in <c>AdditionalCounts["CacheCreationInputTokens"]</c>).
+/// </para>
+/// <para>
+/// Cache writes are read from <see cref="UsageDetails.AdditionalCounts"/> (keys compared case-insensitively):
+/// <c>CacheCreationInputTokens</c>, <c>cache_creation_input_tokens</c>, <c>CacheWriteInputTokens</c>,
+/// <c>cache_write_input_tokens</c>, <c>cache_write_tokens</c>. The part written with a one-hour TTL:
+/// <c>CacheCreation1hInputTokens</c>, <c>Ephemeral1hInputTokens</c>, <c>ephemeral_1h_input_tokens</c>.
+/// Anthropic-native cache reads: <c>CacheReadInputTokens</c>, <c>cache_read_input_tokens</c>.
+/// </para>
+/// <para>
+/// Adapters that pass Anthropic's raw counts through (input_tokens excludes the cache; cache reads only in
+/// <c>AdditionalCounts</c>) are recognized: when <see cref="UsageDetails.CachedInputTokenCount"/> is absent and an
+/// Anthropic-native cache-read key is present, input = InputTokenCount + cache reads + cache writes. Likewise, when
+/// the inclusive reading is impossible (cache reads + writes exceed the input, or reasoning exceeds the output),
+/// the count is taken as exclusive and the parts are added to it.
+/// </para>
+/// <para>
+/// A missing side is derived from <see cref="UsageDetails.TotalTokenCount"/> when possible (input = total − output,
+/// as embedding APIs report only a total), otherwise it is zero.
+/// </para>
+/// </remarks>
+public static class UsageDetailsMapper
+{
+    private static readonly string[] CacheWriteKeys =
+        ["CacheCreationInputTokens", "cache_creation_input_tokens", "CacheWriteInputTokens", "cache_write_input_tokens", "cache_write_tokens"];
+
+    private static readonly string[] CacheWriteLongTtlKeys =
+        ["CacheCreation1hInputTokens", "Ephemeral1hInputTokens", "ephemeral_1h_input_tokens"];
+
+    private static readonly string[] NativeCacheReadKeys = ["CacheReadInputTokens", "cache_read_input_tokens"];
+
+    /// <summary>Maps <paramref name="usage"/> to normalized token counts.</summary>
+    /// <param name="usage">The usage an <c>IChatClient</c> or <c>IEmbeddingGenerator</c> reported.</param>
+    /// <returns>The normalized counts; never violates the <see cref="TokenCounts"/> invariants.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="usage"/> is null.</exception>
+    /// <exception cref="ArgumentException">A count is negative; the message names it.</exception>
+    public static TokenCounts ToTokenCounts(UsageDetails usage) => Map(usage).Tokens;
+
+    /// <summary>Maps usage and says which sides the provider actually reported.</summary>
+    internal static MappedUsage Map(UsageDetails usage)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        var reportedInput = NonNegative(usage.InputTokenCount, nameof(UsageDetails.InputTokenCount));
+        var reportedOutput = NonNegative(usage.OutputTokenCount, nameof(UsageDetails.OutputTokenCount));
+        var total = NonNegative(usage.TotalTokenCount, nameof(UsageDetails.TotalTokenCount));
+        var cached = NonNegative(usage.CachedInputTokenCount, nameof(UsageDetails.CachedInputTokenCount));
+        var reasoning = NonNegative(usage.ReasoningTokenCount, nameof(UsageDetails.ReasoningTokenCount)) ?? 0;
+
+        long cacheWrite = 0;
+        long cacheWriteLong = 0;
+        long? nativeRead = null;
+        if (usage.AdditionalCounts is { Count: > 0 } counts)
+        {
+            cacheWrite = Find(counts, CacheWriteKeys) ?? 0;
+            cacheWriteLong = Find(counts, CacheWriteLongTtlKeys) ?? 0;
+            nativeRead = Find(counts, NativeCacheReadKeys);
+        }
+
+        // Derive a missing side from the total (embeddings usually report only a total).
+        var input = reportedInput;
+        var output = reportedOutput;
+        if (input is null && total is { } t1)
+        {
+            input = Math.Max(0, t1 - (output ?? 0));
+        }
+        else if (output is null && total is { } t2 && input is { } i2)
+        {
+            output = Math.Max(0, t2 - i2);
+        }
+
+        var inputValue = input ?? 0;
+        var outputValue = output ?? 0;
+        long cachedValue;
+        if (cached is null && nativeRead is { } read)
+        {
+            // Anthropic's raw convention: input_tokens excludes cache reads and cache writes.
+            cachedValue = read;
+            inputValue = checked(inputValue + read + cacheWrite);
+        }
+        else
+        {
+            cachedValue = cached ?? nativeRead ?? 0;
+            if (checked(cachedValue + cacheWrite) > inputValue)
+            {
+                // The inclusive reading is impossible, so the adapter reported exclusive input.
+                inputValue = checked(inputValue + cachedValue + cacheWrite);
+            }
+        }
+
+        if (reasoning > outputValue)
+        {
+            // Likewise: reasoning cannot be part of a smaller output, so the output excluded it.
+            outputValue = checked(outputValue + reasoning);
+        }
+
+        cacheWriteLong = Math.Min(cacheWriteLong, cacheWrite);
+        var tokens = new TokenCounts(inputValue, outputValue, cachedValue, cacheWrite, cacheWriteLong, reasoning);
+        return new MappedUsage(tokens, input is not null, output is not null);
+    }
+
+    private static long? Find(AdditionalPropertiesDictionary<long> counts, string[] keys)
+    {
+        foreach (var pair in counts)
+        {
+            foreach (var key in keys)
+            {
+                if (string.Equals(pair.Key, key, StringComparison.OrdinalIgnoreCase))
+                {
+                    return NonNegative(pair.Value, pair.Key);
+                }
+            }
+        }
+
+        return null;
+    }
+
+#pragma warning disable CA2208 // The name is the UsageDetails field at fault, which is what the caller must fix.
+    private static long? NonNegative(long? value, string name) => value is < 0
+        ? throw new ArgumentException($"UsageDetails.{name} must be zero or greater (was {value}).", "usage")
+        : value;
+#pragma warning restore CA2208
+}

@@ -1,0 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TokenAccounting;
+
+internal sealed class TokenAccountingBuilder(IServiceCollection services) : ITokenAccountingBuilder
+{
+    public IServiceCollection Services { get; } = services;
+}

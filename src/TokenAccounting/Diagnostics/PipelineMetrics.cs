@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace TokenAccounting;
+
+/// <summary>
+/// The library's instruments, recorded on the aggregator and sink workers (never on the caller's thread). Created
+/// once per recorder from <see cref="IMeterFactory"/> when DI has one; otherwise shared static instruments on a
+/// static meter, so several recorders never create duplicate instruments.
+/// </summary>
+internal sealed class PipelineMetrics : IUsageObserver
+{
+    public const string ReasonBufferFull = "buffer_full";
+    public const string ReasonQueueFull = "queue_full";
+
+    private static readonly long[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+    private static readonly Lazy<Instruments> StaticInstruments = new(() => new Instruments(new Meter(TokenAccountingDiagnostics.MeterName, Version)));
+    private static readonly string? Version = typeof(PipelineMetrics).Assembly.GetName().Version?.ToString();
+
+    private readonly Instruments _instruments;
+    private readonly bool _includeUsers;
+
+    public PipelineMetrics(IMeterFactory? meterFactory, bool includeUserDimensions)
+    {
+        _instruments = meterFactory is null
+            ? StaticInstruments.Value
+            : new Instruments(meterFactory.Create(new MeterOptions(TokenAccountingDiagnostics.MeterName) { Version = Version }));
+        _includeUsers = includeUserDimensions;
+    }
+
+    public void Attach(UsageRecorder recorder) => _instruments.Recorders.TryAdd(recorder, 0);
+
+    public void Detach(UsageRecorder recorder) => _instruments.Recorders.TryRemove(recorder, out _);
+
+    public void OnRecord(UsageRecord record)
+    {
+        var instruments = _instruments;
+        if (!instruments.TokenUsage.Enabled && !instruments.Tokens.Enabled && !instruments.Cost.Enabled && !instruments.Unpriced.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { "gen_ai.operation.name", record.Operation.Value },
+            { "gen_ai.provider.name", record.Provider ?? "unknown" },
+            { "gen_ai.request.model", record.Model },
+        };
+        if (record.ResponseModel is { } responseModel)
+        {
+            tags.Add("gen_ai.response.model", responseModel);
+        }
+
+        if (_includeUsers)
+        {
+            tags.Add(TokenAccountingDiagnostics.UserAttribute, record.UserId ?? string.Empty);
+            tags.Add(TokenAccountingDiagnostics.TenantAttribute, record.TenantId ?? string.Empty);
+        }
+
+        var tokens = record.Tokens;
+        if (instruments.TokenUsage.Enabled)
+        {
+            var input = tags;
+            input.Add(TokenAccountingDiagnostics.TokenTypeAttribute, "input");
+            instruments.TokenUsage.Record(tokens.Input, input);
+            var output = tags;
+            output.Add(TokenAccountingDiagnostics.TokenTypeAttribute, "output");
+            instruments.TokenUsage.Record(tokens.Output, output);
+        }
+
+        if (instruments.Tokens.Enabled)
+        {
+            AddTokens(instruments.Tokens, tags, "input", tokens.Input);
+            AddTokens(instruments.Tokens, tags, "output", tokens.Output);
+            AddTokens(instruments.Tokens, tags, "cache_read", tokens.CachedInput);
+            AddTokens(instruments.Tokens, tags, "cache_creation", tokens.CacheWriteInput);
+            AddTokens(instruments.Tokens, tags, "reasoning", tokens.Reasoning);
+        }
+
+        if (record.Cost is { } cost)
+        {
+            if (instruments.Cost.Enabled)
+            {
+                instruments.Cost.Add((double)cost.Total, tags);
+            }
+        }
+        else if (instruments.Unpriced.Enabled)
+        {
+            instruments.Unpriced.Add(1, tags);
+        }
+    }
+
+    public void RecordsDropped(string sink, string reason, long count) =>
+        _instruments.Dropped.Add(count, new KeyValuePair<string, object?>(TokenAccountingDiagnostics.SinkAttribute, sink), new KeyValuePair<string, object?>(TokenAccountingDiagnostics.ReasonAttribute, reason));
+
+    public void SinkFailure(string sink, string errorType) =>
+        _instruments.SinkFailures.Add(1, new KeyValuePair<string, object?>(TokenAccountingDiagnostics.SinkAttribute, sink), new KeyValuePair<string, object?>("error.type", errorType));
+
+    public void FlushDuration(string sink, TimeSpan duration, bool succeeded) =>
+        _instruments.FlushDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>(TokenAccountingDiagnostics.SinkAttribute, sink), new KeyValuePair<string, object?>("tokenaccounting.outcome", succeeded ? "success" : "failure"));
+
+    public void BudgetDenied(string policy) =>
+        _instruments.BudgetDenials.Add(1, new KeyValuePair<string, object?>("tokenaccounting.budget.policy", policy));
+
+    private static void AddTokens(Counter<long> counter, TagList tags, string type, long value)
+    {
+        if (value == 0)
+        {
+            return;
+        }
+
+        tags.Add(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, type);
+        counter.Add(value, tags);
+    }
+
+    private sealed class Instruments
+    {
+        public Instruments(Meter meter)
+        {
+            TokenUsage = meter.CreateHistogram<long>(
+                TokenAccountingDiagnostics.TokenUsageInstrument,
+                unit: "{token}",
+                description: "Number of input and output tokens used.",
+                tags: null,
+                advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
+            Tokens = meter.CreateCounter<long>(TokenAccountingDiagnostics.TokensInstrument, "{token}", "Tokens used, by type: input, output, cache_read, cache_creation, reasoning.");
+            Cost = meter.CreateCounter<double>(TokenAccountingDiagnostics.CostInstrument, "{USD}", "Cost of priced calls in US dollars.");
+            Unpriced = meter.CreateCounter<long>(TokenAccountingDiagnostics.UnpricedRecordsInstrument, "{record}", "Records whose model has no price in the catalog.");
+            Dropped = meter.CreateCounter<long>(TokenAccountingDiagnostics.RecordsDroppedInstrument, "{record}", "Detail records dropped under memory pressure (rollups stay exact).");
+            SinkFailures = meter.CreateCounter<long>(TokenAccountingDiagnostics.SinkFailuresInstrument, "{failure}", "Sink writes that threw or timed out.");
+            FlushDuration = meter.CreateHistogram<double>(TokenAccountingDiagnostics.SinkFlushDurationInstrument, "s", "Duration of sink writes.");
+            BudgetDenials = meter.CreateCounter<long>(TokenAccountingDiagnostics.BudgetDenialsInstrument, "{denial}", "Budget reservations refused.");
+            meter.CreateObservableGauge(TokenAccountingDiagnostics.BufferedRecordsInstrument, ObserveBuffered, "{record}", "Detail records buffered for delivery to sinks.");
+        }
+
+        public ConcurrentDictionary<UsageRecorder, byte> Recorders { get; } = new();
+
+        public Histogram<long> TokenUsage { get; }
+
+        public Counter<long> Tokens { get; }
+
+        public Counter<double> Cost { get; }
+
+        public Counter<long> Unpriced { get; }
+
+        public Counter<long> Dropped { get; }
+
+        public Counter<long> SinkFailures { get; }
+
+        public Histogram<double> FlushDuration { get; }
+
+        public Counter<long> BudgetDenials { get; }
+
+        private long ObserveBuffered()
+        {
+            long sum = 0;
+            foreach (var recorder in Recorders.Keys)
+            {
+                sum += recorder.SumBufferedRecords();
+            }
+
+            return sum;
+        }
+    }
+}

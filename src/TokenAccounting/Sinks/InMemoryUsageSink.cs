@@ -1,0 +1,164 @@
+namespace TokenAccounting;
+
+/// <summary>
+/// Keeps delivered usage in memory, with query helpers for tests: "this code path made 2 chat calls costing
+/// $0.0031". Thread-safe. Batches are applied once: a retried batch id is ignored, as a durable sink would.
+/// </summary>
+public sealed class InMemoryUsageSink : IUsageSink
+{
+    private readonly object _gate = new();
+    private readonly List<UsageRecord> _records = [];
+    private readonly Dictionary<UsageRollupKey, RollupCell> _rollups = [];
+    private readonly HashSet<string> _batchIds = new(StringComparer.Ordinal);
+
+    /// <summary>Gets a snapshot of the delivered detail records, in delivery order.</summary>
+    public IReadOnlyList<UsageRecord> Records
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _records.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Gets a snapshot of the rollups: the exact sums of every delivered delta, per key.</summary>
+    public IReadOnlyList<UsageRollup> Rollups
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rollups.Select(pair => new UsageRollup(pair.Key, pair.Value.Tokens, pair.Value.Requests, pair.Value.Cost, pair.Value.Unpriced)).ToArray();
+            }
+        }
+    }
+
+    /// <summary>Gets the number of distinct batches applied.</summary>
+    public int BatchCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _batchIds.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets the summed tokens of all rollups (exact even when details were dropped).</summary>
+    public TokenCounts TotalTokens => Sum(_ => true).Tokens;
+
+    /// <summary>Gets the number of requests in all rollups (exact even when details were dropped).</summary>
+    public long TotalRequests => Sum(_ => true).Requests;
+
+    /// <summary>Gets the summed cost of all priced requests, or zero.</summary>
+    public decimal TotalCost => Sum(_ => true).Cost;
+
+    /// <inheritdoc />
+    public ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_gate)
+        {
+            if (!_batchIds.Add(batch.BatchId))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _records.AddRange(batch.Records);
+            foreach (var rollup in batch.Rollups)
+            {
+                if (!_rollups.TryGetValue(rollup.Key, out var cell))
+                {
+                    cell = new RollupCell();
+                    _rollups.Add(rollup.Key, cell);
+                }
+
+                cell.Tokens += rollup.Tokens;
+                cell.Requests += rollup.RequestCount;
+                cell.Unpriced += rollup.UnpricedRequestCount;
+                if (rollup.Cost is not null)
+                {
+                    cell.Cost = cell.Cost is null ? rollup.Cost : cell.Cost + rollup.Cost;
+                }
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Gets the detail records that match <paramref name="predicate"/>.</summary>
+    public IReadOnlyList<UsageRecord> Where(Func<UsageRecord, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        return Records.Where(predicate).ToArray();
+    }
+
+    /// <summary>Gets rollup totals per model (exact even when details were dropped).</summary>
+    public IReadOnlyDictionary<string, UsageSummary> TotalsByModel() => GroupRollups(k => k.Model);
+
+    /// <summary>Gets rollup totals per user; records without a user are under the empty string.</summary>
+    public IReadOnlyDictionary<string, UsageSummary> TotalsByUser() => GroupRollups(k => k.UserId ?? string.Empty);
+
+    /// <summary>Gets rollup totals per tenant; records without a tenant are under the empty string.</summary>
+    public IReadOnlyDictionary<string, UsageSummary> TotalsByTenant() => GroupRollups(k => k.TenantId ?? string.Empty);
+
+    /// <summary>Gets rollup totals per operation.</summary>
+    public IReadOnlyDictionary<UsageOperation, UsageSummary> TotalsByOperation() => GroupRollups(k => k.Operation);
+
+    /// <summary>Gets rollup totals of the keys that match <paramref name="predicate"/>.</summary>
+    public UsageSummary Totals(Func<UsageRollupKey, bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        var (tokens, requests, cost) = Sum(predicate);
+        return new UsageSummary(tokens, requests, cost);
+    }
+
+    /// <summary>Forgets everything delivered so far.</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _records.Clear();
+            _rollups.Clear();
+            _batchIds.Clear();
+        }
+    }
+
+    private Dictionary<TKey, UsageSummary> GroupRollups<TKey>(Func<UsageRollupKey, TKey> selector)
+        where TKey : notnull
+    {
+        var result = new Dictionary<TKey, UsageSummary>();
+        foreach (var rollup in Rollups)
+        {
+            var key = selector(rollup.Key);
+            var add = new UsageSummary(rollup.Tokens, rollup.RequestCount, rollup.Cost?.Total ?? 0m);
+            result[key] = result.TryGetValue(key, out var existing) ? existing + add : add;
+        }
+
+        return result;
+    }
+
+    private (TokenCounts Tokens, long Requests, decimal Cost) Sum(Func<UsageRollupKey, bool> predicate)
+    {
+        var tokens = TokenCounts.Zero;
+        long requests = 0;
+        decimal cost = 0;
+        lock (_gate)
+        {
+            foreach (var pair in _rollups)
+            {
+                if (predicate(pair.Key))
+                {
+                    tokens += pair.Value.Tokens;
+                    requests += pair.Value.Requests;
+                    cost += pair.Value.Cost?.Total ?? 0m;
+                }
+            }
+        }
+
+        return (tokens, requests, cost);
+    }
+}

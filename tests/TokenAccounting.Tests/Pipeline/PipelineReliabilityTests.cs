@@ -1,0 +1,108 @@
+namespace TokenAccounting.Tests.Pipeline;
+
+/// <summary>The reliability figures stated in the README's guarantees section.</summary>
+public sealed class PipelineReliabilityTests
+{
+    [Fact]
+    public async Task FourProducers_SinkFailing30Percent_EveryRecordDeliveredExactlyOnceAndRollupsExact()
+    {
+        const int Producers = 4;
+        const int PerProducer = 250_000;
+        var sink = new FlakySink(failureRate: 0.30, seed: 7);
+        await using var recorder = UsageRecorder.Create(
+            new TokenAccountingOptions
+            {
+                QueueCapacity = 1 << 20,
+                MaxBufferedRecords = Producers * PerProducer,
+                RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+                RetryMaxDelay = TimeSpan.FromMilliseconds(4),
+                FlushTimeout = TimeSpan.FromMinutes(5),
+            },
+            sink);
+
+        await Task.WhenAll(Enumerable.Range(0, Producers).Select(p => Task.Run(() =>
+        {
+            for (var i = 0; i < PerProducer; i++)
+            {
+                recorder.Record(new UsageRecord { Model = p % 2 == 0 ? "gpt-4o" : "claude-sonnet-4", Tokens = new TokenCounts(3, 2), UserId = $"user-{p}" });
+            }
+        })));
+        await recorder.FlushAsync();
+
+        var records = sink.Inner.Records;
+        records.Count.ShouldBe(Producers * PerProducer);
+        records.Select(r => r.Id).Distinct().Count().ShouldBe(Producers * PerProducer, "no record was delivered twice");
+        sink.Failures.ShouldBeGreaterThan(0, "the sink really failed");
+        sink.Inner.TotalTokens.ShouldBe(new TokenCounts(3L * Producers * PerProducer, 2L * Producers * PerProducer));
+        sink.Inner.TotalRequests.ShouldBe(Producers * PerProducer);
+        foreach (var p in Enumerable.Range(0, Producers))
+        {
+            sink.Inner.TotalsByUser()[$"user-{p}"].RequestCount.ShouldBe(PerProducer);
+        }
+
+        recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem().DroppedRecords.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task SinkDownForWholeRun_Cap10000_DropsExactly990000AndRollupsStayExact()
+    {
+        const int Total = 1_000_000;
+        const int Cap = 10_000;
+        var sink = new DownSink();
+        await using var recorder = UsageRecorder.Create(
+            new TokenAccountingOptions
+            {
+                MaxBufferedRecords = Cap,
+                RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+                RetryMaxDelay = TimeSpan.FromMilliseconds(20),
+                FlushTimeout = TimeSpan.FromMilliseconds(50),
+            },
+            sink);
+
+        for (var i = 0; i < Total; i++)
+        {
+            recorder.Record(new UsageRecord { Model = "gpt-4o-mini", Tokens = new TokenCounts(10, 1), TenantId = i % 2 == 0 ? "even" : "odd" });
+        }
+
+        await recorder.FlushAsync();
+        var whileDown = recorder.GetDiagnostics();
+        var sinkDiagnostics = whileDown.Sinks.ShouldHaveSingleItem();
+        sinkDiagnostics.DroppedRecords.ShouldBe(Total - Cap);
+        sinkDiagnostics.BufferedRecords.ShouldBe(Cap, "memory is bounded by the cap");
+        sinkDiagnostics.PendingRollups.ShouldBe(4, "two keys, both in the batch in flight and accumulating: bounded by key count, not volume");
+        whileDown.RecordsAggregated.ShouldBe(Total);
+
+        sink.Heal();
+        await recorder.FlushAsync();
+
+        sink.Inner.Records.Count.ShouldBe(Cap);
+        sink.Inner.TotalRequests.ShouldBe(Total);
+        sink.Inner.TotalTokens.ShouldBe(new TokenCounts(10L * Total, Total));
+        sink.Inner.TotalsByTenant()["even"].RequestCount.ShouldBe(Total / 2);
+    }
+
+    [Fact]
+    public async Task QueueFull_RecordFoldsRollupsItself_TotalsStayExact()
+    {
+        const int Producers = 4;
+        const int PerProducer = 100_000;
+        var sink = new InMemoryUsageSink();
+        await using var recorder = UsageRecorder.Create(new TokenAccountingOptions { QueueCapacity = 64, MaxBufferedRecords = 1_000_000 }, sink);
+
+        await Task.WhenAll(Enumerable.Range(0, Producers).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < PerProducer; i++)
+            {
+                recorder.Record(new UsageRecord { Model = "m", Tokens = new TokenCounts(2, 1) });
+            }
+        })));
+        await recorder.FlushAsync();
+
+        var diagnostics = recorder.GetDiagnostics();
+        diagnostics.RecordsFoldedOnQueueFull.ShouldBeGreaterThan(0, "a 64-slot queue overflows under 4 producers");
+        diagnostics.Sinks[0].DroppedOnQueueFull.ShouldBe(diagnostics.RecordsFoldedOnQueueFull);
+        sink.TotalRequests.ShouldBe(Producers * PerProducer, "rollups count every record, folded or not");
+        sink.TotalTokens.ShouldBe(new TokenCounts(2L * Producers * PerProducer, Producers * PerProducer));
+        sink.Records.Count.ShouldBe((int)(Producers * PerProducer - diagnostics.RecordsFoldedOnQueueFull), "only details were dropped");
+    }
+}
