@@ -15,7 +15,7 @@ namespace TokenAccounting.PostgreSql;
 /// and in key order (so concurrent writers lock rows in the same order). A batch with rollups and no details is one
 /// statement and one round trip. Thread-safe.
 /// </remarks>
-public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAsyncDisposable
+public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAsyncDisposable, IDisposable
 {
     private static readonly string[] RecordColumns =
     [
@@ -131,6 +131,17 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _trimGate.Dispose();
+    }
+
+    /// <summary>Disposes the data source when the ledger created it (for containers disposed synchronously).</summary>
+    public void Dispose()
+    {
+        if (_ownsDataSource)
+        {
+            _dataSource.Dispose();
         }
 
         _trimGate.Dispose();

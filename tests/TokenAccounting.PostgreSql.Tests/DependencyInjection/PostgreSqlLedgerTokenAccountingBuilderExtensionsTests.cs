@@ -20,6 +20,17 @@ public sealed class PostgreSqlLedgerTokenAccountingBuilderExtensionsTests
     }
 
     [Fact]
+    public void AddPostgreSqlLedger_ContainerDisposedSynchronously_DisposesTheLedger()
+    {
+        var builder = new Builder();
+        builder.AddPostgreSqlLedger(o => o.ConnectionString = "Host=127.0.0.1;Database=a");
+        var provider = builder.Services.BuildServiceProvider();
+        _ = provider.GetRequiredService<PostgreSqlUsageLedger>();
+
+        Should.NotThrow(provider.Dispose);
+    }
+
+    [Fact]
     public async Task AddPostgreSqlLedger_WithoutConnectionString_UsesTheRegisteredDataSource()
     {
         await using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Database=shared");
