@@ -6,9 +6,11 @@ namespace TokenAccounting.Sqlite;
 /// <summary>Text encodings of times and decimals, and the exact decimal functions registered on every connection.</summary>
 internal static class SqliteText
 {
-    /// <summary>Fixed-width UTC ISO 8601, so text order is time order.</summary>
-    public static string Timestamp(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff'Z'", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Fixed-width UTC ISO 8601 (<c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>), so text order is time order. The round-trip
+    /// format of a UTC <see cref="DateTime"/> is exactly that, and has a fast path.
+    /// </summary>
+    public static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
     public static string Date(DateOnly value) => value.ToString("yyyy'-'MM'-'dd", CultureInfo.InvariantCulture);
 
