@@ -14,7 +14,9 @@ namespace TokenAccounting.Benchmarks;
 /// Throughput of the SQL ledgers. Each operation of the two detail benchmarks writes one batch of
 /// <see cref="BatchSize"/> records (plus their rollups): detail rows/s = 1000 / (mean seconds per operation), and the
 /// Median / P95 / Max columns are the time to flush one 1000-record batch. The rollup benchmark writes one batch of
-/// <see cref="RollupsPerBatch"/> rollup deltas and no details: batches/s = 1 / (mean seconds per operation).
+/// <see cref="RollupsPerBatch"/> rollup deltas and no details: batches/s = 1 / (mean seconds per operation); the
+/// 8-writer variant writes <see cref="ConcurrentBatches"/> such batches from 8 concurrent tasks per invocation (as 8
+/// app instances would), reported per batch, so the server can group their commits.
 /// </summary>
 /// <remarks>
 /// How the PostgreSQL server is found: when the environment variable <c>TOKENACCOUNTING_BENCH_POSTGRES</c> holds a
@@ -23,6 +25,9 @@ namespace TokenAccounting.Benchmarks;
 /// <c>pg_ctl</c> on PATH, then in Debian's <c>/usr/lib/postgresql/*/bin</c>, runs <c>initdb</c> in a temporary folder
 /// (as the <c>postgres</c> user through <c>runuser</c> when running as root, since initdb refuses root), starts it on a
 /// free loopback port with default durability settings (fsync on), and stops and deletes it in the global cleanup.
+/// Extra server settings can be given in <c>TOKENACCOUNTING_BENCH_POSTGRES_OPTIONS</c> (for example
+/// <c>-c synchronous_commit=off</c>; say so next to the numbers). A durable commit costs one WAL flush, so one
+/// writer's rollup batches/s is bounded by the disk's fdatasync rate.
 /// Without either, the PostgreSQL benchmarks fail in their setup with that reason; the SQLite one still runs.
 /// </remarks>
 [MemoryDiagnoser]
@@ -32,6 +37,7 @@ public class SqlLedgerBenchmarks
 {
     public const int BatchSize = 1000;
     public const int RollupsPerBatch = 10;
+    public const int ConcurrentBatches = 64;
 
     private static readonly DateTimeOffset Start = new(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
 
@@ -131,6 +137,19 @@ public class SqlLedgerBenchmarks
     [Benchmark(Description = "PostgreSQL: rollup-only batch")]
     public ValueTask PostgreSqlRollupBatch() => Postgres.WriteAsync(NextBatch([], _rollupDeltas), CancellationToken.None);
 
+    [Benchmark(Description = "PostgreSQL: rollup-only batch, 8 writers", OperationsPerInvoke = ConcurrentBatches)]
+    public Task PostgreSqlRollupBatch8Writers()
+    {
+        var ledger = Postgres;
+        return Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < ConcurrentBatches / 8; i++)
+            {
+                await ledger.WriteAsync(NextBatch([], _rollupDeltas), CancellationToken.None);
+            }
+        })));
+    }
+
     private PostgreSqlUsageLedger Postgres => _postgres ?? throw new InvalidOperationException("No PostgreSQL server: set TOKENACCOUNTING_BENCH_POSTGRES or install PostgreSQL (see the class remarks).");
 
     private UsageBatch NextBatch(UsageRecord[] records, UsageRollup[] rollups) =>
@@ -189,7 +208,7 @@ public class SqlLedgerBenchmarks
 
             var data = Path.Combine(folder, "data");
             if (Run(Path.Combine(bin, "initdb"), ["-A", "trust", "-U", "postgres", "-E", "UTF8", "-D", data], asPostgres) != 0
-                || Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(folder, "server.log"), "-w", "-t", "120", "-s", "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {folder}", "start"], asPostgres) != 0)
+                || Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(folder, "server.log"), "-w", "-t", "120", "-s", "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {folder} {Environment.GetEnvironmentVariable("TOKENACCOUNTING_BENCH_POSTGRES_OPTIONS")}", "start"], asPostgres) != 0)
             {
                 reason = $"the throwaway cluster did not start (see {folder})";
                 return null;
