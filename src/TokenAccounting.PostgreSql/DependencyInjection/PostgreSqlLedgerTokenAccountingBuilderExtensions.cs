@@ -1,0 +1,54 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using TokenAccounting;
+using TokenAccounting.PostgreSql;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the PostgreSQL ledger on the TokenAccounting builder.</summary>
+public static class PostgreSqlLedgerTokenAccountingBuilderExtensions
+{
+    /// <summary>
+    /// Adds a <see cref="PostgreSqlUsageLedger"/> as a singleton, as an <see cref="IUsageSink"/> (beside any other
+    /// sinks), unless another ledger registered first as the <see cref="IUsageQuery"/>, and a
+    /// <see cref="PostgreSqlBudgetCounter"/> on the same data source. Calling it again only adds configuration.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddTokenAccounting()</c>.</param>
+    /// <param name="configure">
+    /// Sets the options. With <see cref="PostgreSqlLedgerOptions.ConnectionString"/> the ledger owns its data source;
+    /// without it, an <see cref="NpgsqlDataSource"/> registered in the container is used.
+    /// </param>
+    /// <returns>The builder, for chaining.</returns>
+    public static ITokenAccountingBuilder AddPostgreSqlLedger(this ITokenAccountingBuilder builder, Action<PostgreSqlLedgerOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var services = builder.Services;
+        services.AddOptions<PostgreSqlLedgerOptions>().Configure(configure);
+        if (services.Any(d => d.ServiceType == typeof(PostgreSqlUsageLedger)))
+        {
+            return builder;
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlLedgerOptions>, PostgreSqlLedgerOptionsValidation>());
+        services.AddOptions<PostgreSqlLedgerOptions>().ValidateOnStart();
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<PostgreSqlLedgerOptions>>().Value;
+            var timeProvider = sp.GetService<TimeProvider>();
+            if (options.ConnectionString is not null)
+            {
+                return new PostgreSqlUsageLedger(options, timeProvider);
+            }
+
+            var dataSource = sp.GetService<NpgsqlDataSource>()
+                ?? throw new InvalidOperationException("AddPostgreSqlLedger needs PostgreSqlLedgerOptions.ConnectionString or an NpgsqlDataSource registered in the container.");
+            return new PostgreSqlUsageLedger(dataSource, options, timeProvider);
+        });
+        services.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<PostgreSqlUsageLedger>());
+        services.TryAddSingleton<IUsageQuery>(sp => sp.GetRequiredService<PostgreSqlUsageLedger>());
+        services.TryAddSingleton(sp => new PostgreSqlBudgetCounter(sp.GetRequiredService<PostgreSqlUsageLedger>().DataSource, sp.GetService<TimeProvider>()));
+        return builder;
+    }
+}

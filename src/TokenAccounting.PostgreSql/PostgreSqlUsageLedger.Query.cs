@@ -1,0 +1,177 @@
+using Npgsql;
+
+namespace TokenAccounting.PostgreSql;
+
+/// <content>Usage queries.</content>
+public sealed partial class PostgreSqlUsageLedger
+{
+    /// <inheritdoc />
+    /// <remarks>
+    /// Day-aligned ranges are answered from the rollups (exact, kept forever), others from the details (subject to
+    /// retention and to details dropped under pressure). A top-N is cut by the server (ties broken by the grouped
+    /// dimensions in <c>"C"</c> collation, which is ordinal).
+    /// </remarks>
+    public async ValueTask<UsageQueryResult> QueryTotalsAsync(UsageQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var fromRollups = query.IsDayAligned;
+        var command = _dataSource.CreateCommand();
+        await using (command.ConfigureAwait(false))
+        {
+            command.CommandText = BuildQuery(query, fromRollups, command.Parameters);
+            var rows = new List<UsageQueryRow>();
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(ReadRow(reader, query));
+                }
+            }
+
+            return UsageQueryResult.Create(query, rows, fromRollups ? UsageQuerySource.Rollups : UsageQuerySource.Details);
+        }
+    }
+
+    private static string BuildQuery(UsageQuery query, bool fromRollups, NpgsqlParameterCollection parameters)
+    {
+        var keys = new List<string>();
+        foreach (var dimension in query.GroupBy)
+        {
+            keys.Add(dimension switch
+            {
+                UsageDimension.Date => fromRollups ? "date" : "(completed_at AT TIME ZONE 'UTC')::date",
+                UsageDimension.Model => "model",
+                UsageDimension.Provider => fromRollups ? "provider" : "COALESCE(provider, '')",
+                UsageDimension.Operation => "operation",
+                UsageDimension.User => fromRollups ? "user_id" : "COALESCE(user_id, '')",
+                UsageDimension.Tenant => fromRollups ? "tenant_id" : "COALESCE(tenant_id, '')",
+                _ => fromRollups ? "api_key_id" : "COALESCE(api_key_id, '')",
+            });
+        }
+
+        var where = new List<string>();
+        if (fromRollups)
+        {
+            where.Add("date >= $1 AND date < $2");
+            parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = DateOnly.FromDateTime(query.From.UtcDateTime) });
+            parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = DateOnly.FromDateTime(query.To.UtcDateTime) });
+        }
+        else
+        {
+            where.Add("completed_at >= $1 AND completed_at < $2");
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = query.From });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = query.To });
+        }
+
+        void Filter(string column, string? value)
+        {
+            if (value is not null)
+            {
+                parameters.Add(new NpgsqlParameter<string> { TypedValue = value });
+                where.Add(fromRollups ? $"{column} = ${parameters.Count}" : $"COALESCE({column}, '') = ${parameters.Count}");
+            }
+        }
+
+        Filter("model", query.Model);
+        Filter("provider", query.Provider);
+        Filter("operation", query.Operation is { } operation ? LedgerRows.Operation(operation) : null);
+        Filter("user_id", query.UserId);
+        Filter("tenant_id", query.TenantId);
+        Filter("api_key_id", query.ApiKeyId);
+
+        var (requests, unpriced) = fromRollups
+            ? ("SUM(request_count)", "SUM(unpriced_request_count)")
+            : ("COUNT(*)", "COUNT(*) FILTER (WHERE cost_total IS NULL)");
+        var sums =
+            "SUM(input_tokens)::bigint, SUM(output_tokens)::bigint, SUM(cached_input_tokens)::bigint, SUM(cache_write_input_tokens)::bigint, "
+            + $"SUM(cache_write_long_ttl_input_tokens)::bigint, SUM(reasoning_tokens)::bigint, {requests}::bigint, {unpriced}::bigint, "
+            + "SUM(cost_input), SUM(cost_cached_input), SUM(cost_cache_write), SUM(cost_output), SUM(cost_reasoning)";
+        var select = keys.Count == 0 ? sums : string.Join(", ", keys) + ", " + sums;
+        var sql = $"SELECT {select} FROM {(fromRollups ? "usage_rollups" : "usage_records")} WHERE {string.Join(" AND ", where)}";
+        if (keys.Count == 0)
+        {
+            return sql;
+        }
+
+        sql += " GROUP BY " + string.Join(", ", keys);
+        if (query.Top is { } top)
+        {
+            var metric = query.OrderBy switch
+            {
+                UsageQueryOrder.TotalTokens => "SUM(input_tokens) + SUM(output_tokens) DESC, ",
+                UsageQueryOrder.Cost => "COALESCE(SUM(cost_input), 0) + COALESCE(SUM(cost_cached_input), 0) + COALESCE(SUM(cost_cache_write), 0) + COALESCE(SUM(cost_output), 0) + COALESCE(SUM(cost_reasoning), 0) DESC, ",
+                UsageQueryOrder.RequestCount => requests + " DESC, ",
+                _ => string.Empty,
+            };
+            var tieBreak = string.Join(", ", query.GroupBy.Select((d, i) => d == UsageDimension.Date ? keys[i] : keys[i] + " COLLATE \"C\""));
+            sql += $" ORDER BY {metric}{tieBreak} LIMIT {top.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        }
+
+        return sql;
+    }
+
+    private static UsageQueryRow ReadRow(NpgsqlDataReader reader, UsageQuery query)
+    {
+        DateOnly? date = null;
+        string? model = null, provider = null, user = null, tenant = null, apiKey = null;
+        UsageOperation? operation = null;
+        var i = 0;
+        foreach (var dimension in query.GroupBy)
+        {
+            if (dimension == UsageDimension.Date)
+            {
+                date = reader.GetFieldValue<DateOnly>(i++);
+                continue;
+            }
+
+            var text = reader.GetString(i++);
+            switch (dimension)
+            {
+                case UsageDimension.Model:
+                    model = text;
+                    break;
+                case UsageDimension.Provider:
+                    provider = LedgerRows.FromKey(text);
+                    break;
+                case UsageDimension.Operation:
+                    operation = new UsageOperation(text);
+                    break;
+                case UsageDimension.User:
+                    user = LedgerRows.FromKey(text);
+                    break;
+                case UsageDimension.Tenant:
+                    tenant = LedgerRows.FromKey(text);
+                    break;
+                default:
+                    apiKey = LedgerRows.FromKey(text);
+                    break;
+            }
+        }
+
+        long Long(int ordinal) => reader.IsDBNull(ordinal) ? 0 : reader.GetInt64(ordinal);
+        decimal Money(int ordinal) => reader.IsDBNull(ordinal) ? 0m : reader.GetDecimal(ordinal);
+
+        var tokens = new TokenCounts(Long(i), Long(i + 1), Long(i + 2), Long(i + 3), Long(i + 4), Long(i + 5));
+        var requests = Long(i + 6);
+        var unpriced = Long(i + 7);
+        var cost = requests > unpriced
+            ? new UsageCost(Money(i + 8), Money(i + 9), Money(i + 10), Money(i + 11), Money(i + 12))
+            : null;
+        return new UsageQueryRow
+        {
+            Date = date,
+            Model = model,
+            Provider = provider,
+            Operation = operation,
+            UserId = user,
+            TenantId = tenant,
+            ApiKeyId = apiKey,
+            Tokens = tokens,
+            RequestCount = requests,
+            UnpricedRequestCount = unpriced,
+            Cost = cost,
+        };
+    }
+}

@@ -1,0 +1,374 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace TokenAccounting.PostgreSql;
+
+/// <summary>
+/// A SQL ledger on PostgreSQL that many app instances share: an <see cref="IUsageSink"/> that applies each batch
+/// exactly once (details, rollup deltas and the batch id in one transaction) and an <see cref="IUsageQuery"/> over
+/// what every instance stored.
+/// </summary>
+/// <remarks>
+/// The schema is created and migrated on first use. Details go in by binary COPY into a temporary staging table,
+/// then one <c>INSERT … SELECT … ON CONFLICT (id) DO NOTHING</c>; rollups by one
+/// <c>INSERT … SELECT FROM unnest(…) ON CONFLICT … DO UPDATE SET x = x + EXCLUDED.x</c>, pre-aggregated per batch
+/// and in key order (so concurrent writers lock rows in the same order). A batch with rollups and no details is one
+/// statement and one round trip. Thread-safe.
+/// </remarks>
+public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAsyncDisposable, IDisposable
+{
+    private static readonly string[] RecordColumns =
+    [
+        "id", "batch_id", "model", "response_model", "provider", "operation",
+        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
+        "provenance", "outcome", "degraded_reason", "started_at", "completed_at", "latency_us", "stage_durations_ms", "history_length",
+        "correlation_id", "user_id", "tenant_id", "api_key_id", "route", "service_tier", "scope_path", "tags",
+        "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_total", "text", "is_unpaired",
+    ];
+
+    private static readonly string InsertBatchSql =
+        "INSERT INTO usage_batches (batch_id, applied_at, record_count, rollup_count) VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING";
+
+    private static readonly string CreateStagingSql =
+        "CREATE TEMP TABLE IF NOT EXISTS usage_records_staging (LIKE usage_records) ON COMMIT DELETE ROWS";
+
+    private static readonly string CopySql =
+        $"COPY usage_records_staging ({string.Join(", ", RecordColumns)}) FROM STDIN (FORMAT BINARY)";
+
+    // A record re-sent in another batch keeps its first copy; rollups count it through their own deltas.
+    private static readonly string MoveStagedSql =
+        $"INSERT INTO usage_records ({string.Join(", ", RecordColumns)}) SELECT {string.Join(", ", RecordColumns)} FROM usage_records_staging ON CONFLICT (id) DO NOTHING";
+
+    private static readonly string UpsertRollupsSql = RollupUpsert(applyOnlyIfBatchIsNew: false);
+    private static readonly string ApplyRollupOnlyBatchSql = RollupUpsert(applyOnlyIfBatchIsNew: true);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly PostgreSqlLedgerOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly SchemaGate _schema;
+    private readonly SemaphoreSlim _trimGate = new(1, 1);
+    private long _lastTrimTicks = long.MinValue;
+
+    /// <summary>Creates a ledger that owns a data source built from <see cref="PostgreSqlLedgerOptions.ConnectionString"/>.</summary>
+    /// <param name="options">The options; <see cref="PostgreSqlLedgerOptions.ConnectionString"/> is required here.</param>
+    /// <param name="timeProvider">The clock for applied-at stamps and retention; <see cref="TimeProvider.System"/> when null.</param>
+    /// <exception cref="ArgumentException">An option is invalid or the connection string is missing; the message names it.</exception>
+    public PostgreSqlUsageLedger(PostgreSqlLedgerOptions options, TimeProvider? timeProvider = null)
+        : this(CreateDataSource(options), ownsDataSource: true, options, timeProvider)
+    {
+    }
+
+    /// <summary>Creates a ledger over a data source that the caller owns (and disposes).</summary>
+    /// <param name="dataSource">The data source.</param>
+    /// <param name="options">The options; <see cref="PostgreSqlLedgerOptions.ConnectionString"/> is ignored. Defaults when null.</param>
+    /// <param name="timeProvider">The clock for applied-at stamps and retention; <see cref="TimeProvider.System"/> when null.</param>
+    public PostgreSqlUsageLedger(NpgsqlDataSource dataSource, PostgreSqlLedgerOptions? options = null, TimeProvider? timeProvider = null)
+        : this(dataSource ?? throw new ArgumentNullException(nameof(dataSource)), ownsDataSource: false, options ?? new PostgreSqlLedgerOptions(), timeProvider)
+    {
+    }
+
+    private PostgreSqlUsageLedger(NpgsqlDataSource dataSource, bool ownsDataSource, PostgreSqlLedgerOptions options, TimeProvider? timeProvider)
+    {
+        options.Validate();
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        _options = options;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _schema = new SchemaGate(dataSource, _timeProvider);
+    }
+
+    /// <summary>Gets the data source, shared with the budget counter registered beside the ledger.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>A test seam: runs after a batch's transaction has committed and before <see cref="WriteAsync"/> returns.</summary>
+    internal Action<UsageBatch>? AfterCommit { get; set; }
+
+    /// <summary>Applies a batch: its details, its rollup deltas and its id, in one transaction. A batch whose id was applied before changes nothing.</summary>
+    /// <param name="batch">The batch.</param>
+    /// <param name="cancellationToken">Cancels the write before it commits.</param>
+    public async ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var now = _timeProvider.GetUtcNow();
+        var rollups = LedgerRows.Aggregate(batch.Rollups);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var applied = batch.Records.Count == 0
+                ? await ApplyRollupsOnlyAsync(connection, batch, rollups, now, cancellationToken).ConfigureAwait(false)
+                : await ApplyAsync(connection, batch, rollups, now, cancellationToken).ConfigureAwait(false);
+            if (applied)
+            {
+                AfterCommit?.Invoke(batch);
+            }
+        }
+
+        var last = Interlocked.Read(ref _lastTrimTicks);
+        if (last == long.MinValue || now.UtcTicks - last >= _options.TrimInterval.Ticks)
+        {
+            await TrimCoreAsync(now, onlyIfDue: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Deletes details older than <see cref="PostgreSqlLedgerOptions.DetailRetention"/> and batch ids older than
+    /// <see cref="PostgreSqlLedgerOptions.AppliedBatchRetention"/>; rollups are kept. <see cref="WriteAsync"/> calls
+    /// this at most once per <see cref="PostgreSqlLedgerOptions.TrimInterval"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the trim.</param>
+    /// <returns>The number of detail records deleted.</returns>
+    public async ValueTask<int> TrimAsync(CancellationToken cancellationToken = default)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        return await TrimCoreAsync(_timeProvider.GetUtcNow(), onlyIfDue: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Disposes the data source when the ledger created it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _trimGate.Dispose();
+    }
+
+    /// <summary>Disposes the data source when the ledger created it (for containers disposed synchronously).</summary>
+    public void Dispose()
+    {
+        if (_ownsDataSource)
+        {
+            _dataSource.Dispose();
+        }
+
+        _trimGate.Dispose();
+    }
+
+    private static NpgsqlDataSource CreateDataSource(PostgreSqlLedgerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new ArgumentException("PostgreSqlLedgerOptions.ConnectionString is required when the ledger creates its own data source.", nameof(options));
+        }
+
+        return NpgsqlDataSource.Create(options.ConnectionString);
+    }
+
+    private static string RollupUpsert(bool applyOnlyIfBatchIsNew)
+    {
+        string[] keys = ["date", "model", "provider", "operation", "user_id", "tenant_id", "api_key_id"];
+        string[] sums =
+        [
+            "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
+            "request_count", "unpriced_request_count", "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning",
+        ];
+        string[] types = ["date", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "numeric", "numeric", "numeric", "numeric", "numeric"];
+        var first = applyOnlyIfBatchIsNew ? 5 : 1;
+        var unnest = string.Join(", ", types.Select((t, i) => $"${i + first}::{t}[]"));
+        var columns = string.Join(", ", keys.Concat(sums));
+        var updates = string.Join(", ", sums.Select(c => $"{c} = r.{c} + EXCLUDED.{c}"));
+        var sql = $"INSERT INTO usage_rollups AS r ({columns}) SELECT * FROM unnest({unnest}) AS u"
+            + (applyOnlyIfBatchIsNew ? " WHERE EXISTS (SELECT 1 FROM applied)" : string.Empty)
+            + $" ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {updates}";
+
+        // The statement yields 1 when the batch was new (and its rollups were added), 0 when it was applied before.
+        return applyOnlyIfBatchIsNew
+            ? $"WITH applied AS ({InsertBatchSql} RETURNING 1), upserted AS ({sql} RETURNING 1) SELECT COUNT(*)::int FROM applied"
+            : sql;
+    }
+
+    private static void AddBatchParameters(NpgsqlParameterCollection parameters, UsageBatch batch, DateTimeOffset now)
+    {
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = batch.BatchId });
+        parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
+        parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Records.Count });
+        parameters.Add(new NpgsqlParameter<int> { TypedValue = batch.Rollups.Count });
+    }
+
+    private static void AddRollupParameters(NpgsqlParameterCollection parameters, List<RollupRow> rows)
+    {
+        parameters.Add(new NpgsqlParameter<DateOnly[]> { TypedValue = [.. rows.Select(r => r.Key.Date)] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Key.Model)] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Key.Provider)] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Key.Operation)] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Key.UserId)] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Key.TenantId)] });
+        parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Select(r => r.Key.ApiKeyId)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.Input)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.Output)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.CachedInput)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.CacheWriteInput)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.CacheWriteLongTtlInput)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.Reasoning)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Requests)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Unpriced)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Input)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.CachedInput)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.CacheWrite)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Output)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Reasoning)] });
+    }
+
+    /// <summary>A batch without details: the batch id insert and the rollup upsert as one statement (one round trip, its own transaction).</summary>
+    private static async Task<bool> ApplyRollupsOnlyAsync(NpgsqlConnection connection, UsageBatch batch, List<RollupRow> rollups, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var command = new NpgsqlCommand(rollups.Count == 0 ? InsertBatchSql : ApplyRollupOnlyBatchSql, connection);
+        await using (command.ConfigureAwait(false))
+        {
+            AddBatchParameters(command.Parameters, batch, now);
+            if (rollups.Count > 0)
+            {
+                AddRollupParameters(command.Parameters, rollups);
+            }
+
+            if (rollups.Count == 0)
+            {
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            }
+
+            return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        }
+    }
+
+    private static async Task<bool> ApplyAsync(NpgsqlConnection connection, UsageBatch batch, List<RollupRow> rollups, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var start = new NpgsqlBatch(connection, transaction)
+            {
+                BatchCommands = { new NpgsqlBatchCommand(InsertBatchSql), new NpgsqlBatchCommand(CreateStagingSql) },
+            };
+            await using (start.ConfigureAwait(false))
+            {
+                AddBatchParameters(start.BatchCommands[0].Parameters, batch, now);
+                await start.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (start.BatchCommands[0].RecordsAffected == 0)
+                {
+                    // Applied before (a retry after a lost acknowledgement): change nothing.
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+            }
+
+            await CopyRecordsAsync(connection, batch, now, cancellationToken).ConfigureAwait(false);
+            var finish = new NpgsqlBatch(connection, transaction) { BatchCommands = { new NpgsqlBatchCommand(MoveStagedSql) } };
+            await using (finish.ConfigureAwait(false))
+            {
+                if (rollups.Count > 0)
+                {
+                    var upsert = new NpgsqlBatchCommand(UpsertRollupsSql);
+                    AddRollupParameters(upsert.Parameters, rollups);
+                    finish.BatchCommands.Add(upsert);
+                }
+
+                await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+    }
+
+    private static async Task CopyRecordsAsync(NpgsqlConnection connection, UsageBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var writer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken).ConfigureAwait(false);
+        await using (writer.ConfigureAwait(false))
+        {
+            var records = batch.Records;
+            for (var i = 0; i < records.Count; i++)
+            {
+                var record = records[i];
+                var tokens = record.Tokens;
+                var cost = record.Cost;
+                await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(LedgerRows.Id(record, batch.BatchId, i), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(batch.BatchId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(record.Model, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.ResponseModel, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.Provider, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(LedgerRows.Operation(record.Operation), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(tokens.Input, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(tokens.Output, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(tokens.CachedInput, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(tokens.CacheWriteInput, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(tokens.CacheWriteLongTtlInput, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(tokens.Reasoning, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(LedgerRows.Provenance(record.Provenance), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(LedgerRows.Outcome(record.Outcome), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.DegradedReason, cancellationToken).ConfigureAwait(false);
+                await WriteValueAsync(writer, record.StartedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(LedgerRows.CompletedAt(record, now).ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                await WriteValueAsync(writer, LedgerRows.LatencyMicroseconds(record.Latency), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, LedgerRows.StageDurationsJson(record.StageDurations), cancellationToken, NpgsqlDbType.Jsonb).ConfigureAwait(false);
+                await WriteValueAsync(writer, record.HistoryLength, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.CorrelationId, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.UserId, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.TenantId, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.ApiKeyId, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.Route, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.ServiceTier, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.ScopePath, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, LedgerRows.TagsJson(record.Tags), cancellationToken, NpgsqlDbType.Jsonb).ConfigureAwait(false);
+                await WriteValueAsync(writer, cost?.Input, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
+                await WriteValueAsync(writer, cost?.CachedInput, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
+                await WriteValueAsync(writer, cost?.CacheWrite, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
+                await WriteValueAsync(writer, cost?.Output, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
+                await WriteValueAsync(writer, cost?.Reasoning, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
+                await WriteValueAsync(writer, cost?.Total, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
+                await WriteTextAsync(writer, record.Text, cancellationToken).ConfigureAwait(false);
+                await writer.WriteAsync(record.IsUnpaired, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+            }
+
+            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static Task WriteTextAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken, NpgsqlDbType type = NpgsqlDbType.Text) =>
+        value is null ? writer.WriteNullAsync(cancellationToken) : writer.WriteAsync(value, type, cancellationToken);
+
+    private static Task WriteValueAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : struct =>
+        value is { } v ? writer.WriteAsync(v, type, cancellationToken) : writer.WriteNullAsync(cancellationToken);
+
+    private async ValueTask<int> TrimCoreAsync(DateTimeOffset now, bool onlyIfDue, CancellationToken cancellationToken)
+    {
+        await _trimGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var last = Interlocked.Read(ref _lastTrimTicks);
+            if (onlyIfDue && last != long.MinValue && now.UtcTicks - last < _options.TrimInterval.Ticks)
+            {
+                return 0;
+            }
+
+            Interlocked.Exchange(ref _lastTrimTicks, now.UtcTicks);
+            var batch = _dataSource.CreateBatch();
+            await using (batch.ConfigureAwait(false))
+            {
+                if (_options.DetailRetention is { } retention)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM usage_records WHERE completed_at < $1")
+                    {
+                        Parameters = { new NpgsqlParameter<DateTimeOffset> { TypedValue = (now - retention).ToUniversalTime() } },
+                    });
+                }
+
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM usage_batches WHERE applied_at < $1")
+                {
+                    Parameters = { new NpgsqlParameter<DateTimeOffset> { TypedValue = (now - _options.AppliedBatchRetention).ToUniversalTime() } },
+                });
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return _options.DetailRetention is null ? 0 : batch.BatchCommands[0].RecordsAffected;
+            }
+        }
+        finally
+        {
+            _trimGate.Release();
+        }
+    }
+}

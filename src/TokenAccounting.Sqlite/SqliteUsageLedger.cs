@@ -1,0 +1,209 @@
+using Microsoft.Data.Sqlite;
+
+namespace TokenAccounting.Sqlite;
+
+/// <summary>
+/// An embedded SQL ledger on SQLite: an <see cref="IUsageSink"/> that applies each batch exactly once (details, rollup
+/// deltas and the batch id in one transaction) and an <see cref="IUsageQuery"/> over what it stored.
+/// </summary>
+/// <remarks>
+/// The schema is created and migrated on first use. The database runs in WAL mode with <c>synchronous=FULL</c>, so a
+/// completed <see cref="WriteAsync"/> is durable and readers do not block the writer. Writes go through one
+/// connection with prepared statements reused across batches (bound by position). Thread-safe.
+/// </remarks>
+public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDisposable
+{
+    private readonly SqliteLedgerOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private SqliteConnection? _writer;
+    private WriteCommands? _commands;
+    private DateTimeOffset? _lastTrim;
+    private bool _disposed;
+
+    /// <summary>Creates a ledger. Nothing touches the database until the first write or query.</summary>
+    /// <param name="options">The options; <see cref="SqliteLedgerOptions.ConnectionString"/> is required.</param>
+    /// <param name="timeProvider">The clock for applied-at stamps and retention; <see cref="TimeProvider.System"/> when null.</param>
+    /// <exception cref="ArgumentException">An option is invalid; the message names it.</exception>
+    public SqliteUsageLedger(SqliteLedgerOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
+        if (builder.Mode is SqliteOpenMode.ReadWriteCreate or SqliteOpenMode.ReadWrite
+            && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:"
+            && Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        _connectionString = builder.ToString();
+    }
+
+    /// <summary>A test seam: runs after a batch's transaction has committed and before <see cref="WriteAsync"/> returns.</summary>
+    internal Action<UsageBatch>? AfterCommit { get; set; }
+
+    /// <summary>Applies a batch: its details, its rollup deltas and its id, in one transaction. A batch whose id was applied before changes nothing.</summary>
+    /// <param name="batch">The batch.</param>
+    /// <param name="cancellationToken">Cancels the write before it commits.</param>
+    public async ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var commands = EnsureWriter();
+            var now = _timeProvider.GetUtcNow();
+            if (Apply(commands, batch, now, cancellationToken))
+            {
+                AfterCommit?.Invoke(batch);
+            }
+
+            if (_lastTrim is not { } last || now - last >= _options.TrimInterval)
+            {
+                _lastTrim = now;
+                Trim(now);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Deletes details older than <see cref="SqliteLedgerOptions.DetailRetention"/> and batch ids older than
+    /// <see cref="SqliteLedgerOptions.AppliedBatchRetention"/>; rollups are kept. <see cref="WriteAsync"/> calls this
+    /// at most once per <see cref="SqliteLedgerOptions.TrimInterval"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels waiting for the writer.</param>
+    /// <returns>The number of detail records deleted.</returns>
+    public async ValueTask<int> TrimAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            EnsureWriter();
+            var now = _timeProvider.GetUtcNow();
+            _lastTrim = now;
+            return Trim(now);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Closes the writer connection.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _commands?.Dispose();
+        _writer?.Dispose();
+        _writeGate.Dispose();
+    }
+
+    private static bool Apply(WriteCommands commands, UsageBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        using var transaction = commands.Connection.BeginTransaction(deferred: false);
+        commands.BindBatch(batch, now);
+        if (commands.InsertBatch.Execute() == 0)
+        {
+            // Applied before (a retry after a lost acknowledgement): change nothing.
+            transaction.Rollback();
+            return false;
+        }
+
+        var records = batch.Records;
+        for (var i = 0; i < records.Count; i++)
+        {
+            if ((i & 1023) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            commands.BindRecord(records[i], batch.BatchId, i, now);
+            commands.InsertRecord.Execute();
+        }
+
+        foreach (var row in LedgerRows.Aggregate(batch.Rollups))
+        {
+            commands.BindRollup(row);
+            commands.UpsertRollup.Execute();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        transaction.Commit();
+        return true;
+    }
+
+    private int Trim(DateTimeOffset now)
+    {
+        using var transaction = _writer!.BeginTransaction(deferred: false);
+        var deleted = 0;
+        using (var command = _writer.CreateCommand())
+        {
+            command.Transaction = transaction;
+            if (_options.DetailRetention is { } retention)
+            {
+                command.CommandText = "DELETE FROM usage_records WHERE completed_at < $cutoff";
+                command.Parameters.AddWithValue("$cutoff", SqliteText.Timestamp(now - retention));
+                deleted = command.ExecuteNonQuery();
+                command.Parameters.Clear();
+            }
+
+            command.CommandText = "DELETE FROM usage_batches WHERE applied_at < $cutoff";
+            command.Parameters.AddWithValue("$cutoff", SqliteText.Timestamp(now - _options.AppliedBatchRetention));
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return deleted;
+    }
+
+    private WriteCommands EnsureWriter()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_commands is not null)
+        {
+            return _commands;
+        }
+
+        var connection = OpenConnection();
+        try
+        {
+            using (var pragma = connection.CreateCommand())
+            {
+                pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+                pragma.ExecuteNonQuery();
+            }
+
+            SqliteSchema.Migrate(connection, _timeProvider.GetUtcNow());
+            _commands = new WriteCommands(connection);
+            _writer = connection;
+            return _commands;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        SqliteText.RegisterFunctions(connection);
+        return connection;
+    }
+}

@@ -1,0 +1,142 @@
+using Microsoft.Data.Sqlite;
+
+namespace TokenAccounting.Sqlite;
+
+/// <summary>The writer's prepared commands, created once and re-bound for every row.</summary>
+internal sealed class WriteCommands : IDisposable
+{
+    private static readonly string[] RecordColumns =
+    [
+        "id", "batch_id", "model", "response_model", "provider", "operation",
+        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
+        "provenance", "outcome", "degraded_reason", "started_at", "completed_at", "latency_us", "stage_durations_ms", "history_length",
+        "correlation_id", "user_id", "tenant_id", "api_key_id", "route", "service_tier", "scope_path", "tags",
+        "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_total", "text", "is_unpaired",
+    ];
+
+    private static readonly string[] RollupKeyColumns = ["date", "model", "provider", "operation", "user_id", "tenant_id", "api_key_id"];
+
+    private static readonly string[] RollupSumColumns =
+    [
+        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
+        "request_count", "unpriced_request_count",
+    ];
+
+    private static readonly string[] RollupCostColumns = ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning"];
+
+    public WriteCommands(SqliteConnection connection)
+    {
+        Connection = connection;
+        InsertBatch = new RawStatement(
+            connection,
+            "INSERT INTO usage_batches (batch_id, applied_at, record_count, rollup_count) VALUES (?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING");
+
+        // A record re-sent in another batch keeps its first copy: ids are unique, and the rollups count it once
+        // through their own deltas, not through this table.
+        InsertRecord = new RawStatement(
+            connection,
+            $"INSERT INTO usage_records ({string.Join(", ", RecordColumns)}) VALUES ({Placeholders(RecordColumns.Length)}) ON CONFLICT (id) DO NOTHING");
+
+        string[] rollupColumns = [.. RollupKeyColumns, .. RollupSumColumns, .. RollupCostColumns];
+        var updates = RollupSumColumns.Select(c => $"{c} = {c} + excluded.{c}")
+            .Concat(RollupCostColumns.Select(c => $"{c} = ta_decimal_add({c}, excluded.{c})"));
+        UpsertRollup = new RawStatement(
+            connection,
+            $"INSERT INTO usage_rollups ({string.Join(", ", rollupColumns)}) VALUES ({Placeholders(rollupColumns.Length)}) "
+            + $"ON CONFLICT ({string.Join(", ", RollupKeyColumns)}) DO UPDATE SET {string.Join(", ", updates)}");
+    }
+
+    public SqliteConnection Connection { get; }
+
+    public RawStatement InsertBatch { get; }
+
+    public RawStatement InsertRecord { get; }
+
+    public RawStatement UpsertRollup { get; }
+
+    public void BindBatch(UsageBatch batch, DateTimeOffset now)
+    {
+        InsertBatch.Text(1, batch.BatchId);
+        InsertBatch.Text(2, SqliteText.Timestamp(now));
+        InsertBatch.Int64(3, batch.Records.Count);
+        InsertBatch.Int64(4, batch.Rollups.Count);
+    }
+
+    public void BindRecord(UsageRecord record, string batchId, int index, DateTimeOffset now)
+    {
+        var p = InsertRecord;
+        var tokens = record.Tokens;
+        var cost = record.Cost;
+        p.Text(1, LedgerRows.Id(record, batchId, index));
+        p.Text(2, batchId);
+        p.Text(3, record.Model);
+        p.Text(4, record.ResponseModel);
+        p.Text(5, record.Provider);
+        p.Text(6, LedgerRows.Operation(record.Operation));
+        p.Int64(7, tokens.Input);
+        p.Int64(8, tokens.Output);
+        p.Int64(9, tokens.CachedInput);
+        p.Int64(10, tokens.CacheWriteInput);
+        p.Int64(11, tokens.CacheWriteLongTtlInput);
+        p.Int64(12, tokens.Reasoning);
+        p.Text(13, LedgerRows.Provenance(record.Provenance));
+        p.Text(14, LedgerRows.Outcome(record.Outcome));
+        p.Text(15, record.DegradedReason);
+        p.Text(16, record.StartedAt is { } started ? SqliteText.Timestamp(started) : null);
+        p.Text(17, SqliteText.Timestamp(LedgerRows.CompletedAt(record, now)));
+        p.Int64(18, LedgerRows.LatencyMicroseconds(record.Latency));
+        p.Text(19, LedgerRows.StageDurationsJson(record.StageDurations));
+        p.Int64(20, (long?)record.HistoryLength);
+        p.Text(21, record.CorrelationId);
+        p.Text(22, record.UserId);
+        p.Text(23, record.TenantId);
+        p.Text(24, record.ApiKeyId);
+        p.Text(25, record.Route);
+        p.Text(26, record.ServiceTier);
+        p.Text(27, record.ScopePath);
+        p.Text(28, LedgerRows.TagsJson(record.Tags));
+        p.Text(29, cost is null ? null : SqliteText.Decimal(cost.Input));
+        p.Text(30, cost is null ? null : SqliteText.Decimal(cost.CachedInput));
+        p.Text(31, cost is null ? null : SqliteText.Decimal(cost.CacheWrite));
+        p.Text(32, cost is null ? null : SqliteText.Decimal(cost.Output));
+        p.Text(33, cost is null ? null : SqliteText.Decimal(cost.Reasoning));
+        p.Text(34, cost is null ? null : SqliteText.Decimal(cost.Total));
+        p.Text(35, record.Text);
+        p.Int64(36, record.IsUnpaired ? 1L : 0L);
+    }
+
+    public void BindRollup(RollupRow row)
+    {
+        var p = UpsertRollup;
+        var key = row.Key;
+        p.Text(1, SqliteText.Date(key.Date));
+        p.Text(2, key.Model);
+        p.Text(3, key.Provider);
+        p.Text(4, key.Operation);
+        p.Text(5, key.UserId);
+        p.Text(6, key.TenantId);
+        p.Text(7, key.ApiKeyId);
+        p.Int64(8, row.Tokens.Input);
+        p.Int64(9, row.Tokens.Output);
+        p.Int64(10, row.Tokens.CachedInput);
+        p.Int64(11, row.Tokens.CacheWriteInput);
+        p.Int64(12, row.Tokens.CacheWriteLongTtlInput);
+        p.Int64(13, row.Tokens.Reasoning);
+        p.Int64(14, row.Requests);
+        p.Int64(15, row.Unpriced);
+        p.Text(16, SqliteText.Decimal(row.Cost.Input));
+        p.Text(17, SqliteText.Decimal(row.Cost.CachedInput));
+        p.Text(18, SqliteText.Decimal(row.Cost.CacheWrite));
+        p.Text(19, SqliteText.Decimal(row.Cost.Output));
+        p.Text(20, SqliteText.Decimal(row.Cost.Reasoning));
+    }
+
+    public void Dispose()
+    {
+        InsertBatch.Dispose();
+        InsertRecord.Dispose();
+        UpsertRollup.Dispose();
+    }
+
+    private static string Placeholders(int count) => string.Join(", ", Enumerable.Repeat("?", count));
+}
