@@ -4,6 +4,7 @@ using OpenTelemetry.Metrics;
 namespace TokenAccounting.Tests.Diagnostics;
 
 /// <summary>The OpenTelemetry SDK exports the instruments once the user writes <c>AddMeter(TokenAccountingDiagnostics.MeterName)</c>.</summary>
+[Collection(StaticMeterListeners.Name)]
 public sealed class OpenTelemetryExportTests
 {
     [Fact]
@@ -26,10 +27,10 @@ public sealed class OpenTelemetryExportTests
 
         meterProvider.ForceFlush().ShouldBeTrue();
 
-        var tokenUsage = exported.Single(m => m.Name == "gen_ai.client.token.usage");
-        tokenUsage.Unit.ShouldBe("{token}");
-        tokenUsage.MeterName.ShouldBe("TokenAccounting");
-        tokenUsage.MetricType.ShouldBe(MetricType.Histogram);
+        // Another TokenAccounting meter alive in the process (another recorder's IMeterFactory) is exported as its own
+        // stream of the same name: look at every stream, and find this test's point in exactly one of them.
+        var tokenUsage = Streams(exported, "gen_ai.client.token.usage");
+        tokenUsage.ShouldAllBe(m => m.Unit == "{token}" && m.MeterName == "TokenAccounting" && m.MetricType == MetricType.Histogram);
         var input = Point(tokenUsage, model, "gen_ai.token.type", "input");
         input.GetHistogramCount().ShouldBe(2);
         input.GetHistogramSum().ShouldBe(2100);
@@ -51,33 +52,41 @@ public sealed class OpenTelemetryExportTests
             ignoreOrder: true);
         Point(tokenUsage, model, "gen_ai.token.type", "output").GetHistogramSum().ShouldBe(200);
 
-        var tokens = exported.Single(m => m.Name == "tokenaccounting.tokens");
-        tokens.Unit.ShouldBe("{token}");
-        tokens.MetricType.ShouldBe(MetricType.LongSum);
+        var tokens = Streams(exported, "tokenaccounting.tokens");
+        tokens.ShouldAllBe(m => m.Unit == "{token}" && m.MetricType == MetricType.LongSum);
         Point(tokens, model, "tokenaccounting.token.type", "cache_read").GetSumLong().ShouldBe(1500);
         Point(tokens, model, "tokenaccounting.token.type", "input").GetSumLong().ShouldBe(2100);
 
-        var cost = exported.Single(m => m.Name == "tokenaccounting.cost");
-        cost.Unit.ShouldBe("{USD}");
-        cost.MetricType.ShouldBe(MetricType.DoubleSum);
+        var cost = Streams(exported, "tokenaccounting.cost");
+        cost.ShouldAllBe(m => m.Unit == "{USD}" && m.MetricType == MetricType.DoubleSum);
         Point(cost, model).GetSumDouble().ShouldBe(0.006, tolerance: 1e-12);
 
-        exported.Single(m => m.Name == "tokenaccounting.sink.flush.duration").Unit.ShouldBe("s");
+        Streams(exported, "tokenaccounting.sink.flush.duration").ShouldAllBe(m => m.Unit == "s" && m.MetricType == MetricType.Histogram);
     }
 
-    private static MetricPoint Point(Metric metric, string model, string? tag = null, string? value = null)
+    private static List<Metric> Streams(List<Metric> exported, string name)
+    {
+        var streams = exported.Where(m => m.Name == name).ToList();
+        streams.ShouldNotBeEmpty($"{name} was exported");
+        return streams;
+    }
+
+    private static MetricPoint Point(List<Metric> streams, string model, string? tag = null, string? value = null)
     {
         var found = new List<MetricPoint>();
-        foreach (ref readonly var point in metric.GetMetricPoints())
+        foreach (var metric in streams)
         {
-            var tags = Tags(point);
-            if (Equals(tags.GetValueOrDefault("gen_ai.request.model"), model) && (tag is null || Equals(tags.GetValueOrDefault(tag), value)))
+            foreach (ref readonly var point in metric.GetMetricPoints())
             {
-                found.Add(point);
+                var tags = Tags(point);
+                if (Equals(tags.GetValueOrDefault("gen_ai.request.model"), model) && (tag is null || Equals(tags.GetValueOrDefault(tag), value)))
+                {
+                    found.Add(point);
+                }
             }
         }
 
-        return found.ShouldHaveSingleItem($"{metric.Name} for {model} {tag}={value}");
+        return found.ShouldHaveSingleItem($"{streams[0].Name} for {model} {tag}={value}");
     }
 
     private static Dictionary<string, object?> Tags(MetricPoint point)
