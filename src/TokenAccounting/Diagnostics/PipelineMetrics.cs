@@ -1,13 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace TokenAccounting;
 
 /// <summary>
 /// The library's instruments, recorded on the aggregator and sink workers (never on the caller's thread). Created
-/// once per recorder from <see cref="IMeterFactory"/> when DI has one; otherwise shared static instruments on a
-/// static meter, so several recorders never create duplicate instruments.
+/// once per <see cref="IMeterFactory"/> when DI has one; otherwise shared static instruments on a static meter, so
+/// several recorders never create duplicate instruments (the buffer gauge sums the recorders that share them).
 /// </summary>
 internal sealed class PipelineMetrics : IUsageObserver
 {
@@ -15,6 +16,12 @@ internal sealed class PipelineMetrics : IUsageObserver
     public const string ReasonQueueFull = "queue_full";
 
     private static readonly long[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+    // The OpenTelemetry semantic conventions' buckets for durations in seconds, plus the default sink timeout (30 s):
+    // without advice an SDK applies its default boundaries (0, 5, 10, 25 … 10000), made for milliseconds, and every
+    // sink write would land in the first bucket.
+    private static readonly double[] DurationBuckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30];
+    private static readonly ConditionalWeakTable<IMeterFactory, Instruments> FactoryInstruments = new();
     private static readonly Lazy<Instruments> StaticInstruments = new(() => new Instruments(new Meter(TokenAccountingDiagnostics.MeterName, Version)));
     private static readonly string? Version = typeof(PipelineMetrics).Assembly.GetName().Version?.ToString();
 
@@ -23,9 +30,11 @@ internal sealed class PipelineMetrics : IUsageObserver
 
     public PipelineMetrics(IMeterFactory? meterFactory, bool includeUserDimensions)
     {
+        // One set of instruments per factory: a factory hands out the same Meter to every recorder of a container,
+        // and a second set would publish duplicate instruments (two buffer gauges of the same name).
         _instruments = meterFactory is null
             ? StaticInstruments.Value
-            : new Instruments(meterFactory.Create(new MeterOptions(TokenAccountingDiagnostics.MeterName) { Version = Version }));
+            : FactoryInstruments.GetValue(meterFactory, static f => new Instruments(f.Create(new MeterOptions(TokenAccountingDiagnostics.MeterName) { Version = Version })));
         _includeUsers = includeUserDimensions;
     }
 
@@ -64,9 +73,15 @@ internal sealed class PipelineMetrics : IUsageObserver
             var input = tags;
             input.Add(TokenAccountingDiagnostics.TokenTypeAttribute, "input");
             instruments.TokenUsage.Record(tokens.Input, input);
-            var output = tags;
-            output.Add(TokenAccountingDiagnostics.TokenTypeAttribute, "output");
-            instruments.TokenUsage.Record(tokens.Output, output);
+
+            // Embeddings produce no output tokens: a 0 "output" sample per call would only pile up in the first bucket
+            // (Microsoft.Extensions.AI's embedding instrumentation records input only, too).
+            if (tokens.Output != 0 || record.Operation != UsageOperation.Embeddings)
+            {
+                var output = tags;
+                output.Add(TokenAccountingDiagnostics.TokenTypeAttribute, "output");
+                instruments.TokenUsage.Record(tokens.Output, output);
+            }
         }
 
         if (instruments.Tokens.Enabled)
@@ -132,7 +147,12 @@ internal sealed class PipelineMetrics : IUsageObserver
             Unpriced = meter.CreateCounter<long>(TokenAccountingDiagnostics.UnpricedRecordsInstrument, "{record}", "Records whose model has no price in the catalog.");
             Dropped = meter.CreateCounter<long>(TokenAccountingDiagnostics.RecordsDroppedInstrument, "{record}", "Detail records dropped under memory pressure (rollups stay exact).");
             SinkFailures = meter.CreateCounter<long>(TokenAccountingDiagnostics.SinkFailuresInstrument, "{failure}", "Sink writes that threw or timed out.");
-            FlushDuration = meter.CreateHistogram<double>(TokenAccountingDiagnostics.SinkFlushDurationInstrument, "s", "Duration of sink writes.");
+            FlushDuration = meter.CreateHistogram<double>(
+                TokenAccountingDiagnostics.SinkFlushDurationInstrument,
+                unit: "s",
+                description: "Duration of sink writes.",
+                tags: null,
+                advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
             BudgetDenials = meter.CreateCounter<long>(TokenAccountingDiagnostics.BudgetDenialsInstrument, "{denial}", "Budget reservations refused.");
             meter.CreateObservableGauge(TokenAccountingDiagnostics.BufferedRecordsInstrument, ObserveBuffered, "{record}", "Detail records buffered for delivery to sinks.");
         }

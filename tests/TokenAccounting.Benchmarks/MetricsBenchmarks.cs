@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using BenchmarkDotNet.Attributes;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace TokenAccounting.Benchmarks;
+
+/// <summary>
+/// What metrics cost per record: the aggregator's <c>PipelineMetrics.OnRecord</c> (two histogram samples, five token
+/// counters, one cost counter) with no listener, with a bare <see cref="MeterListener"/>, and with the OpenTelemetry
+/// SDK aggregating. Baseline: one OpenTelemetry SDK <c>Histogram.Record</c> with the same five attributes, the price
+/// of a single GenAI token sample. Each benchmark runs in its own process, so each gets only its own setup.
+/// </summary>
+[MemoryDiagnoser]
+public class MetricsBenchmarks
+{
+    private static readonly long[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+    private readonly UsageRecord _record = new()
+    {
+        Model = "gpt-4o",
+        ResponseModel = "gpt-4o-2024-08-06",
+        Provider = "openai",
+        Operation = UsageOperation.Chat,
+        Tokens = new TokenCounts(1200, 300, 1000, 0, 0, 100),
+        Cost = new UsageCost(0.0005m, 0.00125m, 0, 0.002m, 0.001m),
+    };
+
+    private MeterProvider? _sdk;
+    private MeterListener? _listener;
+    private Meter? _baselineMeter;
+    private Histogram<long> _baselineHistogram = null!;
+    private PipelineMetrics _metrics = null!;
+
+    [GlobalSetup(Target = nameof(OtelSdkHistogramRecord))]
+    public void SetupBaseline()
+    {
+        const string Name = "TokenAccounting.Benchmarks.Baseline";
+        _baselineMeter = new Meter(Name);
+        _baselineHistogram = _baselineMeter.CreateHistogram<long>(
+            "gen_ai.client.token.usage", "{token}", "baseline", tags: null, advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
+        _sdk = BuildSdk(Name);
+    }
+
+    [GlobalSetup(Target = nameof(OnRecordNoListener))]
+    public void SetupNoListener() => _metrics = new PipelineMetrics(new BenchmarkMeterFactory(), includeUserDimensions: false);
+
+    [GlobalSetup(Target = nameof(OnRecordMeterListener))]
+    public void SetupMeterListener()
+    {
+        var factory = new BenchmarkMeterFactory();
+        _metrics = new PipelineMetrics(factory, includeUserDimensions: false);
+        _listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        _listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+        _listener.Start();
+    }
+
+    [GlobalSetup(Target = nameof(OnRecordOtelSdk))]
+    public void SetupOtelSdk()
+    {
+        _metrics = new PipelineMetrics(new BenchmarkMeterFactory(), includeUserDimensions: false);
+        _sdk = BuildSdk(TokenAccountingDiagnostics.MeterName);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _listener?.Dispose();
+        _sdk?.Dispose();
+        _baselineMeter?.Dispose();
+    }
+
+    [Benchmark(Baseline = true, Description = "OTel SDK Histogram.Record, 5 attributes")]
+    public void OtelSdkHistogramRecord() => _baselineHistogram.Record(
+        1200,
+        new TagList
+        {
+            { "gen_ai.operation.name", "chat" },
+            { "gen_ai.provider.name", "openai" },
+            { "gen_ai.request.model", "gpt-4o" },
+            { "gen_ai.response.model", "gpt-4o-2024-08-06" },
+            { "gen_ai.token.type", "input" },
+        });
+
+    [Benchmark(Description = "OnRecord, no listener")]
+    public void OnRecordNoListener() => _metrics.OnRecord(_record);
+
+    [Benchmark(Description = "OnRecord, MeterListener")]
+    public void OnRecordMeterListener() => _metrics.OnRecord(_record);
+
+    [Benchmark(Description = "OnRecord, OTel SDK")]
+    public void OnRecordOtelSdk() => _metrics.OnRecord(_record);
+
+    private static MeterProvider BuildSdk(string meterName) => Sdk.CreateMeterProviderBuilder()
+        .AddMeter(meterName)
+        .AddReader(new BaseExportingMetricReader(new NullMetricExporter()))
+        .Build()!;
+
+    /// <summary>A factory per benchmark, so its meter is listened to only by that benchmark's setup.</summary>
+    private sealed class BenchmarkMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(new MeterOptions(options.Name) { Version = options.Version, Tags = options.Tags, Scope = this });
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose() => _meters.ForEach(m => m.Dispose());
+    }
+
+    /// <summary>A reader's exporter that drops everything: the SDK still aggregates every measurement.</summary>
+    private sealed class NullMetricExporter : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+    }
+}
