@@ -27,8 +27,12 @@ internal sealed class PipelineMetrics : IUsageObserver
 
     private readonly Instruments _instruments;
     private readonly bool _includeUsers;
+    private readonly bool _countUnpriced;
 
-    public PipelineMetrics(IMeterFactory? meterFactory, bool includeUserDimensions)
+    /// <param name="meterFactory">The DI meter factory, or null for the shared static instruments.</param>
+    /// <param name="includeUserDimensions">Whether usage instruments carry user and tenant attributes.</param>
+    /// <param name="countUnpriced">Whether a record without a cost counts as unpriced (only meaningful when a price catalog is configured).</param>
+    public PipelineMetrics(IMeterFactory? meterFactory, bool includeUserDimensions, bool countUnpriced = true)
     {
         // One set of instruments per factory: a factory hands out the same Meter to every recorder of a container,
         // and a second set would publish duplicate instruments (two buffer gauges of the same name).
@@ -36,6 +40,7 @@ internal sealed class PipelineMetrics : IUsageObserver
             ? StaticInstruments.Value
             : FactoryInstruments.GetValue(meterFactory, static f => new Instruments(f.Create(new MeterOptions(TokenAccountingDiagnostics.MeterName) { Version = Version })));
         _includeUsers = includeUserDimensions;
+        _countUnpriced = countUnpriced;
     }
 
     public void Attach(UsageRecorder recorder) => _instruments.Recorders.TryAdd(recorder, 0);
@@ -100,7 +105,7 @@ internal sealed class PipelineMetrics : IUsageObserver
                 instruments.Cost.Add((double)cost.Total, tags);
             }
         }
-        else if (instruments.Unpriced.Enabled)
+        else if (_countUnpriced && instruments.Unpriced.Enabled)
         {
             instruments.Unpriced.Add(1, tags);
         }

@@ -90,7 +90,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         _wakeMask = Math.Min(_queues[0].Capacity / 4, 1024) - 1;
         _pricer = pricer;
-        _metrics = new PipelineMetrics(meterFactory, _options.IncludeUserDimensionsInMetrics);
+        _metrics = new PipelineMetrics(meterFactory, _options.IncludeUserDimensionsInMetrics, countUnpriced: pricer is not null);
         _observers = [_metrics, .. observers ?? []];
 
         var sinkList = sinks.ToList();
@@ -146,7 +146,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         var activity = Activity.Current;
         if (activity is { IsAllDataRequested: true })
         {
-            UsageActivityTags.Apply(activity, record);
+            UsageActivityTags.Apply(activity, record, _pricer);
         }
 
         var item = new IngestItem(record, scope, mask, record.CompletedAt ?? _time.GetUtcNow());
