@@ -59,7 +59,10 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         _logger = options.Logger ?? NullLogger.Instance;
         _attributionResolver = options.AttributionResolver;
         _cumulativeStreamingUsage = options.StreamingUsageIsCumulative;
-        _gate = options.Gate;
+        ArgumentOutOfRangeException.ThrowIfNegative(options.DefaultOutputTokenEstimate, "options.DefaultOutputTokenEstimate");
+        _gate = options.Gate ?? (options.Budgets is { } budgets
+            ? new BudgetUsageGate(budgets, options.PriceCatalog, options.TimeProvider, options.DefaultOutputTokenEstimate, options.CapOutputTokensToBudget)
+            : null);
 
         ChatClientMetadata? metadata = null;
         try
@@ -183,7 +186,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         }
     }
 
-    /// <summary>Ends accounting for one call: exactly one record, then the gate lease. Never throws.</summary>
+    /// <summary>Ends accounting for one call: the gate lease, then exactly one record. Never throws.</summary>
     private void End(ChatCall call, UsageOutcome outcome)
     {
         UsageRecord? record = null;
@@ -197,21 +200,23 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             ReportFailure(exception, "building the usage record", call.Model);
         }
 
-        if (record is not null)
-        {
-            Write(call, record, throughTracker: true);
-        }
-
+        // The lease completes first: it commits the actual usage and marks the record as counted by the budget.
         if (call.Lease is { } lease)
         {
             try
             {
-                lease.Complete(record ?? BuildRecord(call, outcome, TokenCounts.Zero, UsageProvenance.Estimated, null));
+                var completed = lease.Complete(record ?? BuildRecord(call, outcome, TokenCounts.Zero, UsageProvenance.Estimated, null));
+                record = record is null ? null : completed;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
                 ReportFailure(exception, "completing the budget reservation", call.Model);
             }
+        }
+
+        if (record is not null)
+        {
+            Write(call, record, throughTracker: true);
         }
     }
 

@@ -45,6 +45,8 @@ public static class TokenAccountingChatClientExtensions
             TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
             Logger = services.GetService<ILoggerFactory>()?.CreateLogger<AccountingChatClient>(),
             Estimator = ServiceDefaults.Estimator(services),
+            Budgets = services.GetService<BudgetManager>(),
+            PriceCatalog = services.GetService<IPriceCatalog>(),
         };
         configure?.Invoke(options);
         return new AccountingChatClient(chatClient, recorder, options);

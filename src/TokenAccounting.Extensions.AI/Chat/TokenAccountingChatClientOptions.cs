@@ -50,5 +50,30 @@ public sealed class TokenAccountingChatClientOptions
     public ILogger? Logger { get; set; }
 
     /// <summary>Gets or sets the admission gate (budgets) consulted before every call; null admits everything.</summary>
+    /// <summary>
+    /// Gets or sets the budgets to enforce: before each call an estimate (input from the request size, output from
+    /// <c>ChatOptions.MaxOutputTokens</c> or <see cref="DefaultOutputTokenEstimate"/>) is reserved, and a denial throws
+    /// <see cref="BudgetExceededException"/> before anything reaches the inner client; the actual usage is committed
+    /// after the call and the reservation released when the call consumed nothing. The <c>IServiceProvider</c>
+    /// overload takes the <see cref="BudgetManager"/> registered by <c>AddBudgets()</c>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no budgets).</value>
+    public BudgetManager? Budgets { get; set; }
+
+    /// <summary>Gets or sets the price catalog used to estimate and commit costs against USD budgets.</summary>
+    /// <value>The default value is <see langword="null"/>; the <c>IServiceProvider</c> overload takes the registered <see cref="IPriceCatalog"/>.</value>
+    public IPriceCatalog? PriceCatalog { get; set; }
+
+    /// <summary>Gets or sets the output tokens reserved for a call that sets no <c>ChatOptions.MaxOutputTokens</c>.</summary>
+    /// <value>The default value is 1024.</value>
+    public int DefaultOutputTokenEstimate { get; set; } = 1024;
+
+    /// <summary>
+    /// Gets or sets whether <c>ChatOptions.MaxOutputTokens</c> is lowered to what the hard token budgets still allow
+    /// (on a copy of the options; the caller's are never changed).
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool CapOutputTokensToBudget { get; set; }
+
     internal IUsageGate? Gate { get; set; }
 }

@@ -59,7 +59,9 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         _estimator = options.Estimator;
         _logger = options.Logger ?? NullLogger.Instance;
         _attributionResolver = options.AttributionResolver;
-        _gate = options.Gate;
+        _gate = options.Gate ?? (options.Budgets is { } budgets
+            ? new BudgetUsageGate(budgets, options.PriceCatalog, options.TimeProvider, defaultOutputTokens: 0, capOutputTokens: false)
+            : null);
 
         EmbeddingGeneratorMetadata? metadata = null;
         try
@@ -186,9 +188,23 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
             };
         }
 
-        // Exactly one record, then the lease (when admitted); neither may throw into the caller.
+        // The lease (when admitted) completes first and marks the record as counted by the budget; then exactly one
+        // record. Neither may throw into the caller.
         void Write(UsageRecord? record, UsageOutcome outcome)
         {
+            if (lease is not null)
+            {
+                try
+                {
+                    var completed = lease.Complete(record ?? Build(outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null));
+                    record = record is null ? null : completed;
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    ReportFailure(exception, "completing the budget reservation", model);
+                }
+            }
+
             if (record is not null)
             {
                 try
@@ -198,18 +214,6 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
                     ReportFailure(exception, "recording usage", model);
-                }
-            }
-
-            if (lease is not null)
-            {
-                try
-                {
-                    lease.Complete(record ?? Build(outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null));
-                }
-                catch (Exception exception) when (exception is not OutOfMemoryException)
-                {
-                    ReportFailure(exception, "completing the budget reservation", model);
                 }
             }
         }

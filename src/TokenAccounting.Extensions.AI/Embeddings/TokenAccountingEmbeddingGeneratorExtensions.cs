@@ -53,6 +53,8 @@ public static class TokenAccountingEmbeddingGeneratorExtensions
             TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
             Logger = services.GetService<ILoggerFactory>()?.CreateLogger<AccountingEmbeddingGenerator<TInput, TEmbedding>>(),
             Estimator = ServiceDefaults.Estimator(services),
+            Budgets = services.GetService<BudgetManager>(),
+            PriceCatalog = services.GetService<IPriceCatalog>(),
         };
         configure?.Invoke(options);
         return new AccountingEmbeddingGenerator<TInput, TEmbedding>(generator, recorder, options);

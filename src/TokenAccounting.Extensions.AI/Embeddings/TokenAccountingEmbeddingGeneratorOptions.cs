@@ -30,5 +30,17 @@ public sealed class TokenAccountingEmbeddingGeneratorOptions
     public ILogger? Logger { get; set; }
 
     /// <summary>Gets or sets the admission gate (budgets) consulted before every call; null admits everything.</summary>
+    /// <summary>
+    /// Gets or sets the budgets to enforce: the estimated input is reserved before each call (a denial throws
+    /// <see cref="BudgetExceededException"/> before anything reaches the inner generator) and the actual usage committed
+    /// after. The <c>IServiceProvider</c> overload takes the <see cref="BudgetManager"/> registered by <c>AddBudgets()</c>.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no budgets).</value>
+    public BudgetManager? Budgets { get; set; }
+
+    /// <summary>Gets or sets the price catalog used to estimate and commit costs against USD budgets.</summary>
+    /// <value>The default value is <see langword="null"/>; the <c>IServiceProvider</c> overload takes the registered <see cref="IPriceCatalog"/>.</value>
+    public IPriceCatalog? PriceCatalog { get; set; }
+
     internal IUsageGate? Gate { get; set; }
 }

@@ -83,7 +83,7 @@ public sealed class AccountingChatClientGateTests
         inner.LastOptions.ShouldNotBeSameAs(callerOptions);
         callerOptions.MaxOutputTokens.ShouldBe(4000);
         var completed = gate.Completed.ShouldHaveSingleItem();
-        completed.ShouldBe(_recorder.Records.ShouldHaveSingleItem());
+        _recorder.Records.ShouldHaveSingleItem().ShouldBe(completed with { DegradedReason = "gate_completed" }, "the record written is the one the lease returned");
         completed.Tokens.ShouldBe(new TokenCounts(50, 7));
         completed.Outcome.ShouldBe(UsageOutcome.Succeeded);
     }

@@ -142,7 +142,7 @@ public sealed class AccountingEmbeddingGeneratorTests
 
         await Wrap(inner, o => o.Gate = gate).GenerateAsync(["a"]);
 
-        gate.Completed.ShouldHaveSingleItem().ShouldBe(_recorder.Records.ShouldHaveSingleItem());
+        _recorder.Records.ShouldHaveSingleItem().ShouldBe(gate.Completed.ShouldHaveSingleItem() with { DegradedReason = "gate_completed" }, "the record written is the one the lease returned");
     }
 
     [Fact]

@@ -28,13 +28,16 @@ internal sealed class FakeGate : IUsageGate
     {
         public int? MaxOutputTokens => gate.Cap;
 
-        public void Complete(UsageRecord record)
+        public UsageRecord Complete(UsageRecord record)
         {
             gate.Completed.Add(record);
             if (gate.CompleteThrows)
             {
                 throw new InvalidOperationException("budget store is down");
             }
+
+            // Marks what it returns, so tests can see that the completed record is the one written.
+            return record with { DegradedReason = record.DegradedReason ?? "gate_completed" };
         }
     }
 }
