@@ -150,9 +150,15 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
 
         var item = new IngestItem(record, scope, mask, record.CompletedAt ?? _time.GetUtcNow());
-        var queue = _queues[ProducerStripe() & (_queues.Length - 1)];
-        if (queue.TryEnqueue(item, out var position))
+        // This thread's stripe first; when it is full, the others, so the whole QueueCapacity is usable.
+        var stripe = ProducerStripe();
+        for (var i = 0; i < _queues.Length; i++)
         {
+            if (!_queues[(stripe + i) & (_queues.Length - 1)].TryEnqueue(item, out var position))
+            {
+                continue;
+            }
+
             // The aggregator polls; producers wake it only every so often, so a burst never pays a wake-up per record.
             if ((position & _wakeMask) == 0 && Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
             {
