@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using TokenAccounting.PostgreSql.Tests.Infrastructure;
 
@@ -133,6 +134,33 @@ public sealed class PostgreSqlBudgetStoreInstancesTests(PostgresServer server)
 
         clock.Advance(TimeSpan.FromDays(40));
         (await after.Manager.GetUsedAsync(policy.Name, Acme)).ShouldBe(window == "lifetime" ? 100m : 0m);
+    }
+
+    [SkippableFact]
+    public async Task AddPostgreSqlBudgetStore_TwoContainersOnOneDatabase_EnforceOneBudget()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        var policy = Policy("lifetime", limit: 100m);
+        await using var first = Container(connectionString, policy);
+        await using var second = Container(connectionString, policy);
+        var firstBudgets = first.GetRequiredService<BudgetManager>();
+        var secondBudgets = second.GetRequiredService<BudgetManager>();
+
+        await (await firstBudgets.ReserveAsync(BudgetAmount.FromTokens(80), Acme)).CommitAsync(BudgetAmount.FromTokens(60));
+        await Should.ThrowAsync<BudgetExceededException>(() => secondBudgets.ReserveAsync(BudgetAmount.FromTokens(41), Acme).AsTask());
+        await secondBudgets.ReserveAsync(BudgetAmount.FromTokens(40), Acme);
+
+        (await firstBudgets.GetUsedAsync(policy.Name, Acme)).ShouldBe(100m);
+    }
+
+    private static ServiceProvider Container(string connectionString, BudgetPolicy policy)
+    {
+        var services = new ServiceCollection();
+        services.AddTokenAccounting()
+            .AddBudgets(policy)
+            .AddPostgreSqlLedger(o => o.ConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true }.ConnectionString)
+            .AddPostgreSqlBudgetStore();
+        return services.BuildServiceProvider();
     }
 
     private static BudgetPolicy Policy(string window, decimal limit, BudgetEnforcement enforcement = BudgetEnforcement.Hard, double? warningThreshold = null) => new()
