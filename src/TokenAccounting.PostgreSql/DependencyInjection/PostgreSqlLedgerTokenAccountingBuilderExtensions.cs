@@ -6,7 +6,7 @@ using TokenAccounting.PostgreSql;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the PostgreSQL ledger on the TokenAccounting builder.</summary>
+/// <summary>Registers the PostgreSQL ledger and the PostgreSQL budget store on the TokenAccounting builder.</summary>
 public static class PostgreSqlLedgerTokenAccountingBuilderExtensions
 {
     /// <summary>
@@ -49,6 +49,42 @@ public static class PostgreSqlLedgerTokenAccountingBuilderExtensions
         services.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<PostgreSqlUsageLedger>());
         services.TryAddSingleton<IUsageQuery>(sp => sp.GetRequiredService<PostgreSqlUsageLedger>());
         services.TryAddSingleton(sp => new PostgreSqlBudgetCounter(sp.GetRequiredService<PostgreSqlUsageLedger>().DataSource, sp.GetService<TimeProvider>()));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps budget counters in PostgreSQL so that every app instance enforces one budget and a restart keeps the
+    /// current window's usage: registers a <see cref="PostgreSqlBudgetStore"/> as a singleton and as the
+    /// <see cref="IBudgetStore"/> that <c>AddBudgets(...)</c>'s <see cref="BudgetManager"/> uses. Call it before or after
+    /// <c>AddBudgets(...)</c>: it takes the place of the default <see cref="InMemoryBudgetStore"/> that <c>AddBudgets</c>
+    /// registers, but leaves any other <see cref="IBudgetStore"/> registered before it. Calling it again changes nothing.
+    /// </summary>
+    /// <param name="builder">The builder from <c>AddTokenAccounting()</c>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <remarks>
+    /// The store uses the data source of the <see cref="PostgreSqlUsageLedger"/> when <c>AddPostgreSqlLedger(...)</c> is
+    /// registered, and otherwise an <see cref="NpgsqlDataSource"/> registered in the container.
+    /// </remarks>
+    public static ITokenAccountingBuilder AddPostgreSqlBudgetStore(this ITokenAccountingBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.TryAddSingleton(static sp =>
+        {
+            var dataSource = sp.GetService<PostgreSqlUsageLedger>()?.DataSource
+                ?? sp.GetService<NpgsqlDataSource>()
+                ?? throw new InvalidOperationException("AddPostgreSqlBudgetStore needs AddPostgreSqlLedger(...) or an NpgsqlDataSource registered in the container.");
+            return new PostgreSqlBudgetStore(dataSource, sp.GetService<TimeProvider>());
+        });
+
+        // The in-memory default only stands in until a shared store is chosen: replace it whichever call came first.
+        var inMemoryDefault = services.FirstOrDefault(d => d.ServiceType == typeof(IBudgetStore) && d.ImplementationType == typeof(InMemoryBudgetStore));
+        if (inMemoryDefault is not null)
+        {
+            services.Remove(inMemoryDefault);
+        }
+
+        services.TryAddSingleton<IBudgetStore>(static sp => sp.GetRequiredService<PostgreSqlBudgetStore>());
         return builder;
     }
 }

@@ -11,7 +11,7 @@ public sealed class PostgreSqlBudgetCounterTests(PostgresServer server)
     {
         var connectionString = await server.CreateDatabaseAsync();
         var dataSources = Enumerable.Range(0, 8)
-            .Select(_ => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 8 }.ConnectionString))
+            .Select(_ => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = true, MaxPoolSize = 8 }.ConnectionString))
             .ToList();
         try
         {
