@@ -81,7 +81,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         _logger = loggerFactory.CreateLogger("TokenAccounting.UsageRecorder");
         // One queue per stripe of producer threads, so concurrent callers do not contend on one enqueue position.
         var stripes = (int)Math.Min(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
-        var perStripe = Math.Max(64, _options.QueueCapacity / stripes);
+        var perStripe = Math.Max(2, _options.QueueCapacity / stripes);
         _queues = new IngestQueue[stripes];
         for (var i = 0; i < stripes; i++)
         {
@@ -226,8 +226,16 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         {
             _stopping = true;
             _wake.Set();
-            _aggregator.Join();
-            DrainQueue();
+            if (!_aggregator.Join(_options.ShutdownTimeout))
+            {
+                // A pipeline stage (a budget store, a metrics listener) is stuck: do not hang the caller's shutdown on it.
+                LogAggregatorStuck(_logger, _options.ShutdownTimeout);
+            }
+            else
+            {
+                DrainQueue();
+            }
+
             using var timeout = new CancellationTokenSource(_options.ShutdownTimeout, _time);
             await Task.WhenAll(_workers.Select(w => w.StopAsync(timeout.Token))).ConfigureAwait(false);
             foreach (var worker in _workers)
@@ -472,6 +480,9 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Record() was called on a disposed UsageRecorder: the record was not recorded. Further occurrences are only counted (RecordsRejectedAfterDispose).")]
     private static partial void LogRecordAfterDispose(ILogger logger);
+
+    [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "The usage aggregator did not stop within {Timeout}: a pipeline stage is blocked. Records still queued were not delivered.")]
+    private static partial void LogAggregatorStuck(ILogger logger, TimeSpan timeout);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "FlushAsync gave up after {Timeout}: undelivered records stay buffered and are retried in the background.")]
     private static partial void LogFlushTimedOut(ILogger logger, TimeSpan timeout);
