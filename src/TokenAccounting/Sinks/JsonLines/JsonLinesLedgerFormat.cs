@@ -60,6 +60,7 @@ internal static class JsonLinesLedgerFormat
         line.CostInputUsd = cost?.Input;
         line.CostCachedInputUsd = cost?.CachedInput;
         line.CostCacheWriteUsd = cost?.CacheWrite;
+        line.CostCacheWriteLongTtlUsd = cost is { CacheWriteLongTtl: > 0 } ? cost.CacheWriteLongTtl : null;
         line.CostOutputUsd = cost?.Output;
         line.CostReasoningUsd = cost?.Reasoning;
         line.Unpaired = record.IsUnpaired ? true : null;
@@ -145,7 +146,8 @@ internal static class JsonLinesLedgerFormat
                 line.CostCachedInputUsd ?? 0m,
                 line.CostCacheWriteUsd ?? 0m,
                 line.CostOutputUsd ?? 0m,
-                line.CostReasoningUsd ?? 0m);
+                line.CostReasoningUsd ?? 0m,
+                line.CostCacheWriteLongTtlUsd ?? 0m);
         }
 
         Dictionary<string, TimeSpan>? stages = null;

@@ -110,6 +110,9 @@ internal sealed class JsonLinesLedgerLine
     [JsonPropertyName("cost_cache_write_usd")]
     public decimal? CostCacheWriteUsd { get; set; }
 
+    [JsonPropertyName("cost_cache_write_long_ttl_usd")]
+    public decimal? CostCacheWriteLongTtlUsd { get; set; }
+
     [JsonPropertyName("cost_output_usd")]
     public decimal? CostOutputUsd { get; set; }
 
