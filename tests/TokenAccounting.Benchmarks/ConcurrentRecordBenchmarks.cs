@@ -7,7 +7,7 @@ namespace TokenAccounting.Benchmarks;
 /// its own scope). Throughput ratio = 2 × (one-thread time) / (two-thread time).
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 3, iterationCount: 15, invocationCount: 4, unrollFactor: 1)]
+[SimpleJob(warmupCount: 3, iterationCount: 15, invocationCount: 16)]
 public class ConcurrentRecordBenchmarks
 {
     private const int PerThread = 200_000;
@@ -19,7 +19,7 @@ public class ConcurrentRecordBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _recorder = UsageRecorder.Create(new TokenAccountingOptions { QueueCapacity = 1 << 22, FlushInterval = TimeSpan.FromHours(1) }, new NullSink());
+        _recorder = UsageRecorder.Create(new TokenAccountingOptions { QueueCapacity = 16_777_216, FlushInterval = TimeSpan.FromHours(1) }, new NullSink());
         _recorder.SuspendBackgroundAggregation(true);
     }
 
