@@ -35,6 +35,41 @@ public class ConcurrentRecordBenchmarks
     [Benchmark(Description = "two threads × 200,000 records each")]
     public void TwoThreads() => Run(2);
 
+    // Control: the same two-thread harness around purely local arithmetic, to show how far this machine scales at all.
+    [Benchmark(Description = "control: one thread × local work")]
+    public void ControlOneThread() => RunControl(1);
+
+    [Benchmark(Description = "control: two threads × local work each")]
+    public void ControlTwoThreads() => RunControl(2);
+
+    private static void RunControl(int threads)
+    {
+        using var start = new Barrier(threads);
+        var workers = new Thread[threads];
+        for (var t = 0; t < threads; t++)
+        {
+            workers[t] = new Thread(() =>
+            {
+                start.SignalAndWait();
+                ulong x = 88172645463325252UL;
+                for (var i = 0; i < PerThread * 20; i++)
+                {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                }
+
+                GC.KeepAlive(x);
+            });
+            workers[t].Start();
+        }
+
+        foreach (var worker in workers)
+        {
+            worker.Join();
+        }
+    }
+
     private void Run(int threads)
     {
         _start = new Barrier(threads);
