@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace TokenAccounting.Sqlite;
+namespace TokenAccounting;
 
 /// <summary>Source-generated JSON for the tag and stage-duration columns (no reflection, trimming-safe).</summary>
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]

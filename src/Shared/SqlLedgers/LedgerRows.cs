@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace TokenAccounting.PostgreSql;
+namespace TokenAccounting;
 
-/// <summary>How records and rollups map to columns (kept in step with the SQLite ledger).</summary>
+/// <summary>How records and rollups map to columns (shared by the SQLite and PostgreSQL ledgers: compiled into both).</summary>
 internal static class LedgerRows
 {
     public static string Outcome(UsageOutcome outcome) => outcome switch
