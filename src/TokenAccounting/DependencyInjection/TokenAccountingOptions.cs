@@ -28,7 +28,7 @@ public sealed class TokenAccountingOptions : IValidatableObject
     /// aggregator. When it is full, <c>Record()</c> still does not wait: it folds the record into the rollups itself
     /// and only the detail is dropped (and counted).
     /// </summary>
-    /// <value>The default value is 65,536. Rounded up to a power of two; between 64 and 16,777,216.</value>
+    /// <value>The default value is 65,536; between 64 and 16,777,216. Split across one stripe per core (at most 16), each rounded up to a power of two.</value>
     [Range(64, 16_777_216)]
     public int QueueCapacity { get; set; } = 65_536;
 
