@@ -48,4 +48,23 @@ public sealed class PipelineIntegrationTests
         denied.Remaining.ShouldBe(50m);
         budgets.Denials.ShouldBe(1);
     }
+
+    [Fact]
+    public async Task AddBudgets_Denial_IsCountedInTheBudgetDenialsMetric()
+    {
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddTokenAccounting().AddInMemorySink()
+            .AddBudgets(new BudgetPolicy { Name = "denials-metric-test", Dimension = BudgetDimension.Tenant, Unit = BudgetUnit.Tokens, Limit = 10 });
+        await using var provider = services.BuildServiceProvider();
+        using var meters = new MeterCollector(TokenAccountingDiagnostics.MeterName, provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        _ = provider.GetRequiredService<IUsageRecorder>();
+        var budgets = provider.GetRequiredService<BudgetManager>();
+
+        Should.Throw<BudgetExceededException>(() => budgets.Reserve(BudgetAmount.FromTokens(11), new BudgetSubject { TenantId = "acme" }));
+
+        var denial = meters.For(TokenAccountingDiagnostics.BudgetDenialsInstrument).ShouldHaveSingleItem();
+        denial.Value.ShouldBe(1L);
+        denial.Tags["tokenaccounting.budget.policy"].ShouldBe("denials-metric-test");
+    }
 }
