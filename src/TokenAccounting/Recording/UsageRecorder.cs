@@ -398,7 +398,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         var scope = item.Scope;
         var userId = record.UserId ?? scope?.EffectiveUserId;
         var tenantId = record.TenantId ?? scope?.EffectiveTenantId;
-        var tags = MergeTags(scope?.EffectiveTags, record.Tags);
+        var tags = UsageScope.MergeTags(scope?.EffectiveTags, record.Tags);
         var scopePath = record.ScopePath ?? scope?.Path;
         var text = _options.CaptureText ? record.Text : null;
         if (record.Id is null || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
@@ -437,27 +437,6 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
 
         return record;
-    }
-
-    private static IReadOnlyDictionary<string, string>? MergeTags(IReadOnlyDictionary<string, string>? inherited, IReadOnlyDictionary<string, string>? own)
-    {
-        if (inherited is null || inherited.Count == 0)
-        {
-            return own;
-        }
-
-        if (own is null || own.Count == 0)
-        {
-            return inherited;
-        }
-
-        var merged = new Dictionary<string, string>(inherited, StringComparer.Ordinal);
-        foreach (var pair in own)
-        {
-            merged[pair.Key] = pair.Value;
-        }
-
-        return merged;
     }
 
     private void StageFailed(Exception exception, string stage)

@@ -157,7 +157,8 @@ public sealed class UsageScope : IDisposable
         return scope;
     }
 
-    private static IReadOnlyDictionary<string, string>? MergeTags(IReadOnlyDictionary<string, string>? outer, IReadOnlyDictionary<string, string>? inner)
+    /// <summary>Merges tags, the inner (or the record's own) value winning per key; allocates only when both have tags.</summary>
+    internal static IReadOnlyDictionary<string, string>? MergeTags(IReadOnlyDictionary<string, string>? outer, IReadOnlyDictionary<string, string>? inner)
     {
         if (inner is null || inner.Count == 0)
         {
