@@ -112,66 +112,6 @@ public sealed partial class PostgreSqlUsageLedger
         return sql;
     }
 
-    private static UsageQueryRow ReadRow(NpgsqlDataReader reader, UsageQuery query)
-    {
-        DateOnly? date = null;
-        string? model = null, provider = null, user = null, tenant = null, apiKey = null;
-        UsageOperation? operation = null;
-        var i = 0;
-        foreach (var dimension in query.GroupBy)
-        {
-            if (dimension == UsageDimension.Date)
-            {
-                date = reader.GetFieldValue<DateOnly>(i++);
-                continue;
-            }
-
-            var text = reader.GetString(i++);
-            switch (dimension)
-            {
-                case UsageDimension.Model:
-                    model = text;
-                    break;
-                case UsageDimension.Provider:
-                    provider = LedgerRows.FromKey(text);
-                    break;
-                case UsageDimension.Operation:
-                    operation = new UsageOperation(text);
-                    break;
-                case UsageDimension.User:
-                    user = LedgerRows.FromKey(text);
-                    break;
-                case UsageDimension.Tenant:
-                    tenant = LedgerRows.FromKey(text);
-                    break;
-                default:
-                    apiKey = LedgerRows.FromKey(text);
-                    break;
-            }
-        }
-
-        long Long(int ordinal) => reader.IsDBNull(ordinal) ? 0 : reader.GetInt64(ordinal);
-        decimal Money(int ordinal) => reader.IsDBNull(ordinal) ? 0m : reader.GetDecimal(ordinal);
-
-        var tokens = new TokenCounts(Long(i), Long(i + 1), Long(i + 2), Long(i + 3), Long(i + 4), Long(i + 5));
-        var requests = Long(i + 6);
-        var unpriced = Long(i + 7);
-        var cost = requests > unpriced
-            ? new UsageCost(Money(i + 8), Money(i + 9), Money(i + 10), Money(i + 11), Money(i + 12))
-            : null;
-        return new UsageQueryRow
-        {
-            Date = date,
-            Model = model,
-            Provider = provider,
-            Operation = operation,
-            UserId = user,
-            TenantId = tenant,
-            ApiKeyId = apiKey,
-            Tokens = tokens,
-            RequestCount = requests,
-            UnpricedRequestCount = unpriced,
-            Cost = cost,
-        };
-    }
+    private static UsageQueryRow ReadRow(NpgsqlDataReader reader, UsageQuery query) =>
+        LedgerQueryRows.Read(reader, query, static (r, o) => r.GetFieldValue<DateOnly>(o), static (r, o) => r.GetDecimal(o));
 }

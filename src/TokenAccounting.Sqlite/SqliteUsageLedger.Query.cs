@@ -117,63 +117,6 @@ public sealed partial class SqliteUsageLedger
         return keys.Count == 0 ? sql : sql + " GROUP BY " + string.Join(", ", keys);
     }
 
-    private static UsageQueryRow ReadRow(SqliteDataReader reader, UsageQuery query)
-    {
-        DateOnly? date = null;
-        string? model = null, provider = null, user = null, tenant = null, apiKey = null;
-        UsageOperation? operation = null;
-        var i = 0;
-        foreach (var dimension in query.GroupBy)
-        {
-            var text = reader.GetString(i++);
-            switch (dimension)
-            {
-                case UsageDimension.Date:
-                    date = SqliteText.ParseDate(text);
-                    break;
-                case UsageDimension.Model:
-                    model = text;
-                    break;
-                case UsageDimension.Provider:
-                    provider = LedgerRows.FromKey(text);
-                    break;
-                case UsageDimension.Operation:
-                    operation = new UsageOperation(text);
-                    break;
-                case UsageDimension.User:
-                    user = LedgerRows.FromKey(text);
-                    break;
-                case UsageDimension.Tenant:
-                    tenant = LedgerRows.FromKey(text);
-                    break;
-                default:
-                    apiKey = LedgerRows.FromKey(text);
-                    break;
-            }
-        }
-
-        long Long(int ordinal) => reader.IsDBNull(ordinal) ? 0 : reader.GetInt64(ordinal);
-        decimal Money(int ordinal) => reader.IsDBNull(ordinal) ? 0m : SqliteText.ParseDecimal(reader.GetString(ordinal));
-
-        var tokens = new TokenCounts(Long(i), Long(i + 1), Long(i + 2), Long(i + 3), Long(i + 4), Long(i + 5));
-        var requests = Long(i + 6);
-        var unpriced = Long(i + 7);
-        var cost = requests > unpriced
-            ? new UsageCost(Money(i + 8), Money(i + 9), Money(i + 10), Money(i + 11), Money(i + 12))
-            : null;
-        return new UsageQueryRow
-        {
-            Date = date,
-            Model = model,
-            Provider = provider,
-            Operation = operation,
-            UserId = user,
-            TenantId = tenant,
-            ApiKeyId = apiKey,
-            Tokens = tokens,
-            RequestCount = requests,
-            UnpricedRequestCount = unpriced,
-            Cost = cost,
-        };
-    }
+    private static UsageQueryRow ReadRow(SqliteDataReader reader, UsageQuery query) =>
+        LedgerQueryRows.Read(reader, query, static (r, o) => SqliteText.ParseDate(r.GetString(o)), static (r, o) => SqliteText.ParseDecimal(r.GetString(o)));
 }
