@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using TokenAccounting.PostgreSql.Tests.Infrastructure;
-using static TokenAccounting.PostgreSql.Tests.Usage;
+using static TokenAccounting.TestKit.LedgerUsage;
 
 namespace TokenAccounting.PostgreSql.Tests;
 

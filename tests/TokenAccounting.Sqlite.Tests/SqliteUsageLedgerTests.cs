@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using static TokenAccounting.Sqlite.Tests.Usage;
+using static TokenAccounting.TestKit.LedgerUsage;
 
 namespace TokenAccounting.Sqlite.Tests;
 

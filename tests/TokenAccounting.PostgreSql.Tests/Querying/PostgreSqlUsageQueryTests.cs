@@ -1,6 +1,6 @@
 using System.Globalization;
 using TokenAccounting.PostgreSql.Tests.Infrastructure;
-using static TokenAccounting.PostgreSql.Tests.Usage;
+using static TokenAccounting.TestKit.LedgerUsage;
 
 namespace TokenAccounting.PostgreSql.Tests.Querying;
 

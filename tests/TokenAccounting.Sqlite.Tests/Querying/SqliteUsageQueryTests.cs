@@ -1,5 +1,5 @@
 using System.Globalization;
-using static TokenAccounting.Sqlite.Tests.Usage;
+using static TokenAccounting.TestKit.LedgerUsage;
 
 namespace TokenAccounting.Sqlite.Tests.Querying;
 

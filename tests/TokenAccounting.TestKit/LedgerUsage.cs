@@ -1,7 +1,7 @@
-namespace TokenAccounting.PostgreSql.Tests;
+namespace TokenAccounting.TestKit;
 
 /// <summary>Builds records, their rollups and batches the way the pipeline would hand them to a sink.</summary>
-internal static class Usage
+public static class LedgerUsage
 {
     public static readonly DateTimeOffset Day1 = new(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
 
