@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace TokenAccounting.Sqlite;
@@ -24,8 +26,14 @@ internal sealed class WriteCommands : IDisposable
 
     private static readonly string[] RollupCostColumns = ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning"];
 
+    private readonly ArrayBufferWriter<byte> _tagsBuffer = new(256);
+    private readonly Utf8JsonWriter _tagsWriter;
+    private IReadOnlyDictionary<string, string>? _boundTags;
+
     public WriteCommands(SqliteConnection connection)
     {
+        // The default encoder, as LedgerRows.TagsJson (and the PostgreSQL ledger) use: the same text for the same tags.
+        _tagsWriter = new Utf8JsonWriter(_tagsBuffer);
         Connection = connection;
         InsertBatch = new RawStatement(
             connection,
@@ -56,8 +64,10 @@ internal sealed class WriteCommands : IDisposable
 
     public void BindBatch(UsageBatch batch, DateTimeOffset now)
     {
+        // Tags are re-serialized at least once per batch (a caller may reuse and change one dictionary between batches).
+        _boundTags = null;
         InsertBatch.Text(1, batch.BatchId);
-        InsertBatch.Text(2, SqliteText.Timestamp(now));
+        InsertBatch.Timestamp(2, now);
         InsertBatch.Int64(3, batch.Records.Count);
         InsertBatch.Int64(4, batch.Rollups.Count);
     }
@@ -82,8 +92,8 @@ internal sealed class WriteCommands : IDisposable
         p.Text(13, LedgerRows.Provenance(record.Provenance));
         p.Text(14, LedgerRows.Outcome(record.Outcome));
         p.Text(15, record.DegradedReason);
-        p.Text(16, record.StartedAt is { } started ? SqliteText.Timestamp(started) : null);
-        p.Text(17, SqliteText.Timestamp(LedgerRows.CompletedAt(record, now)));
+        p.Timestamp(16, record.StartedAt);
+        p.Timestamp(17, LedgerRows.CompletedAt(record, now));
         p.Int64(18, LedgerRows.LatencyMicroseconds(record.Latency));
         p.Text(19, LedgerRows.StageDurationsJson(record.StageDurations));
         p.Int64(20, (long?)record.HistoryLength);
@@ -94,15 +104,45 @@ internal sealed class WriteCommands : IDisposable
         p.Text(25, record.Route);
         p.Text(26, record.ServiceTier);
         p.Text(27, record.ScopePath);
-        p.Text(28, LedgerRows.TagsJson(record.Tags));
-        p.Text(29, cost is null ? null : SqliteText.Decimal(cost.Input));
-        p.Text(30, cost is null ? null : SqliteText.Decimal(cost.CachedInput));
-        p.Text(31, cost is null ? null : SqliteText.Decimal(cost.CacheWrite));
-        p.Text(32, cost is null ? null : SqliteText.Decimal(cost.Output));
-        p.Text(33, cost is null ? null : SqliteText.Decimal(cost.Reasoning));
-        p.Text(34, cost is null ? null : SqliteText.Decimal(cost.Total));
+        BindTags(record.Tags);
+        p.Decimal(29, cost?.Input);
+        p.Decimal(30, cost?.CachedInput);
+        p.Decimal(31, cost?.CacheWrite);
+        p.Decimal(32, cost?.Output);
+        p.Decimal(33, cost?.Reasoning);
+        p.Decimal(34, cost?.Total);
         p.Text(35, record.Text);
         p.Int64(36, record.IsUnpaired ? 1L : 0L);
+    }
+
+    // Records of one scope often share one tags dictionary: serialize and bind it once for consecutive rows.
+    private void BindTags(IReadOnlyDictionary<string, string>? tags)
+    {
+        if (tags is null || tags.Count == 0)
+        {
+            _boundTags = null;
+            InsertRecord.Text(28, null);
+            return;
+        }
+
+        if (ReferenceEquals(tags, _boundTags))
+        {
+            return;
+        }
+
+        _boundTags = null;
+        _tagsBuffer.ResetWrittenCount();
+        _tagsWriter.Reset();
+        _tagsWriter.WriteStartObject();
+        foreach (var (name, value) in tags)
+        {
+            _tagsWriter.WriteString(name, value);
+        }
+
+        _tagsWriter.WriteEndObject();
+        _tagsWriter.Flush();
+        InsertRecord.Utf8(28, _tagsBuffer.WrittenSpan);
+        _boundTags = tags;
     }
 
     public void BindRollup(RollupRow row)
@@ -124,15 +164,16 @@ internal sealed class WriteCommands : IDisposable
         p.Int64(13, row.Tokens.Reasoning);
         p.Int64(14, row.Requests);
         p.Int64(15, row.Unpriced);
-        p.Text(16, SqliteText.Decimal(row.Cost.Input));
-        p.Text(17, SqliteText.Decimal(row.Cost.CachedInput));
-        p.Text(18, SqliteText.Decimal(row.Cost.CacheWrite));
-        p.Text(19, SqliteText.Decimal(row.Cost.Output));
-        p.Text(20, SqliteText.Decimal(row.Cost.Reasoning));
+        p.Decimal(16, row.Cost.Input);
+        p.Decimal(17, row.Cost.CachedInput);
+        p.Decimal(18, row.Cost.CacheWrite);
+        p.Decimal(19, row.Cost.Output);
+        p.Decimal(20, row.Cost.Reasoning);
     }
 
     public void Dispose()
     {
+        _tagsWriter.Dispose();
         InsertBatch.Dispose();
         InsertRecord.Dispose();
         UpsertRollup.Dispose();

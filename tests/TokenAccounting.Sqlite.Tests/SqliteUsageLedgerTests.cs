@@ -186,6 +186,40 @@ public sealed class SqliteUsageLedgerTests : IDisposable
             + "0.000123,0.0000045,0.01,0.2,0.03,0.2401275|hello|1");
     }
 
+    // The writer skips re-binding a parameter whose value is already bound: every row must still get its own values,
+    // including equal decimals of another scale, values after NULLs and a reused tags dictionary changed between batches.
+    [Fact]
+    public async Task WriteAsync_RowsRepeatingAndAlternatingValues_StoreEachRowsOwnValues()
+    {
+        using var ledger = new SqliteUsageLedger(_db.Options());
+        var shared = new Dictionary<string, string> { ["a"] = "1" };
+        UsageRecord Row(string id, Dictionary<string, string>? tags, decimal? input, string? route, DateTimeOffset? started) =>
+            Record(id, Day1.AddHours(1), 1, 1) with
+            {
+                Tags = tags,
+                Cost = input is { } value ? new UsageCost(value, 0m, 0m, 0m, 0m) : null,
+                Route = route is null ? null : new string(route.AsSpan()),
+                StartedAt = started,
+            };
+
+        await ledger.WriteAsync(Batch(
+            "b1",
+            Row("r1", shared, 1.0m, "/x", null),
+            Row("r2", shared, 1.00m, null, null),
+            Row("r3", null, null, "/x", null),
+            Row("r4", shared, 1.0m, "/x", Day1),
+            Row("r5", new Dictionary<string, string> { ["a"] = "2" }, 2.50m, "/y", null)), default);
+        shared["a"] = "3";
+        await ledger.WriteAsync(Batch("b2", Row("r6", shared, 1.0m, "/y", null)), default);
+
+        Scalar("""
+            SELECT group_concat(id || '=' || COALESCE(tags, '-') || ',' || COALESCE(cost_input, '-') || ',' || COALESCE(route, '-') || ',' || COALESCE(started_at, '-'), ';')
+            FROM (SELECT * FROM usage_records ORDER BY id)
+            """).ShouldBe(
+            "r1={\"a\":\"1\"},1.0,/x,-;r2={\"a\":\"1\"},1.00,-,-;r3=-,-,/x,-;r4={\"a\":\"1\"},1.0,/x,2026-01-15T00:00:00.0000000Z;"
+            + "r5={\"a\":\"2\"},2.50,/y,-;r6={\"a\":\"3\"},1.0,/y,-");
+    }
+
     [Fact]
     public async Task WriteAsync_RecordResentInAnotherBatch_KeepsFirstDetail()
     {
