@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 
 namespace TokenAccounting.PostgreSql;
 
@@ -9,8 +8,10 @@ namespace TokenAccounting.PostgreSql;
 /// what every instance stored.
 /// </summary>
 /// <remarks>
-/// The schema is created and migrated on first use. Details go in by binary COPY into a temporary staging table,
-/// then one <c>INSERT … SELECT … ON CONFLICT (id) DO NOTHING</c>; rollups by one
+/// The schema is created and migrated on first use. Details go in by one binary COPY straight into
+/// <c>usage_records</c>, encoded by the ledger; when an id is already stored (a record re-sent in another batch) the
+/// copy is rolled back to a savepoint and redone through a temporary staging table and
+/// <c>INSERT … SELECT … ON CONFLICT (id) DO NOTHING</c>, keeping the first copy. Rollups go in by one
 /// <c>INSERT … SELECT FROM unnest(…) ON CONFLICT … DO UPDATE SET x = x + EXCLUDED.x</c>, pre-aggregated per batch
 /// and in key order (so concurrent writers lock rows in the same order). A batch with rollups and no details is one
 /// statement and one round trip. Thread-safe.
@@ -32,8 +33,17 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
     private static readonly string CreateStagingSql =
         "CREATE TEMP TABLE IF NOT EXISTS usage_records_staging (LIKE usage_records) ON COMMIT DELETE ROWS";
 
+    private static readonly short RecordColumnCount = (short)RecordColumns.Length;
+
     private static readonly string CopySql =
+        $"COPY usage_records ({string.Join(", ", RecordColumns)}) FROM STDIN (FORMAT BINARY)";
+
+    private static readonly string CopyToStagingSql =
         $"COPY usage_records_staging ({string.Join(", ", RecordColumns)}) FROM STDIN (FORMAT BINARY)";
+
+    private const string SavepointSql = "SAVEPOINT ta_details";
+
+    private const string RollbackToSavepointSql = "ROLLBACK TO SAVEPOINT ta_details";
 
     // A record re-sent in another batch keeps its first copy; rollups count it through their own deltas.
     private static readonly string MoveStagedSql =
@@ -225,6 +235,8 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
                 AddRollupParameters(command.Parameters, rollups);
             }
 
+            // Prepared once per physical connection (Npgsql keeps it across pool rentals): no parse or plan per batch.
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
             if (rollups.Count == 0)
             {
                 return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
@@ -241,7 +253,7 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         {
             var start = new NpgsqlBatch(connection, transaction)
             {
-                BatchCommands = { new NpgsqlBatchCommand(InsertBatchSql), new NpgsqlBatchCommand(CreateStagingSql) },
+                BatchCommands = { new NpgsqlBatchCommand(InsertBatchSql), new NpgsqlBatchCommand(SavepointSql) },
             };
             await using (start.ConfigureAwait(false))
             {
@@ -255,18 +267,26 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
                 }
             }
 
-            await CopyRecordsAsync(connection, batch, now, cancellationToken).ConfigureAwait(false);
-            var finish = new NpgsqlBatch(connection, transaction) { BatchCommands = { new NpgsqlBatchCommand(MoveStagedSql) } };
-            await using (finish.ConfigureAwait(false))
+            try
             {
-                if (rollups.Count > 0)
-                {
-                    var upsert = new NpgsqlBatchCommand(UpsertRollupsSql);
-                    AddRollupParameters(upsert.Parameters, rollups);
-                    finish.BatchCommands.Add(upsert);
-                }
+                await CopyRecordsAsync(connection, CopySql, batch, now, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // Some detail id is stored already (a record re-sent in another batch, or twice in this one): undo the
+                // fast copy and insert through a staging table, keeping the first copy of every id.
+                await InsertThroughStagingAsync(connection, transaction, batch, now, cancellationToken).ConfigureAwait(false);
+            }
 
-                await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (rollups.Count > 0)
+            {
+                var upsert = new NpgsqlCommand(UpsertRollupsSql, connection, transaction);
+                await using (upsert.ConfigureAwait(false))
+                {
+                    AddRollupParameters(upsert.Parameters, rollups);
+                    await upsert.PrepareAsync(cancellationToken).ConfigureAwait(false);
+                    await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -274,10 +294,31 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         }
     }
 
-    private static async Task CopyRecordsAsync(NpgsqlConnection connection, UsageBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
+    private static async Task InsertThroughStagingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, UsageBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var writer = await connection.BeginBinaryImportAsync(CopySql, cancellationToken).ConfigureAwait(false);
-        await using (writer.ConfigureAwait(false))
+        var prepare = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands = { new NpgsqlBatchCommand(RollbackToSavepointSql), new NpgsqlBatchCommand(CreateStagingSql) },
+        };
+        await using (prepare.ConfigureAwait(false))
+        {
+            await prepare.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await CopyRecordsAsync(connection, CopyToStagingSql, batch, now, cancellationToken).ConfigureAwait(false);
+        var move = new NpgsqlCommand(MoveStagedSql, connection, transaction);
+        await using (move.ConfigureAwait(false))
+        {
+            await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CopyRecordsAsync(NpgsqlConnection connection, string copySql, UsageBatch batch, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var stream = await connection.BeginRawBinaryCopyAsync(copySql, cancellationToken).ConfigureAwait(false);
+        var completed = false;
+        using var rows = new BinaryCopyWriter(stream);
+        try
         {
             var records = batch.Records;
             for (var i = 0; i < records.Count; i++)
@@ -285,55 +326,58 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
                 var record = records[i];
                 var tokens = record.Tokens;
                 var cost = record.Cost;
-                await writer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(LedgerRows.Id(record, batch.BatchId, i), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(batch.BatchId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(record.Model, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.ResponseModel, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.Provider, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(LedgerRows.Operation(record.Operation), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(tokens.Input, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(tokens.Output, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(tokens.CachedInput, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(tokens.CacheWriteInput, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(tokens.CacheWriteLongTtlInput, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(tokens.Reasoning, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(LedgerRows.Provenance(record.Provenance), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(LedgerRows.Outcome(record.Outcome), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.DegradedReason, cancellationToken).ConfigureAwait(false);
-                await WriteValueAsync(writer, record.StartedAt?.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(LedgerRows.CompletedAt(record, now).ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await WriteValueAsync(writer, LedgerRows.LatencyMicroseconds(record.Latency), NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, LedgerRows.StageDurationsJson(record.StageDurations), cancellationToken, NpgsqlDbType.Jsonb).ConfigureAwait(false);
-                await WriteValueAsync(writer, record.HistoryLength, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.CorrelationId, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.UserId, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.TenantId, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.ApiKeyId, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.Route, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.ServiceTier, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.ScopePath, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, LedgerRows.TagsJson(record.Tags), cancellationToken, NpgsqlDbType.Jsonb).ConfigureAwait(false);
-                await WriteValueAsync(writer, cost?.Input, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
-                await WriteValueAsync(writer, cost?.CachedInput, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
-                await WriteValueAsync(writer, cost?.CacheWrite, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
-                await WriteValueAsync(writer, cost?.Output, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
-                await WriteValueAsync(writer, cost?.Reasoning, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
-                await WriteValueAsync(writer, cost?.Total, NpgsqlDbType.Numeric, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(writer, record.Text, cancellationToken).ConfigureAwait(false);
-                await writer.WriteAsync(record.IsUnpaired, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+                await rows.StartRowAsync(RecordColumnCount, cancellationToken).ConfigureAwait(false);
+                rows.Text(LedgerRows.Id(record, batch.BatchId, i));
+                rows.Text(batch.BatchId);
+                rows.Text(record.Model);
+                rows.Text(record.ResponseModel);
+                rows.Text(record.Provider);
+                rows.Text(LedgerRows.Operation(record.Operation));
+                rows.Int64(tokens.Input);
+                rows.Int64(tokens.Output);
+                rows.Int64(tokens.CachedInput);
+                rows.Int64(tokens.CacheWriteInput);
+                rows.Int64(tokens.CacheWriteLongTtlInput);
+                rows.Int64(tokens.Reasoning);
+                rows.Text(LedgerRows.Provenance(record.Provenance));
+                rows.Text(LedgerRows.Outcome(record.Outcome));
+                rows.Text(record.DegradedReason);
+                rows.TimestampTz(record.StartedAt);
+                rows.TimestampTz(LedgerRows.CompletedAt(record, now));
+                rows.Int64(LedgerRows.LatencyMicroseconds(record.Latency));
+                rows.Jsonb(LedgerRows.StageDurationsJson(record.StageDurations));
+                rows.Int32(record.HistoryLength);
+                rows.Text(record.CorrelationId);
+                rows.Text(record.UserId);
+                rows.Text(record.TenantId);
+                rows.Text(record.ApiKeyId);
+                rows.Text(record.Route);
+                rows.Text(record.ServiceTier);
+                rows.Text(record.ScopePath);
+                rows.JsonbObject(record.Tags);
+                rows.Numeric(cost?.Input);
+                rows.Numeric(cost?.CachedInput);
+                rows.Numeric(cost?.CacheWrite);
+                rows.Numeric(cost?.Output);
+                rows.Numeric(cost?.Reasoning);
+                rows.Numeric(cost?.Total);
+                rows.Text(record.Text);
+                rows.Boolean(record.IsUnpaired);
             }
 
-            await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            await rows.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            completed = true;
+
+            // Ends the COPY; errors the server raised while reading the rows (a duplicate id) surface here.
+            await stream.DisposeAsync().ConfigureAwait(false);
+        }
+        catch when (!completed)
+        {
+            await stream.CancelAsync().ConfigureAwait(false);
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
-
-    private static Task WriteTextAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken cancellationToken, NpgsqlDbType type = NpgsqlDbType.Text) =>
-        value is null ? writer.WriteNullAsync(cancellationToken) : writer.WriteAsync(value, type, cancellationToken);
-
-    private static Task WriteValueAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : struct =>
-        value is { } v ? writer.WriteAsync(v, type, cancellationToken) : writer.WriteNullAsync(cancellationToken);
 
     private async ValueTask<int> TrimCoreAsync(DateTimeOffset now, bool onlyIfDue, CancellationToken cancellationToken)
     {

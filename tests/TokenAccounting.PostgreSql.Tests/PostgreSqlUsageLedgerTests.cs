@@ -218,6 +218,62 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
             + "0.000123,0.0000045,0.01,0.2,0.03,0.2401275|hello|t");
     }
 
+    // Details are written in PostgreSQL's binary COPY format by the ledger itself: numeric as base-10000 digits.
+    [SkippableFact]
+    public async Task WriteAsync_DecimalsOfEveryScaleAndSize_AreStoredExactlyWithTheirScale()
+    {
+        decimal[] values =
+        [
+            0m, 0.00m, 1.0m, 1.5m, 9999m, 10000m, 100000000m, 0.00000015m, 0.00064m, 1234.5678m, 12345678.123456789m,
+            0.0000000000000000000000000001m, 7.9228162514264337593543950335m, decimal.MaxValue, 1000000.000000m,
+        ];
+        await using var ledger = await CreateLedgerAsync();
+        var records = values.Select((v, i) => Record($"r{i:D2}", Day1.AddHours(1), 1, 1, cost: new UsageCost(v, 0m, 0m, 0m, 0m))).ToArray();
+
+        // No rollups: summing these would overflow a decimal.
+        await ledger.WriteAsync(new UsageBatch("b1", records, []), default);
+
+        (await Scalar(ledger, "SELECT string_agg(cost_input::text, ' ' ORDER BY id) FROM usage_records"))
+            .ShouldBe(string.Join(' ', values.Select(v => v.ToString(CultureInfo.InvariantCulture))));
+    }
+
+    [SkippableFact]
+    public async Task WriteAsync_TextTagsAndTimesNeedingCare_RoundTrip()
+    {
+        await using var ledger = await CreateLedgerAsync();
+        var tags = new Dictionary<string, string> { ["quote\"and\\slash"] = "line\nbreak\ttab", ["é"] = "😀 ü", ["<html>"] = "&'" };
+        var longText = new string('x', 200_000) + "é😀";
+        var beforeEpoch = new DateTimeOffset(1999, 12, 31, 23, 59, 59, TimeSpan.Zero).AddTicks(9_999_995);
+        var withOffset = new DateTimeOffset(2026, 1, 15, 5, 30, 0, TimeSpan.FromHours(5.5)).AddTicks(1_234_567);
+        var record = Record("r1", withOffset, 1, 1) with { Tags = tags, Text = longText, StartedAt = beforeEpoch, Route = "tab\tnew\nline\\" };
+
+        await ledger.WriteAsync(Batch("b1", record), default);
+
+        await using var command = ledger.DataSource.CreateCommand(
+            "SELECT tags = $1::jsonb, text = $2, route, (extract(epoch FROM started_at) * 1000000)::bigint, (extract(epoch FROM completed_at) * 1000000)::bigint FROM usage_records");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = System.Text.Json.JsonSerializer.Serialize(tags) });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = longText });
+        await using var reader = await command.ExecuteReaderAsync();
+        (await reader.ReadAsync()).ShouldBeTrue();
+        reader.GetBoolean(0).ShouldBeTrue("tags");
+        reader.GetBoolean(1).ShouldBeTrue("text");
+        reader.GetString(2).ShouldBe("tab\tnew\nline\\");
+        static long UnixMicroseconds(DateTimeOffset value) => (long)Math.Floor((value.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10.0);
+        reader.GetInt64(3).ShouldBe(UnixMicroseconds(beforeEpoch));
+        reader.GetInt64(4).ShouldBe(UnixMicroseconds(withOffset));
+    }
+
+    [SkippableFact]
+    public async Task WriteAsync_SameIdTwiceInOneBatch_KeepsTheFirstDetail()
+    {
+        await using var ledger = await CreateLedgerAsync();
+
+        await ledger.WriteAsync(Batch("b1", Record("same", Day1.AddHours(1), 10, 1), Record("other", Day1.AddHours(1), 5, 1), Record("same", Day1.AddHours(2), 99, 9)), default);
+
+        (await Scalar(ledger, "SELECT string_agg(id || ':' || input_tokens, ',' ORDER BY id) FROM usage_records")).ShouldBe("other:5,same:10");
+        (await Scalar(ledger, "SELECT SUM(input_tokens) FROM usage_rollups")).ShouldBe("114");
+    }
+
     [SkippableFact]
     public async Task WriteAsync_RecordResentInAnotherBatch_KeepsFirstDetail()
     {
