@@ -1,67 +1,69 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
+using Microsoft.Data.Sqlite;
 using Npgsql;
+using NpgsqlTypes;
 using TokenAccounting.PostgreSql;
 using TokenAccounting.Sqlite;
 
 namespace TokenAccounting.Benchmarks;
 
 /// <summary>
-/// Throughput of the SQL ledgers. Each operation of the two detail benchmarks writes one batch of
-/// <see cref="BatchSize"/> records (plus their rollups): detail rows/s = 1000 / (mean seconds per operation), and the
-/// Median / P95 / Max columns are the time to flush one 1000-record batch. The rollup benchmark writes one batch of
-/// <see cref="RollupsPerBatch"/> rollup deltas and no details: batches/s = 1 / (mean seconds per operation); the
-/// 8-writer variant writes <see cref="ConcurrentBatches"/> such batches from 8 concurrent tasks per invocation (as 8
-/// app instances would), reported per batch, so the server can group their commits.
+/// Detail throughput of the SQL ledgers: every iteration writes one batch of <see cref="BatchSize"/> new records (with
+/// their rollups and batch id, in one durable transaction), so detail rows/s = 1000 / mean, and the Median / P95 / P99
+/// columns are the time to flush one 1000-record batch. Each ledger is compared with a hand-written peer that writes
+/// the same rows into a table of the same shape in the same database, one transaction per batch, and nothing else (no
+/// rollups, no batch id, no duplicate check): for SQLite a prepared <c>SqliteCommand</c> with named parameters, for
+/// PostgreSQL Npgsql's <c>NpgsqlBinaryImporter</c> (binary COPY).
 /// </summary>
 /// <remarks>
-/// How the PostgreSQL server is found: when the environment variable <c>TOKENACCOUNTING_BENCH_POSTGRES</c> holds a
-/// connection string, that server is used (a new database is created in it per run and dropped afterwards).
-/// Otherwise the benchmark starts a throwaway cluster like the PostgreSQL tests do: it looks for <c>initdb</c> and
-/// <c>pg_ctl</c> on PATH, then in Debian's <c>/usr/lib/postgresql/*/bin</c>, runs <c>initdb</c> in a temporary folder
-/// (as the <c>postgres</c> user through <c>runuser</c> when running as root, since initdb refuses root), starts it on a
-/// free loopback port with default durability settings (fsync on), and stops and deletes it in the global cleanup.
-/// Extra server settings can be given in <c>TOKENACCOUNTING_BENCH_POSTGRES_OPTIONS</c> (for example
-/// <c>-c synchronous_commit=off</c>; say so next to the numbers). A durable commit costs one WAL flush, so one
-/// writer's rollup batches/s is bounded by the disk's fdatasync rate.
-/// Without either, the PostgreSQL benchmarks fail in their setup with that reason; the SQLite one still runs.
+/// Records look like a running app's: ids from one generator (a prefix and a counter), completion times moving forward
+/// batch after batch; they are built in the iteration setup, outside the measured time. SQLite runs in WAL mode with
+/// <c>synchronous=FULL</c>; PostgreSQL with its defaults (<c>synchronous_commit=on</c>). The server is found as
+/// <see cref="BenchPostgres"/> describes; without one, the PostgreSQL cases fail in their setup with the reason.
 /// </remarks>
 [MemoryDiagnoser]
-[Config(typeof(Percentiles))]
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The ledgers are disposed in [GlobalCleanup].")]
+[Config(typeof(Columns))]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[SimpleJob(warmupCount: 10, iterationCount: 100, invocationCount: 1)]
 public class SqlLedgerBenchmarks
 {
     public const int BatchSize = 1000;
-    public const int RollupsPerBatch = 10;
-    public const int ConcurrentBatches = 64;
 
     private static readonly DateTimeOffset Start = new(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
 
-    private UsageRecord[] _records = [];
-    private UsageRollup[] _detailRollups = [];
-    private UsageRollup[] _rollupDeltas = [];
+    private static readonly string[] Columns36 =
+    [
+        "id", "batch_id", "model", "response_model", "provider", "operation",
+        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
+        "provenance", "outcome", "degraded_reason", "started_at", "completed_at", "latency_us", "stage_durations_ms", "history_length",
+        "correlation_id", "user_id", "tenant_id", "api_key_id", "route", "service_tier", "scope_path", "tags",
+        "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_total", "text", "is_unpaired",
+    ];
+
+    private readonly string _idPrefix = Guid.NewGuid().ToString("N")[..20];
+    private UsageRecord[] _template = [];
+    private UsageBatch _batch = null!;
+    private long _nextId;
+    private int _iteration;
     private string _folder = string.Empty;
     private SqliteUsageLedger? _sqlite;
+    private SqliteConnection? _sqlitePeer;
+    private SqliteCommand? _sqlitePeerInsert;
+    private BenchPostgres? _server;
     private PostgreSqlUsageLedger? _postgres;
-    private ThrowawayCluster? _cluster;
-    private string? _database;
-    private string? _serverConnectionString;
-    private long _batch;
+    private NpgsqlDataSource? _postgresPeer;
 
     [GlobalSetup]
     public void Setup()
     {
-        // Records without ids: the ledgers derive them from the batch id, so every operation writes fresh rows.
-        _records = Enumerable.Range(0, BatchSize).Select(i => new UsageRecord
+        _template = Enumerable.Range(0, BatchSize).Select(i => new UsageRecord
         {
             Model = i % 4 == 0 ? "gpt-4o-mini" : "gpt-4o",
             Provider = "openai",
             Tokens = new TokenCounts(1200 + i, 300, cachedInput: 512),
-            CompletedAt = Start.AddMilliseconds(i),
             Latency = TimeSpan.FromMilliseconds(850),
             UserId = "user-" + (i % 50),
             TenantId = "tenant-" + (i % 5),
@@ -70,171 +72,207 @@ public class SqlLedgerBenchmarks
             Tags = new Dictionary<string, string> { ["feature"] = "search" },
             Cost = new UsageCost(0.0017m, 0.00064m, 0m, 0.003m, 0m),
         }).ToArray();
-        _detailRollups = [.. _records.GroupBy(UsageRollupKey.For).Select(g => new UsageRollup(
-            g.Key, g.Aggregate(TokenCounts.Zero, (sum, r) => sum + r.Tokens), g.Count(), g.Select(r => r.Cost!).Aggregate((a, b) => a + b)))];
-        _rollupDeltas = [.. Enumerable.Range(0, RollupsPerBatch).Select(i => new UsageRollup(
-            new UsageRollupKey(DateOnly.FromDateTime(Start.UtcDateTime), "gpt-4o", "openai", UsageOperation.Chat, "user-" + i, "tenant-1", null),
-            new TokenCounts(1000, 200), 1, new UsageCost(0.0025m, 0m, 0m, 0.002m, 0m)))];
+        NextBatch();
 
         _folder = Path.Combine(Path.GetTempPath(), "ta-bench-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(_folder);
-        _sqlite = new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = $"Data Source={Path.Combine(_folder, "ledger.db")}" });
-
-        _serverConnectionString = Environment.GetEnvironmentVariable("TOKENACCOUNTING_BENCH_POSTGRES");
-        if (string.IsNullOrWhiteSpace(_serverConnectionString))
+        var database = $"Data Source={Path.Combine(_folder, "ledger.db")}";
+        _sqlite = new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = database });
+        _sqlite.WriteAsync(new UsageBatch("schema", [], []), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        _sqlitePeer = new SqliteConnection(database);
+        _sqlitePeer.Open();
+        Execute(_sqlitePeer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+        Execute(_sqlitePeer, "CREATE TABLE peer_records AS SELECT * FROM usage_records WHERE 0; CREATE UNIQUE INDEX ix_peer_id ON peer_records (id); CREATE INDEX ix_peer_completed_at ON peer_records (completed_at);");
+        _sqlitePeerInsert = _sqlitePeer.CreateCommand();
+        _sqlitePeerInsert.CommandText = $"INSERT INTO peer_records ({string.Join(", ", Columns36)}) VALUES ({string.Join(", ", Columns36.Select(c => "$" + c))})";
+        foreach (var column in Columns36)
         {
-            _cluster = ThrowawayCluster.TryStart(out var reason);
-            _serverConnectionString = _cluster?.ConnectionString;
-            if (_cluster is null)
+            _sqlitePeerInsert.Parameters.Add(new SqliteParameter("$" + column, null));
+        }
+
+        _server = BenchPostgres.TryCreate(out var reason);
+        if (_server is null)
+        {
+            Console.WriteLine($"// PostgreSQL benchmarks unavailable: {reason}");
+            return;
+        }
+
+        _postgres = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = _server.ConnectionString });
+        _postgres.WriteAsync(new UsageBatch("schema", [], []), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        _postgresPeer = NpgsqlDataSource.Create(_server.ConnectionString);
+        using var create = _postgresPeer.CreateCommand("CREATE TABLE peer_records (LIKE usage_records INCLUDING ALL)");
+        create.ExecuteNonQuery();
+    }
+
+    // A fresh batch per iteration: new ids, completion times a minute after the previous batch's.
+    [IterationSetup]
+    public void NextBatch()
+    {
+        var completed = Start.AddMinutes(_iteration++);
+        var records = new UsageRecord[BatchSize];
+        for (var i = 0; i < records.Length; i++)
+        {
+            records[i] = _template[i] with
             {
-                Console.WriteLine($"// PostgreSQL benchmarks unavailable: {reason}");
-                return;
-            }
+                Id = _idPrefix + (++_nextId).ToString("x12", CultureInfo.InvariantCulture),
+                CompletedAt = completed.AddMilliseconds(i),
+            };
         }
 
-        _database = "ta_bench_" + Guid.NewGuid().ToString("N")[..12];
-        using (var admin = new NpgsqlConnection(_serverConnectionString))
-        {
-            admin.Open();
-            using var create = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", admin);
-            create.ExecuteNonQuery();
-        }
-
-        var connectionString = new NpgsqlConnectionStringBuilder(_serverConnectionString) { Database = _database, Pooling = true }.ConnectionString;
-        _postgres = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = connectionString });
+        var rollups = records.GroupBy(UsageRollupKey.For).Select(g => new UsageRollup(
+            g.Key, g.Aggregate(TokenCounts.Zero, (sum, r) => sum + r.Tokens), g.Count(), g.Select(r => r.Cost!).Aggregate((a, b) => a + b))).ToArray();
+        _batch = new UsageBatch("bench-" + _iteration.ToString(CultureInfo.InvariantCulture), records, rollups);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         _sqlite?.Dispose();
-        if (_postgres is not null)
-        {
-            _postgres.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            NpgsqlConnection.ClearAllPools();
-            if (_cluster is null && _database is not null)
-            {
-                using var admin = new NpgsqlConnection(_serverConnectionString);
-                admin.Open();
-                using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", admin);
-                drop.ExecuteNonQuery();
-            }
-        }
-
-        _cluster?.Dispose();
+        _sqlitePeerInsert?.Dispose();
+        _sqlitePeer?.Dispose();
+        SqliteConnection.ClearAllPools();
+        _postgres?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _postgresPeer?.Dispose();
+        _server?.Dispose();
         if (Directory.Exists(_folder))
         {
             Directory.Delete(_folder, recursive: true);
         }
     }
 
-    [Benchmark(Baseline = true, Description = "SQLite: 1000-record batch")]
-    public ValueTask SqliteDetails() => _sqlite!.WriteAsync(NextBatch(_records, _detailRollups), CancellationToken.None);
-
-    [Benchmark(Description = "PostgreSQL: 1000-record batch")]
-    public ValueTask PostgreSqlDetails() => Postgres.WriteAsync(NextBatch(_records, _detailRollups), CancellationToken.None);
-
-    [Benchmark(Description = "PostgreSQL: rollup-only batch")]
-    public ValueTask PostgreSqlRollupBatch() => Postgres.WriteAsync(NextBatch([], _rollupDeltas), CancellationToken.None);
-
-    [Benchmark(Description = "PostgreSQL: rollup-only batch, 8 writers", OperationsPerInvoke = ConcurrentBatches)]
-    public Task PostgreSqlRollupBatch8Writers()
+    [Benchmark(Baseline = true, Description = "peer: SqliteCommand per row, one transaction")]
+    [BenchmarkCategory("SQLite")]
+    public void SqlitePeer()
     {
-        var ledger = Postgres;
-        return Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+        using var transaction = _sqlitePeer!.BeginTransaction();
+        var insert = _sqlitePeerInsert!;
+        insert.Transaction = transaction;
+        var p = insert.Parameters;
+        foreach (var r in _batch.Records)
         {
-            for (var i = 0; i < ConcurrentBatches / 8; i++)
-            {
-                await ledger.WriteAsync(NextBatch([], _rollupDeltas), CancellationToken.None);
-            }
-        })));
+            var cost = r.Cost!;
+            p[0].Value = r.Id;
+            p[1].Value = _batch.BatchId;
+            p[2].Value = r.Model;
+            p[3].Value = (object?)r.ResponseModel ?? DBNull.Value;
+            p[4].Value = r.Provider;
+            p[5].Value = r.Operation.Value;
+            p[6].Value = r.Tokens.Input;
+            p[7].Value = r.Tokens.Output;
+            p[8].Value = r.Tokens.CachedInput;
+            p[9].Value = r.Tokens.CacheWriteInput;
+            p[10].Value = r.Tokens.CacheWriteLongTtlInput;
+            p[11].Value = r.Tokens.Reasoning;
+            p[12].Value = "reported";
+            p[13].Value = "succeeded";
+            p[14].Value = DBNull.Value;
+            p[15].Value = DBNull.Value;
+            p[16].Value = r.CompletedAt!.Value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+            p[17].Value = r.Latency!.Value.Ticks / 10;
+            p[18].Value = DBNull.Value;
+            p[19].Value = DBNull.Value;
+            p[20].Value = DBNull.Value;
+            p[21].Value = r.UserId;
+            p[22].Value = r.TenantId;
+            p[23].Value = r.ApiKeyId;
+            p[24].Value = r.Route;
+            p[25].Value = DBNull.Value;
+            p[26].Value = DBNull.Value;
+            p[27].Value = System.Text.Json.JsonSerializer.Serialize(r.Tags);
+            p[28].Value = cost.Input.ToString(CultureInfo.InvariantCulture);
+            p[29].Value = cost.CachedInput.ToString(CultureInfo.InvariantCulture);
+            p[30].Value = cost.CacheWrite.ToString(CultureInfo.InvariantCulture);
+            p[31].Value = cost.Output.ToString(CultureInfo.InvariantCulture);
+            p[32].Value = cost.Reasoning.ToString(CultureInfo.InvariantCulture);
+            p[33].Value = cost.Total.ToString(CultureInfo.InvariantCulture);
+            p[34].Value = DBNull.Value;
+            p[35].Value = 0;
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
     }
 
-    private PostgreSqlUsageLedger Postgres => _postgres ?? throw new InvalidOperationException("No PostgreSQL server: set TOKENACCOUNTING_BENCH_POSTGRES or install PostgreSQL (see the class remarks).");
+    [Benchmark(Description = "SqliteUsageLedger: 1000-record batch")]
+    [BenchmarkCategory("SQLite")]
+    public ValueTask SqliteLedger() => _sqlite!.WriteAsync(_batch, CancellationToken.None);
 
-    private UsageBatch NextBatch(UsageRecord[] records, UsageRollup[] rollups) =>
-        new("bench-" + Interlocked.Increment(ref _batch).ToString(System.Globalization.CultureInfo.InvariantCulture), records, rollups);
-
-    private sealed class Percentiles : ManualConfig
+    [Benchmark(Baseline = true, Description = "peer: NpgsqlBinaryImporter COPY, one transaction")]
+    [BenchmarkCategory("PostgreSQL")]
+    public async Task PostgreSqlPeer()
     {
-        public Percentiles() => AddColumn(StatisticColumn.Median, StatisticColumn.P95, StatisticColumn.Max);
+        var connection = await Postgres(_postgresPeer).OpenConnectionAsync();
+        await using (connection)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var writer = await connection.BeginBinaryImportAsync($"COPY peer_records ({string.Join(", ", Columns36)}) FROM STDIN (FORMAT BINARY)"))
+            {
+                foreach (var r in _batch.Records)
+                {
+                    var cost = r.Cost!;
+                    writer.StartRow();
+                    writer.Write(r.Id, NpgsqlDbType.Text);
+                    writer.Write(_batch.BatchId, NpgsqlDbType.Text);
+                    writer.Write(r.Model, NpgsqlDbType.Text);
+                    writer.WriteNull();
+                    writer.Write(r.Provider!, NpgsqlDbType.Text);
+                    writer.Write(r.Operation.Value, NpgsqlDbType.Text);
+                    writer.Write(r.Tokens.Input, NpgsqlDbType.Bigint);
+                    writer.Write(r.Tokens.Output, NpgsqlDbType.Bigint);
+                    writer.Write(r.Tokens.CachedInput, NpgsqlDbType.Bigint);
+                    writer.Write(r.Tokens.CacheWriteInput, NpgsqlDbType.Bigint);
+                    writer.Write(r.Tokens.CacheWriteLongTtlInput, NpgsqlDbType.Bigint);
+                    writer.Write(r.Tokens.Reasoning, NpgsqlDbType.Bigint);
+                    writer.Write("reported", NpgsqlDbType.Text);
+                    writer.Write("succeeded", NpgsqlDbType.Text);
+                    writer.WriteNull();
+                    writer.WriteNull();
+                    writer.Write(r.CompletedAt!.Value, NpgsqlDbType.TimestampTz);
+                    writer.Write(r.Latency!.Value.Ticks / 10, NpgsqlDbType.Bigint);
+                    writer.WriteNull();
+                    writer.WriteNull();
+                    writer.WriteNull();
+                    writer.Write(r.UserId!, NpgsqlDbType.Text);
+                    writer.Write(r.TenantId!, NpgsqlDbType.Text);
+                    writer.Write(r.ApiKeyId!, NpgsqlDbType.Text);
+                    writer.Write(r.Route!, NpgsqlDbType.Text);
+                    writer.WriteNull();
+                    writer.WriteNull();
+                    writer.Write(System.Text.Json.JsonSerializer.Serialize(r.Tags), NpgsqlDbType.Jsonb);
+                    writer.Write(cost.Input, NpgsqlDbType.Numeric);
+                    writer.Write(cost.CachedInput, NpgsqlDbType.Numeric);
+                    writer.Write(cost.CacheWrite, NpgsqlDbType.Numeric);
+                    writer.Write(cost.Output, NpgsqlDbType.Numeric);
+                    writer.Write(cost.Reasoning, NpgsqlDbType.Numeric);
+                    writer.Write(cost.Total, NpgsqlDbType.Numeric);
+                    writer.WriteNull();
+                    writer.Write(false, NpgsqlDbType.Boolean);
+                }
+
+                await writer.CompleteAsync();
+            }
+
+            await transaction.CommitAsync();
+        }
     }
 
-    /// <summary>A PostgreSQL cluster in a temporary folder on a free loopback port (the same recipe as the PostgreSQL tests).</summary>
-    private sealed class ThrowawayCluster : IDisposable
+    [Benchmark(Description = "PostgreSqlUsageLedger: 1000-record batch")]
+    [BenchmarkCategory("PostgreSQL")]
+    public ValueTask PostgreSqlLedger() => Postgres(_postgres).WriteAsync(_batch, CancellationToken.None);
+
+    private static T Postgres<T>(T? value)
+        where T : class =>
+        value ?? throw new InvalidOperationException("No PostgreSQL server: set TOKENACCOUNTING_BENCH_POSTGRES or install PostgreSQL (see BenchPostgres).");
+
+    private static void Execute(SqliteConnection connection, string sql)
     {
-        private readonly string _folder;
-        private readonly string _pgCtl;
-        private readonly bool _asPostgres;
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 
-        private ThrowawayCluster(string folder, string pgCtl, bool asPostgres, string connectionString)
-        {
-            _folder = folder;
-            _pgCtl = pgCtl;
-            _asPostgres = asPostgres;
-            ConnectionString = connectionString;
-        }
-
-        public string ConnectionString { get; }
-
-        public static ThrowawayCluster? TryStart(out string reason)
-        {
-            var bin = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-                .Concat(Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").OrderDescending().Select(d => Path.Combine(d, "bin")) : [])
-                .FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
-            if (bin is null)
-            {
-                reason = "initdb and pg_ctl were found neither on PATH nor in /usr/lib/postgresql/*/bin";
-                return null;
-            }
-
-            var initdb = new FileInfo(Path.Combine(bin, "initdb"));
-            bin = Path.GetDirectoryName(initdb.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? initdb.FullName)!;
-            var asPostgres = Environment.UserName == "root";
-            var folder = Path.Combine(Path.GetTempPath(), "ta-bench-pg-" + Guid.NewGuid().ToString("N")[..12]);
-            Directory.CreateDirectory(folder);
-            if (asPostgres && Run("chown", ["postgres", folder], false) != 0)
-            {
-                reason = "running as root and the folder could not be given to a 'postgres' user";
-                return null;
-            }
-
-            int port;
-            using (var listener = new TcpListener(IPAddress.Loopback, 0))
-            {
-                listener.Start();
-                port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            }
-
-            var data = Path.Combine(folder, "data");
-            if (Run(Path.Combine(bin, "initdb"), ["-A", "trust", "-U", "postgres", "-E", "UTF8", "-D", data], asPostgres) != 0
-                || Run(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(folder, "server.log"), "-w", "-t", "120", "-s", "-o", $"-c listen_addresses=127.0.0.1 -p {port} -k {folder} {Environment.GetEnvironmentVariable("TOKENACCOUNTING_BENCH_POSTGRES_OPTIONS")}", "start"], asPostgres) != 0)
-            {
-                reason = $"the throwaway cluster did not start (see {folder})";
-                return null;
-            }
-
-            reason = string.Empty;
-            return new ThrowawayCluster(folder, Path.Combine(bin, "pg_ctl"), asPostgres, $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres");
-        }
-
-        public void Dispose()
-        {
-            Run(_pgCtl, ["-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "-s", "stop"], _asPostgres);
-            Directory.Delete(_folder, recursive: true);
-        }
-
-        private static int Run(string file, string[] arguments, bool asPostgres)
-        {
-            var start = new ProcessStartInfo(asPostgres ? "runuser" : file) { UseShellExecute = false };
-            foreach (var argument in (asPostgres ? new[] { "-u", "postgres", "--", file } : []).Concat(arguments))
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(start)!;
-            process.WaitForExit();
-            return process.ExitCode;
-        }
+    private sealed class Columns : ManualConfig
+    {
+        public Columns() => AddColumn(StatisticColumn.Median, StatisticColumn.P95, new PercentileColumn(99));
     }
 }
