@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace TokenAccounting;
 
 /// <summary>
-/// Writes ledger lines straight from <see cref="UsageRecord"/>s into a byte buffer. The bytes are identical to
+/// Writes ledger lines straight from <see cref="UsageRecord"/>s into its own byte buffer. The bytes are identical to
 /// serializing a <see cref="JsonLinesLedgerLine"/> filled by <see cref="JsonLinesLedgerFormat.Fill"/> with
 /// <see cref="JsonLinesLedgerJsonContext"/> on a <see cref="Utf8JsonWriter"/> using
 /// <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>: same fields, order, null omission and value formats.
@@ -16,7 +16,8 @@ namespace TokenAccounting;
 /// formatted in place, and a string is copied as is when it is printable ASCII without <c>"</c> or <c>\</c>
 /// (the only case the relaxed encoder leaves untouched there); any other string goes through a
 /// <see cref="Utf8JsonWriter"/> with that encoder, so its escaping is exactly the serializer's.
-/// Reading still goes through the DTO and the source-generated context. Not thread-safe.
+/// Non-ASCII text stays readable; control characters, and so <c>'\n'</c>, are always escaped, which keeps one record
+/// per line. Reading still goes through the DTO and the source-generated context. Not thread-safe.
 /// </summary>
 internal sealed class JsonLinesLedgerWriter : IDisposable
 {
@@ -34,24 +35,29 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
     private static readonly SearchValues<char> VerbatimChars = SearchValues.Create(
         " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
-    private readonly ArrayBufferWriter<byte> _output;
     private readonly ArrayBufferWriter<byte> _escaped = new(256);
     private readonly Utf8JsonWriter _escaper;
+    private byte[] _bytes;
+    private int _length;
 
-    /// <summary>Creates a writer that appends to <paramref name="output"/>.</summary>
-    public JsonLinesLedgerWriter(ArrayBufferWriter<byte> output)
+    /// <summary>Creates a writer with an empty buffer.</summary>
+    /// <param name="initialCapacity">The buffer's initial size in bytes; it grows as needed and is kept.</param>
+    public JsonLinesLedgerWriter(int initialCapacity = 64 * 1024)
     {
-        _output = output;
+        _bytes = new byte[initialCapacity];
         _escaper = new Utf8JsonWriter(_escaped, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
+
+    /// <summary>Gets the lines written since the last <see cref="Clear"/>.</summary>
+    public ReadOnlySpan<byte> WrittenSpan => _bytes.AsSpan(0, _length);
+
+    /// <summary>Empties the buffer (keeping its memory) for the next batch.</summary>
+    public void Clear() => _length = 0;
 
     /// <summary>Appends <paramref name="record"/> as one JSON object followed by <c>'\n'</c>.</summary>
     public void WriteLine(UsageRecord record, string? batchId)
     {
-        var span = _output.GetSpan(MaxFixedLength);
-        "{\"v\":"u8.CopyTo(span);
-        Utf8Formatter.TryFormat(JsonLinesLedgerFormat.CurrentVersion, span[5..], out var written);
-        _output.Advance(5 + written);
+        WriteInteger("{\"v\":"u8, JsonLinesLedgerFormat.CurrentVersion);
 
         WriteString(",\"batch_id\":"u8, batchId);
         WriteString(",\"id\":"u8, record.Id);
@@ -312,39 +318,51 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         return start + 2 + scale;
     }
 
-    private void WriteLiteral(ReadOnlySpan<byte> literal) => _output.Write(literal);
+    private Span<byte> Reserve(int size)
+    {
+        if (_bytes.Length - _length < size)
+        {
+            Array.Resize(ref _bytes, Math.Max(checked(_length + size), _bytes.Length * 2));
+        }
+
+        return _bytes.AsSpan(_length);
+    }
+
+    private void WriteLiteral(ReadOnlySpan<byte> literal)
+    {
+        literal.CopyTo(Reserve(literal.Length));
+        _length += literal.Length;
+    }
 
     private void WriteInteger(ReadOnlySpan<byte> prefix, long value)
     {
-        var span = _output.GetSpan(MaxFixedLength);
+        var span = Reserve(MaxFixedLength);
         prefix.CopyTo(span);
         Utf8Formatter.TryFormat(value, span[prefix.Length..], out var written);
-        _output.Advance(prefix.Length + written);
+        _length += prefix.Length + written;
     }
 
     private void WriteDate(ReadOnlySpan<byte> prefix, DateTimeOffset value)
     {
-        var span = _output.GetSpan(prefix.Length + MaxDateLength);
+        var span = Reserve(prefix.Length + MaxDateLength);
         prefix.CopyTo(span);
-        var written = FormatDate(value, span[prefix.Length..]);
-        _output.Advance(prefix.Length + written);
+        _length += prefix.Length + FormatDate(value, span[prefix.Length..]);
     }
 
     private void WriteMilliseconds(ReadOnlySpan<byte> prefix, TimeSpan value)
     {
-        var span = _output.GetSpan(prefix.Length + MaxNumberLength);
+        var span = Reserve(prefix.Length + MaxNumberLength);
         prefix.CopyTo(span);
-        var written = FormatMilliseconds(value, span[prefix.Length..]);
-        _output.Advance(prefix.Length + written);
+        _length += prefix.Length + FormatMilliseconds(value, span[prefix.Length..]);
     }
 
     private void WriteDecimal(ReadOnlySpan<byte> prefix, decimal value)
     {
-        var span = _output.GetSpan(prefix.Length + MaxNumberLength);
+        var span = Reserve(prefix.Length + MaxNumberLength);
         prefix.CopyTo(span);
         if (TryFormatDecimal(value, span[prefix.Length..], out var written))
         {
-            _output.Advance(prefix.Length + written);
+            _length += prefix.Length + written;
             return;
         }
 
@@ -353,8 +371,8 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         _escaper.Reset();
         _escaper.WriteNumberValue(value);
         _escaper.Flush();
-        _output.Write(prefix);
-        _output.Write(_escaped.WrittenSpan);
+        WriteLiteral(prefix);
+        WriteLiteral(_escaped.WrittenSpan);
     }
 
     private void WriteStageDuration(ReadOnlySpan<byte> separator, string name, TimeSpan duration)
@@ -395,13 +413,14 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
 
         if (!value.AsSpan().ContainsAnyExcept(VerbatimChars))
         {
-            var span = _output.GetSpan(prefix.Length + value.Length + 2);
+            var span = Reserve(prefix.Length + value.Length + 2);
             prefix.CopyTo(span);
             var position = prefix.Length;
             span[position++] = (byte)'"';
-            position += Encoding.ASCII.GetBytes(value, span[position..]);
+            Ascii.FromUtf16(value, span[position..], out var written);
+            position += written;
             span[position++] = (byte)'"';
-            _output.Advance(position);
+            _length += position;
             return;
         }
 
@@ -409,7 +428,7 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         _escaper.Reset();
         _escaper.WriteStringValue(value);
         _escaper.Flush();
-        _output.Write(prefix);
-        _output.Write(_escaped.WrittenSpan);
+        WriteLiteral(prefix);
+        WriteLiteral(_escaped.WrittenSpan);
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -36,8 +35,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<DateOnly, FileStream> _open = [];
-    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly JsonLinesLedgerWriter _lines;
+    private readonly JsonLinesLedgerWriter _lines = new();
     private readonly List<DateOnly> _batchDates = [];
     private readonly HashSet<DateOnly> _completedDatesOfFailedBatch = [];
     private readonly HashSet<string> _completedBatchIds = new(StringComparer.Ordinal);
@@ -59,10 +57,6 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
         _retentionDays = options.RetentionDays;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-
-        // The writer escapes like the relaxed encoder: non-ASCII text stays readable; control characters (and so
-        // '\n') are escaped, which keeps one record per line.
-        _lines = new JsonLinesLedgerWriter(_buffer);
     }
 
     /// <summary>Gets the full path of the folder that holds the daily files (pass it to <see cref="JsonLinesUsageLedger.ReadAsync"/>).</summary>
@@ -175,7 +169,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
             Serialize(records, date, fallbackDate, batch.BatchId);
             try
             {
-                Append(date, _buffer.WrittenSpan);
+                Append(date, _lines.WrittenSpan);
             }
             catch
             {
@@ -211,7 +205,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
 
     private void Serialize(IReadOnlyList<UsageRecord> records, DateOnly date, DateOnly fallbackDate, string batchId)
     {
-        _buffer.ResetWrittenCount();
+        _lines.Clear();
 
         // Most batches fall on one date: then every record belongs to this file and the per-record check is skipped.
         var allOnThisDate = _batchDates.Count == 1;

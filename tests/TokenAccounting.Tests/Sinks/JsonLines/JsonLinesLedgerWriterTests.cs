@@ -66,11 +66,14 @@ public sealed class JsonLinesLedgerWriterTests
     {
         var random = new Random(20260115);
         var mismatches = new List<string>();
+        using var writer = new JsonLinesLedgerWriter(initialCapacity: 16);
         for (var i = 0; i < 3000; i++)
         {
             var record = RandomRecord(random);
             var expected = Encoding.UTF8.GetString(Reference(record, "b-" + i));
-            var actual = Encoding.UTF8.GetString(Write(record, "b-" + i));
+            writer.Clear();
+            writer.WriteLine(record, "b-" + i);
+            var actual = Encoding.UTF8.GetString(writer.WrittenSpan);
             if (actual != expected && mismatches.Count < 3)
             {
                 mismatches.Add($"expected {expected}\nactual   {actual}");
@@ -87,16 +90,13 @@ public sealed class JsonLinesLedgerWriterTests
         var records = Cases.Values
             .Where(r => !string.IsNullOrWhiteSpace(r.Model) && Enum.IsDefined(r.Provenance) && Enum.IsDefined(r.Outcome))
             .ToList();
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new JsonLinesLedgerWriter(buffer))
+        using var writer = new JsonLinesLedgerWriter(initialCapacity: 16);
+        foreach (var record in records)
         {
-            foreach (var record in records)
-            {
-                writer.WriteLine(record, "batch-1");
-            }
+            writer.WriteLine(record, "batch-1");
         }
 
-        var lines = Encoding.UTF8.GetString(buffer.WrittenSpan).Split('\n');
+        var lines = Encoding.UTF8.GetString(writer.WrittenSpan).Split('\n');
         lines.Length.ShouldBe(records.Count + 1);
         lines[^1].ShouldBeEmpty();
         for (var i = 0; i < records.Count; i++)
@@ -105,6 +105,19 @@ public sealed class JsonLinesLedgerWriterTests
             parsed.Id.ShouldBe(AsUtf8CarriesIt(records[i].Id));
             parsed.Model.ShouldBe(AsUtf8CarriesIt(records[i].Model));
         }
+    }
+
+    [Fact]
+    public void Clear_AfterLines_TheNextLineIsAllTheBufferHolds()
+    {
+        using var writer = new JsonLinesLedgerWriter(initialCapacity: 16);
+        writer.WriteLine(Cases["all fields"], "batch-1");
+        writer.WriteLine(Cases["all fields"], "batch-1");
+
+        writer.Clear();
+        writer.WriteLine(Cases["only model"], "batch-2");
+
+        writer.WrittenSpan.ToArray().ShouldBe(Reference(Cases["only model"], "batch-2"));
     }
 
     [Theory]
@@ -172,15 +185,12 @@ public sealed class JsonLinesLedgerWriterTests
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    // A tiny initial buffer, so that growing it mid-line is exercised too.
     private static byte[] Write(UsageRecord record, string? batchId)
     {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new JsonLinesLedgerWriter(buffer))
-        {
-            writer.WriteLine(record, batchId);
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        using var writer = new JsonLinesLedgerWriter(initialCapacity: 16);
+        writer.WriteLine(record, batchId);
+        return writer.WrittenSpan.ToArray();
     }
 
     private static byte[] Reference(UsageRecord record, string? batchId)
