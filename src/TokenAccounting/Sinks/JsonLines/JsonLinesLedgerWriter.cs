@@ -12,7 +12,7 @@ namespace TokenAccounting;
 /// serializing a <see cref="JsonLinesLedgerLine"/> filled by <see cref="JsonLinesLedgerFormat.Fill"/> with
 /// <see cref="JsonLinesLedgerJsonContext"/> on a <see cref="Utf8JsonWriter"/> using
 /// <see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>: same fields, order, null omission and value formats.
-/// It is several times cheaper: no DTO is filled, property names are UTF-8 literals, numbers, dates and decimals are
+/// It is cheaper because no DTO is filled, property names are UTF-8 literals, numbers, dates and decimals are
 /// formatted in place, and a string is copied as is when it is printable ASCII without <c>"</c> or <c>\</c>
 /// (the only case the relaxed encoder leaves untouched there); any other string goes through a
 /// <see cref="Utf8JsonWriter"/> with that encoder, so its escaping is exactly the serializer's.
