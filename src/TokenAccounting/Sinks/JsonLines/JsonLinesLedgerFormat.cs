@@ -11,7 +11,10 @@ internal static class JsonLinesLedgerFormat
 
     private const decimal TicksPerMillisecond = TimeSpan.TicksPerMillisecond;
 
-    /// <summary>Fills <paramref name="line"/> (reused across records to avoid allocations) from a record.</summary>
+    /// <summary>
+    /// Fills <paramref name="line"/> from a record: the reference mapping of the format. The sink writes the same
+    /// bytes without the DTO through <see cref="JsonLinesLedgerWriter"/>, and tests hold the two to each other.
+    /// </summary>
     public static void Fill(JsonLinesLedgerLine line, UsageRecord record, string batchId)
     {
         line.Version = CurrentVersion;

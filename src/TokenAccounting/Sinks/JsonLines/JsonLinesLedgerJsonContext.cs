@@ -2,7 +2,10 @@ using System.Text.Json.Serialization;
 
 namespace TokenAccounting;
 
-/// <summary>Source-generated (reflection-free, trimming-safe) serialization of <see cref="JsonLinesLedgerLine"/>.</summary>
+/// <summary>
+/// Source-generated (reflection-free, trimming-safe) serialization of <see cref="JsonLinesLedgerLine"/>: the reader
+/// parses lines with it; the writer's output is tested against it.
+/// </summary>
 [JsonSourceGenerationOptions(
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = false,

@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -29,7 +26,6 @@ namespace TokenAccounting;
 /// </remarks>
 public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsyncDisposable
 {
-    private const byte NewLine = (byte)'\n';
     private const int MaxOpenFiles = 2;
     private const int RememberedBatchIds = 64;
 
@@ -39,9 +35,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<DateOnly, FileStream> _open = [];
-    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly Utf8JsonWriter _json;
-    private readonly JsonLinesLedgerLine _line = new();
+    private readonly JsonLinesLedgerWriter _lines = new();
     private readonly List<DateOnly> _batchDates = [];
     private readonly HashSet<DateOnly> _completedDatesOfFailedBatch = [];
     private readonly HashSet<string> _completedBatchIds = new(StringComparer.Ordinal);
@@ -63,10 +57,6 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
         _retentionDays = options.RetentionDays;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-
-        // Relaxed escaping keeps non-ASCII text readable; control characters (and so '\n') are still escaped,
-        // which keeps one record per line.
-        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     /// <summary>Gets the full path of the folder that holds the daily files (pass it to <see cref="JsonLinesUsageLedger.ReadAsync"/>).</summary>
@@ -120,7 +110,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
             }
 
             _open.Clear();
-            _json.Dispose();
+            _lines.Dispose();
         }
         finally
         {
@@ -179,7 +169,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
             Serialize(records, date, fallbackDate, batch.BatchId);
             try
             {
-                Append(date, _buffer.WrittenSpan);
+                Append(date, _lines.WrittenSpan);
             }
             catch
             {
@@ -215,23 +205,19 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
 
     private void Serialize(IReadOnlyList<UsageRecord> records, DateOnly date, DateOnly fallbackDate, string batchId)
     {
-        _buffer.ResetWrittenCount();
-        var typeInfo = JsonLinesLedgerJsonContext.Default.JsonLinesLedgerLine;
+        _lines.Clear();
+
+        // Most batches fall on one date: then every record belongs to this file and the per-record check is skipped.
+        var allOnThisDate = _batchDates.Count == 1;
         foreach (var record in records)
         {
-            if (DateOf(record, fallbackDate) != date)
+            if (!allOnThisDate && DateOf(record, fallbackDate) != date)
             {
                 continue;
             }
 
-            JsonLinesLedgerFormat.Fill(_line, record, batchId);
-            _json.Reset();
-            JsonSerializer.Serialize(_json, _line, typeInfo);
-            _buffer.GetSpan(1)[0] = NewLine;
-            _buffer.Advance(1);
+            _lines.WriteLine(record, batchId);
         }
-
-        _json.Reset();
     }
 
     // One write and one fsync per file and batch. On failure the file is cut back to where the batch started, so a
