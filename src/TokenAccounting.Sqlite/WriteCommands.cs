@@ -28,7 +28,7 @@ internal sealed class WriteCommands : IDisposable
 
     private readonly ArrayBufferWriter<byte> _tagsBuffer = new(256);
     private readonly Utf8JsonWriter _tagsWriter;
-    private IReadOnlyDictionary<string, string>? _boundTags;
+    private readonly List<KeyValuePair<string, string>> _boundTags = [];
 
     public WriteCommands(SqliteConnection connection)
     {
@@ -64,8 +64,6 @@ internal sealed class WriteCommands : IDisposable
 
     public void BindBatch(UsageBatch batch, DateTimeOffset now)
     {
-        // Tags are re-serialized at least once per batch (a caller may reuse and change one dictionary between batches).
-        _boundTags = null;
         InsertBatch.Text(1, batch.BatchId);
         InsertBatch.Timestamp(2, now);
         InsertBatch.Int64(3, batch.Records.Count);
@@ -115,22 +113,23 @@ internal sealed class WriteCommands : IDisposable
         p.Int64(36, record.IsUnpaired ? 1L : 0L);
     }
 
-    // Records of one scope often share one tags dictionary: serialize and bind it once for consecutive rows.
+    // Rows of a batch mostly carry the same tags (often the same scope's dictionary): when a row's tags are, pair by
+    // pair and in order, what is bound already, the JSON text would be identical, so it is neither written nor bound.
     private void BindTags(IReadOnlyDictionary<string, string>? tags)
     {
         if (tags is null || tags.Count == 0)
         {
-            _boundTags = null;
+            _boundTags.Clear();
             InsertRecord.Text(28, null);
             return;
         }
 
-        if (ReferenceEquals(tags, _boundTags))
+        if (_boundTags.Count > 0 && SameAsBound(tags))
         {
             return;
         }
 
-        _boundTags = null;
+        _boundTags.Clear();
         _tagsBuffer.ResetWrittenCount();
         _tagsWriter.Reset();
         _tagsWriter.WriteStartObject();
@@ -142,8 +141,47 @@ internal sealed class WriteCommands : IDisposable
         _tagsWriter.WriteEndObject();
         _tagsWriter.Flush();
         InsertRecord.Utf8(28, _tagsBuffer.WrittenSpan);
-        _boundTags = tags;
+        foreach (var pair in tags)
+        {
+            _boundTags.Add(pair);
+        }
     }
+
+    private bool SameAsBound(IReadOnlyDictionary<string, string> tags)
+    {
+        if (tags.Count != _boundTags.Count)
+        {
+            return false;
+        }
+
+        var i = 0;
+        if (tags is Dictionary<string, string> dictionary)
+        {
+            // The struct enumerator: no allocation per row.
+            foreach (var (name, value) in dictionary)
+            {
+                if (!IsBound(i++, name, value))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        foreach (var (name, value) in tags)
+        {
+            if (!IsBound(i++, name, value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool IsBound(int index, string name, string value) =>
+        string.Equals(_boundTags[index].Key, name, StringComparison.Ordinal) && string.Equals(_boundTags[index].Value, value, StringComparison.Ordinal);
 
     public void BindRollup(RollupRow row)
     {
