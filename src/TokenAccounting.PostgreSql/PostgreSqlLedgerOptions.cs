@@ -7,6 +7,11 @@ public sealed class PostgreSqlLedgerOptions
     /// Gets or sets the Npgsql connection string. When null, the ledger registered by <c>AddPostgreSqlLedger</c> uses
     /// an <c>NpgsqlDataSource</c> from the service provider.
     /// </summary>
+    /// <remarks>
+    /// The data source the ledger builds from it sets <c>No Reset On Close=true</c>: the ledger sets no session state,
+    /// and resetting a connection each time it returns to the pool costs a round trip per batch. Pass your own
+    /// <c>NpgsqlDataSource</c> to decide otherwise.
+    /// </remarks>
     /// <value>The default value is null.</value>
     public string? ConnectionString { get; set; }
 

@@ -165,7 +165,8 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
             throw new ArgumentException("PostgreSqlLedgerOptions.ConnectionString is required when the ledger creates its own data source.", nameof(options));
         }
 
-        return NpgsqlDataSource.Create(options.ConnectionString);
+        // The ledger sets no session state, so connections need no reset (a round trip) when they return to the pool.
+        return NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(options.ConnectionString) { NoResetOnClose = true }.ConnectionString);
     }
 
     private static string RollupUpsert(bool applyOnlyIfBatchIsNew)

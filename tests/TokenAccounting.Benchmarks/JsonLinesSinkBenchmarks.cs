@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Perfolizer.Mathematics.OutlierDetection;
 
 namespace TokenAccounting.Benchmarks;
 
@@ -6,8 +7,10 @@ namespace TokenAccounting.Benchmarks;
 /// Throughput of <see cref="JsonLinesUsageSink"/>: one 1000-record batch per invocation, written with one write and one
 /// fsync, reported per record (records/s = 1e9 / Mean in ns). The baseline writes and fsyncs the same bytes already
 /// serialized: the disk's floor, so the ratio is the cost of serialization and bookkeeping on top of it.
+/// Outliers are kept: a slow fsync is part of sustained throughput.
 /// </summary>
 [MemoryDiagnoser]
+[Outliers(OutlierMode.DontRemove)]
 [InvocationCount(32)]
 public class JsonLinesSinkBenchmarks : IDisposable
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
+using Perfolizer.Mathematics.OutlierDetection;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using Microsoft.Data.Sqlite;
@@ -23,8 +24,10 @@ namespace TokenAccounting.Benchmarks;
 /// batch after batch; they are built in the iteration setup, outside the measured time. SQLite runs in WAL mode with
 /// <c>synchronous=FULL</c>; PostgreSQL with its defaults (<c>synchronous_commit=on</c>). The server is found as
 /// <see cref="BenchPostgres"/> describes; without one, the PostgreSQL cases fail in their setup with the reason.
+/// Outliers are kept: the slow batches (a WAL checkpoint, a slow flush) are part of sustained throughput.
 /// </remarks>
 [MemoryDiagnoser]
+[Outliers(OutlierMode.DontRemove)]
 [Config(typeof(Columns))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [SimpleJob(warmupCount: 10, iterationCount: 100, invocationCount: 1)]

@@ -274,6 +274,14 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
         (await Scalar(ledger, "SELECT SUM(input_tokens) FROM usage_rollups")).ShouldBe("114");
     }
 
+    [Fact]
+    public async Task Constructor_FromConnectionString_BuildsADataSourceThatSkipsTheResetOnClose()
+    {
+        await using var ledger = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = "Host=127.0.0.1;Database=ledger" });
+
+        new NpgsqlConnectionStringBuilder(ledger.DataSource.ConnectionString).NoResetOnClose.ShouldBeTrue();
+    }
+
     [SkippableFact]
     public async Task WriteAsync_RecordResentInAnotherBatch_KeepsFirstDetail()
     {
