@@ -49,7 +49,8 @@ public class SqlRollupBenchmarks
             ?? throw new InvalidOperationException($"No PostgreSQL server for the rollup benchmarks: {reason}. Set TOKENACCOUNTING_BENCH_POSTGRES or install PostgreSQL.");
         _ledger = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = _server.ConnectionString });
         _ledger.WriteAsync(new UsageBatch("schema", [], []), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        _floor = Npgsql.NpgsqlDataSource.Create(_server.ConnectionString);
+        // Without the reset on close, like the ledger's own data source.
+        _floor = Npgsql.NpgsqlDataSource.Create(new Npgsql.NpgsqlConnectionStringBuilder(_server.ConnectionString) { NoResetOnClose = true }.ConnectionString);
         using var create = _floor.CreateCommand("CREATE TABLE floor_commits (x integer NOT NULL)");
         create.ExecuteNonQuery();
     }
