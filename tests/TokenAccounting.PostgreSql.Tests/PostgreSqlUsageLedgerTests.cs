@@ -274,6 +274,26 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
         (await Scalar(ledger, "SELECT SUM(input_tokens) FROM usage_rollups")).ShouldBe("114");
     }
 
+    [SkippableFact]
+    public async Task WriteAsync_CancelledInTheMiddleOfTheCopy_WritesNothingAndRetrySucceeds()
+    {
+        await using var ledger = await CreateLedgerAsync();
+        using var cancellation = new CancellationTokenSource();
+        var records = Enumerable.Range(0, 5000).Select(i => Record($"r{i}", Day1.AddSeconds(i), 1, 1)).ToList();
+
+        // The copy reads the records in order and sends them in chunks: cancel once it is well into them.
+        var cancelling = new CancelAt(records, 3000, cancellation);
+        var batch = new UsageBatch("b1", cancelling, Rollups(records));
+        await Should.ThrowAsync<OperationCanceledException>(() => ledger.WriteAsync(batch, cancellation.Token).AsTask());
+        cancelling.Reached.ShouldBeTrue();
+        (await Scalar(ledger, "SELECT (SELECT COUNT(*) FROM usage_records) || ':' || (SELECT COUNT(*) FROM usage_batches) || ':' || (SELECT COUNT(*) FROM usage_rollups)")).ShouldBe("0:0:0");
+
+        await ledger.WriteAsync(new UsageBatch("b1", records, Rollups(records)), default);
+
+        (await Scalar(ledger, "SELECT COUNT(*) FROM usage_records")).ShouldBe("5000");
+        (await Scalar(ledger, "SELECT SUM(request_count) FROM usage_rollups")).ShouldBe("5000");
+    }
+
     [Fact]
     public async Task Constructor_FromConnectionString_BuildsADataSourceThatSkipsTheResetOnClose()
     {
@@ -346,5 +366,30 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
     {
         await using var command = dataSource.CreateCommand(sql);
         return Convert.ToString(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    private sealed class CancelAt(List<UsageRecord> records, int index, CancellationTokenSource cancellation) : IReadOnlyList<UsageRecord>
+    {
+        public bool Reached { get; private set; }
+
+        public int Count => records.Count;
+
+        public UsageRecord this[int i]
+        {
+            get
+            {
+                if (i == index)
+                {
+                    Reached = true;
+                    cancellation.Cancel();
+                }
+
+                return records[i];
+            }
+        }
+
+        public IEnumerator<UsageRecord> GetEnumerator() => records.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
