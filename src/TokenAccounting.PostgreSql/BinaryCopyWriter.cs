@@ -94,10 +94,10 @@ internal sealed class BinaryCopyWriter : IDisposable
         _length += written;
     }
 
-    /// <summary>A jsonb object of string values, serialized as <c>LedgerRows.TagsJson</c> would (default escaping), without a string in between.</summary>
-    public void JsonbObject(IReadOnlyDictionary<string, string>? values)
+    /// <summary>The tags column as jsonb (<see cref="LedgerRows.WriteTags"/>), written in place; NULL for no tags.</summary>
+    public void JsonbTags(IReadOnlyDictionary<string, string>? tags)
     {
-        if (values is null || values.Count == 0)
+        if (tags is null || tags.Count == 0)
         {
             Null();
             return;
@@ -105,13 +105,7 @@ internal sealed class BinaryCopyWriter : IDisposable
 
         _jsonField.Begin();
         _json.Reset();
-        _json.WriteStartObject();
-        foreach (var (name, value) in values)
-        {
-            _json.WriteString(name, value);
-        }
-
-        _json.WriteEndObject();
+        LedgerRows.WriteTags(_json, tags);
         _json.Flush();
         _jsonField.Complete();
     }

@@ -355,7 +355,7 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
                 rows.Text(record.Route);
                 rows.Text(record.ServiceTier);
                 rows.Text(record.ScopePath);
-                rows.JsonbObject(record.Tags);
+                rows.JsonbTags(record.Tags);
                 rows.Numeric(cost?.Input);
                 rows.Numeric(cost?.CachedInput);
                 rows.Numeric(cost?.CacheWrite);

@@ -32,7 +32,7 @@ internal sealed class WriteCommands : IDisposable
 
     public WriteCommands(SqliteConnection connection)
     {
-        // The default encoder, as LedgerRows.TagsJson (and the PostgreSQL ledger) use: the same text for the same tags.
+        // The default encoder, as the PostgreSQL ledger's: the same text for the same tags.
         _tagsWriter = new Utf8JsonWriter(_tagsBuffer);
         Connection = connection;
         InsertBatch = new RawStatement(
@@ -132,13 +132,7 @@ internal sealed class WriteCommands : IDisposable
         _boundTags.Clear();
         _tagsBuffer.ResetWrittenCount();
         _tagsWriter.Reset();
-        _tagsWriter.WriteStartObject();
-        foreach (var (name, value) in tags)
-        {
-            _tagsWriter.WriteString(name, value);
-        }
-
-        _tagsWriter.WriteEndObject();
+        LedgerRows.WriteTags(_tagsWriter, tags);
         _tagsWriter.Flush();
         InsertRecord.Utf8(28, _tagsBuffer.WrittenSpan);
         foreach (var pair in tags)

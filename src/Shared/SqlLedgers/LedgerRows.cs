@@ -23,8 +23,20 @@ internal static class LedgerRows
     /// <summary>The pipeline stamps <see cref="UsageRecord.CompletedAt"/>; a record written without it falls back to its start, then to now.</summary>
     public static DateTimeOffset CompletedAt(UsageRecord record, DateTimeOffset now) => record.CompletedAt ?? record.StartedAt ?? now;
 
-    public static string? TagsJson(IReadOnlyDictionary<string, string>? tags) =>
-        tags is null || tags.Count == 0 ? null : JsonSerializer.Serialize(tags, LedgerJson.Default.IReadOnlyDictionaryStringString);
+    /// <summary>
+    /// Writes the tags column: a JSON object of string values in the dictionary's order. Both ledgers write it with a
+    /// <see cref="Utf8JsonWriter"/> on the default encoder straight into their own buffers; callers store NULL for no tags.
+    /// </summary>
+    public static void WriteTags(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> tags)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, value) in tags)
+        {
+            writer.WriteString(name, value);
+        }
+
+        writer.WriteEndObject();
+    }
 
     public static string? StageDurationsJson(IReadOnlyDictionary<string, TimeSpan>? stages)
     {
