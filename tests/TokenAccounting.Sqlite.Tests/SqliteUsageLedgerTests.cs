@@ -21,6 +21,23 @@ public sealed class SqliteUsageLedgerTests : IDisposable
         Scalar("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")
             .ShouldBe("tokenaccounting_schema_version,usage_batches,usage_records,usage_rollups");
         Scalar("PRAGMA journal_mode").ShouldBe("wal");
+        Scalar("PRAGMA page_size").ShouldBe("16384");
+    }
+
+    [Fact]
+    public async Task WriteAsync_ExistingDatabaseWithOtherPageSize_KeepsItsPageSizeAndWorks()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_db.FilePath)!);
+        Execute("PRAGMA page_size=4096; CREATE TABLE app_table (x INTEGER); INSERT INTO app_table VALUES (1);");
+
+        using (var ledger = new SqliteUsageLedger(_db.Options()))
+        {
+            await ledger.WriteAsync(Batch("b1", Record("r1", Day1.AddHours(1), 10, 5)), default);
+            (await ledger.GetUsedAsync(Day1, Day1.AddDays(1))).Tokens.Total.ShouldBe(15);
+        }
+
+        Scalar("PRAGMA page_size").ShouldBe("4096");
+        Scalar("SELECT x FROM app_table").ShouldBe("1");
     }
 
     [Fact]
