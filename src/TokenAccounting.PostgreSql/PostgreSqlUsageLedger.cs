@@ -12,9 +12,9 @@ namespace TokenAccounting.PostgreSql;
 /// <c>usage_records</c>, encoded by the ledger; when an id is already stored (a record re-sent in another batch) the
 /// copy is rolled back to a savepoint and redone through a temporary staging table and
 /// <c>INSERT … SELECT … ON CONFLICT (id) DO NOTHING</c>, keeping the first copy. Rollups go in by one
-/// <c>INSERT … SELECT unnest(…), unnest(…), … ON CONFLICT … DO UPDATE SET x = x + EXCLUDED.x</c>, pre-aggregated per batch
-/// and in key order (so concurrent writers lock rows in the same order). A batch with rollups and no details is one
-/// statement and one round trip. Thread-safe.
+/// <c>INSERT … SELECT unnest(…), unnest(…), … ON CONFLICT … DO UPDATE SET x = x + EXCLUDED.x</c>, pre-aggregated
+/// per batch and in key order (so concurrent writers lock rows in the same order). A batch with rollups and no details
+/// is one statement and one round trip. Thread-safe.
 /// </remarks>
 public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAsyncDisposable, IDisposable
 {

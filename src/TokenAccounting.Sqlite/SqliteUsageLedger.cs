@@ -7,9 +7,10 @@ namespace TokenAccounting.Sqlite;
 /// deltas and the batch id in one transaction) and an <see cref="IUsageQuery"/> over what it stored.
 /// </summary>
 /// <remarks>
-/// The schema is created and migrated on first use, in a new file with 16 KiB pages. The database runs in WAL mode with
-/// <c>synchronous=FULL</c>, so a completed <see cref="WriteAsync"/> is durable and readers do not block the writer. Writes go through one
-/// connection with prepared statements reused across batches (bound by position). Thread-safe.
+/// The schema is created and migrated on first use, in a new file with 16 KiB pages. The database runs in WAL mode
+/// with <c>synchronous=FULL</c>, so a completed <see cref="WriteAsync"/> is durable and readers do not block the
+/// writer. Writes go through one connection with prepared statements reused across batches (bound by position).
+/// Thread-safe.
 /// </remarks>
 public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDisposable
 {
