@@ -9,7 +9,7 @@ namespace TokenAccounting.PostgreSql;
 /// </summary>
 internal static class PostgreSqlSchema
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     // Arbitrary constant naming "the TokenAccounting schema" for pg_advisory_xact_lock.
     private const long MigrationLockKey = 0x546F6B656E416363;
@@ -96,10 +96,21 @@ internal static class PostgreSqlSchema
             PRIMARY KEY (budget_key, window_key)
         );
         """,
+
+        // 2: the part of cost_cache_write spent on cache writes with a TTL of an hour or more (UsageCost.CacheWriteLongTtl).
+        // Rows written before read it as none. Adding a column with a constant default rewrites no rows.
+        """
+        ALTER TABLE usage_records ADD COLUMN cost_cache_write_long_ttl numeric NULL;
+        ALTER TABLE usage_rollups ADD COLUMN cost_cache_write_long_ttl numeric NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>Brings the database to <see cref="CurrentVersion"/>; safe to run concurrently and repeatedly.</summary>
-    public static async Task MigrateAsync(NpgsqlDataSource dataSource, DateTimeOffset now, CancellationToken cancellationToken)
+    public static Task MigrateAsync(NpgsqlDataSource dataSource, DateTimeOffset now, CancellationToken cancellationToken) =>
+        MigrateAsync(dataSource, now, CurrentVersion, cancellationToken);
+
+    /// <summary>Brings the database to <paramref name="targetVersion"/> (tests build older databases with it).</summary>
+    internal static async Task MigrateAsync(NpgsqlDataSource dataSource, DateTimeOffset now, int targetVersion, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -122,7 +133,7 @@ internal static class PostgreSqlSchema
                         $"The PostgreSQL ledger's schema is at version {version}, newer than the {CurrentVersion} this version of TokenAccounting.PostgreSql knows; upgrade the package.");
                 }
 
-                for (var next = version + 1; next <= CurrentVersion; next++)
+                for (var next = version + 1; next <= targetVersion; next++)
                 {
                     await ExecuteAsync(connection, Migrations[next - 1], cancellationToken).ConfigureAwait(false);
                     var mark = new NpgsqlCommand("INSERT INTO tokenaccounting_schema_version (version, applied_at) VALUES ($1, $2)", connection)

@@ -87,7 +87,7 @@ public sealed partial class PostgreSqlUsageLedger
         var sums =
             "SUM(input_tokens)::bigint, SUM(output_tokens)::bigint, SUM(cached_input_tokens)::bigint, SUM(cache_write_input_tokens)::bigint, "
             + $"SUM(cache_write_long_ttl_input_tokens)::bigint, SUM(reasoning_tokens)::bigint, {requests}::bigint, {unpriced}::bigint, "
-            + "SUM(cost_input), SUM(cost_cached_input), SUM(cost_cache_write), SUM(cost_output), SUM(cost_reasoning)";
+            + "SUM(cost_input), SUM(cost_cached_input), SUM(cost_cache_write), SUM(cost_output), SUM(cost_reasoning), SUM(cost_cache_write_long_ttl)";
         var select = keys.Count == 0 ? sums : string.Join(", ", keys) + ", " + sums;
         var sql = $"SELECT {select} FROM {(fromRollups ? "usage_rollups" : "usage_records")} WHERE {string.Join(" AND ", where)}";
         if (keys.Count == 0)

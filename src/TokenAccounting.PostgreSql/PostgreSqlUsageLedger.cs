@@ -25,6 +25,7 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         "provenance", "outcome", "degraded_reason", "started_at", "completed_at", "latency_us", "stage_durations_ms", "history_length",
         "correlation_id", "user_id", "tenant_id", "api_key_id", "route", "service_tier", "scope_path", "tags",
         "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_total", "text", "is_unpaired",
+        "cost_cache_write_long_ttl",
     ];
 
     private static readonly string InsertBatchSql =
@@ -176,8 +177,14 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         [
             "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
             "request_count", "unpriced_request_count", "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning",
+            "cost_cache_write_long_ttl",
         ];
-        string[] types = ["date", "text", "text", "text", "text", "text", "text", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "numeric", "numeric", "numeric", "numeric", "numeric"];
+        string[] types =
+        [
+            "date", "text", "text", "text", "text", "text", "text",
+            "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
+            "numeric", "numeric", "numeric", "numeric", "numeric", "numeric",
+        ];
         var first = applyOnlyIfBatchIsNew ? 5 : 1;
         // One unnest per array in the select list (they advance together), not unnest(a, b, …) in FROM: a function in
         // FROM is materialized into a tuplestore whose memory the backend allocates and returns to the OS on every
@@ -225,6 +232,7 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.CacheWrite)] });
         parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Output)] });
         parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Reasoning)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.CacheWriteLongTtl)] });
     }
 
     /// <summary>A batch without details: the batch id insert and the rollup upsert as one statement (one round trip, its own transaction).</summary>
@@ -367,6 +375,7 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
                 rows.Numeric(cost?.Total);
                 rows.Text(record.Text);
                 rows.Boolean(record.IsUnpaired);
+                rows.Numeric(cost?.CacheWriteLongTtl);
             }
 
             await rows.CompleteAsync(cancellationToken).ConfigureAwait(false);

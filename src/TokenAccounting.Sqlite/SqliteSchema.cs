@@ -9,7 +9,7 @@ namespace TokenAccounting.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     // Costs are TEXT holding an invariant decimal (exact); they are summed by the ledger's ta_decimal_* functions.
     // Rollup key columns are NOT NULL with '' for "none" so that the primary key (and ON CONFLICT) treats two
@@ -87,10 +87,20 @@ internal static class SqliteSchema
         );
         CREATE INDEX ix_usage_batches_applied_at ON usage_batches (applied_at);
         """,
+
+        // 2: the part of cost_cache_write spent on cache writes with a TTL of an hour or more (UsageCost.CacheWriteLongTtl).
+        // Rows written before read it as none.
+        """
+        ALTER TABLE usage_records ADD COLUMN cost_cache_write_long_ttl TEXT NULL;
+        ALTER TABLE usage_rollups ADD COLUMN cost_cache_write_long_ttl TEXT NOT NULL DEFAULT '0';
+        """,
     ];
 
     /// <summary>Brings the database to <see cref="CurrentVersion"/>; safe to run concurrently and repeatedly.</summary>
-    public static void Migrate(SqliteConnection connection, DateTimeOffset now)
+    public static void Migrate(SqliteConnection connection, DateTimeOffset now) => Migrate(connection, now, CurrentVersion);
+
+    /// <summary>Brings the database to <paramref name="targetVersion"/> (tests build older databases with it).</summary>
+    internal static void Migrate(SqliteConnection connection, DateTimeOffset now, int targetVersion)
     {
         using var transaction = connection.BeginTransaction(deferred: false);
         Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS tokenaccounting_schema_version (version INTEGER NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL)");
@@ -104,7 +114,7 @@ internal static class SqliteSchema
                 $"The SQLite ledger's schema is at version {version}, newer than the {CurrentVersion} this version of TokenAccounting.Sqlite knows; upgrade the package.");
         }
 
-        for (var next = version + 1; next <= CurrentVersion; next++)
+        for (var next = version + 1; next <= targetVersion; next++)
         {
             Execute(connection, transaction, Migrations[next - 1]);
             using var mark = connection.CreateCommand();

@@ -108,10 +108,10 @@ public sealed partial class SqliteUsageLedger
         var sums = fromRollups
             ? "SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cache_write_input_tokens), SUM(cache_write_long_ttl_input_tokens), SUM(reasoning_tokens), "
               + "SUM(request_count), SUM(unpriced_request_count), "
-              + "ta_decimal_sum(cost_input), ta_decimal_sum(cost_cached_input), ta_decimal_sum(cost_cache_write), ta_decimal_sum(cost_output), ta_decimal_sum(cost_reasoning)"
+              + "ta_decimal_sum(cost_input), ta_decimal_sum(cost_cached_input), ta_decimal_sum(cost_cache_write), ta_decimal_sum(cost_output), ta_decimal_sum(cost_reasoning), ta_decimal_sum(cost_cache_write_long_ttl)"
             : "SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cache_write_input_tokens), SUM(cache_write_long_ttl_input_tokens), SUM(reasoning_tokens), "
               + "COUNT(*), SUM(CASE WHEN cost_total IS NULL THEN 1 ELSE 0 END), "
-              + "ta_decimal_sum(cost_input), ta_decimal_sum(cost_cached_input), ta_decimal_sum(cost_cache_write), ta_decimal_sum(cost_output), ta_decimal_sum(cost_reasoning)";
+              + "ta_decimal_sum(cost_input), ta_decimal_sum(cost_cached_input), ta_decimal_sum(cost_cache_write), ta_decimal_sum(cost_output), ta_decimal_sum(cost_reasoning), ta_decimal_sum(cost_cache_write_long_ttl)";
         var select = keys.Count == 0 ? sums : string.Join(", ", keys) + ", " + sums;
         var sql = $"SELECT {select} FROM {(fromRollups ? "usage_rollups" : "usage_records")} WHERE {string.Join(" AND ", where)}";
         return keys.Count == 0 ? sql : sql + " GROUP BY " + string.Join(", ", keys);

@@ -14,6 +14,7 @@ internal sealed class WriteCommands : IDisposable
         "provenance", "outcome", "degraded_reason", "started_at", "completed_at", "latency_us", "stage_durations_ms", "history_length",
         "correlation_id", "user_id", "tenant_id", "api_key_id", "route", "service_tier", "scope_path", "tags",
         "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_total", "text", "is_unpaired",
+        "cost_cache_write_long_ttl",
     ];
 
     private static readonly string[] RollupKeyColumns = ["date", "model", "provider", "operation", "user_id", "tenant_id", "api_key_id"];
@@ -24,7 +25,8 @@ internal sealed class WriteCommands : IDisposable
         "request_count", "unpriced_request_count",
     ];
 
-    private static readonly string[] RollupCostColumns = ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning"];
+    private static readonly string[] RollupCostColumns =
+        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
 
     private readonly ArrayBufferWriter<byte> _tagsBuffer = new(256);
     private readonly Utf8JsonWriter _tagsWriter;
@@ -111,6 +113,7 @@ internal sealed class WriteCommands : IDisposable
         p.Decimal(34, cost?.Total);
         p.Text(35, record.Text);
         p.Int64(36, record.IsUnpaired ? 1L : 0L);
+        p.Decimal(37, cost?.CacheWriteLongTtl);
     }
 
     // Rows of a batch mostly carry the same tags (often the same scope's dictionary): when a row's tags are, pair by
@@ -201,6 +204,7 @@ internal sealed class WriteCommands : IDisposable
         p.Decimal(18, row.Cost.CacheWrite);
         p.Decimal(19, row.Cost.Output);
         p.Decimal(20, row.Cost.Reasoning);
+        p.Decimal(21, row.Cost.CacheWriteLongTtl);
     }
 
     public void Dispose()

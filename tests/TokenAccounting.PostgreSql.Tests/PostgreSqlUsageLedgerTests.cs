@@ -17,7 +17,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
             await ledger.WriteAsync(Batch("b1", Record("r1", Day1.AddHours(1), 10, 5)), default);
         }
 
-        (await Scalar(connectionString, "SELECT string_agg(version::text, ',') FROM tokenaccounting_schema_version")).ShouldBe("1");
+        (await Scalar(connectionString, "SELECT string_agg(version::text, ',' ORDER BY version) FROM tokenaccounting_schema_version")).ShouldBe("1,2");
         (await Scalar(connectionString, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"))
             .ShouldBe("tokenaccounting_schema_version,usage_batches,usage_budget_counters,usage_records,usage_rollups");
     }
@@ -46,7 +46,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
             }
         }
 
-        (await Scalar(connectionString, "SELECT COUNT(*) FROM tokenaccounting_schema_version")).ShouldBe("1");
+        (await Scalar(connectionString, "SELECT COUNT(*) FROM tokenaccounting_schema_version")).ShouldBe("2");
         (await Scalar(connectionString, "SELECT SUM(request_count) FROM usage_rollups")).ShouldBe("6");
     }
 
@@ -63,6 +63,62 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
         await using var newer = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = connectionString });
         var error = await Should.ThrowAsync<InvalidOperationException>(() => newer.WriteAsync(Batch("b1"), default).AsTask());
         error.Message.ShouldContain("version 99");
+        error.Message.ShouldContain("the 2 this version");
+    }
+
+    [SkippableFact]
+    public async Task Migrate_DatabaseAtVersion1_AddsLongTtlCacheWriteCostAndKeepsRows()
+    {
+        var connectionString = await server.CreateDatabaseAsync();
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        {
+            await PostgreSqlSchema.MigrateAsync(dataSource, Day1, targetVersion: 1, CancellationToken.None);
+        }
+
+        // A day written by version 1: one rollup row, priced, without the long-TTL column.
+        await Scalar(connectionString, """
+            INSERT INTO usage_rollups (date, model, provider, operation, user_id, tenant_id, api_key_id, input_tokens, output_tokens,
+                cached_input_tokens, cache_write_input_tokens, cache_write_long_ttl_input_tokens, reasoning_tokens, request_count,
+                unpriced_request_count, cost_input, cost_cached_input, cost_cache_write, cost_output, cost_reasoning)
+            VALUES ('2026-01-15', 'gpt-4o', 'openai', 'chat', '', '', '', 100, 10, 0, 0, 0, 0, 1, 0, 1.5, 0, 0.25, 2, 0)
+            """);
+
+        await using (var ledger = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = connectionString }))
+        {
+            var before = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)));
+            before.Rows[0].Cost.ShouldBe(new UsageCost(1.5m, 0m, 0.25m, 2m, 0m));
+
+            var record = Record("r1", Day1.AddHours(1), 10, 5) with { Cost = new UsageCost(0.5m, 0m, 0.75m, 1m, 0m, 0.5m) };
+            await ledger.WriteAsync(Batch("b1", record), default);
+            var after = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)));
+            after.Rows[0].Cost.ShouldBe(new UsageCost(2m, 0m, 1m, 3m, 0m, 0.5m));
+        }
+
+        (await Scalar(connectionString, "SELECT string_agg(version::text, ',' ORDER BY version) FROM tokenaccounting_schema_version")).ShouldBe("1,2");
+    }
+
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task QueryTotalsAsync_CostWithLongTtlCacheWrites_KeepsTheLongTtlPartInDetailsAndRollups(bool rollupsOnly)
+    {
+        await using var ledger = await CreateLedgerAsync();
+        var first = Record("r1", Day1.AddHours(1), 10, 5) with { Cost = new UsageCost(0.1m, 0m, 0.75m, 0.2m, 0m, 0.5m) };
+        var second = Record("r2", Day1.AddHours(2), 10, 5) with { Cost = new UsageCost(0.1m, 0m, 0.25m, 0.2m, 0m, 0.125m) };
+        UsageRecord[] records = [first, second];
+        await ledger.WriteAsync(new UsageBatch("b1", rollupsOnly ? [] : records, Rollups(records)), default);
+
+        var expected = new UsageCost(0.2m, 0m, 1m, 0.4m, 0m, 0.625m);
+        var fromRollups = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)));
+        fromRollups.Source.ShouldBe(UsageQuerySource.Rollups);
+        fromRollups.Rows[0].Cost!.CacheWriteLongTtl.ShouldBe(expected.CacheWriteLongTtl);
+        fromRollups.Rows[0].Cost.ShouldBe(expected);
+        if (!rollupsOnly)
+        {
+            var fromDetails = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddHours(12)));
+            fromDetails.Source.ShouldBe(UsageQuerySource.Details);
+            fromDetails.Rows[0].Cost.ShouldBe(expected);
+        }
     }
 
     [SkippableTheory]

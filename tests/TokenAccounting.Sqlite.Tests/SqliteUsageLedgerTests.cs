@@ -17,7 +17,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
             await ledger.WriteAsync(Batch("b1", Record("r1", Day1.AddHours(1), 10, 5)), default);
         }
 
-        Scalar("SELECT group_concat(version) FROM tokenaccounting_schema_version").ShouldBe("1");
+        Scalar("SELECT group_concat(version) FROM (SELECT version FROM tokenaccounting_schema_version ORDER BY version)").ShouldBe("1,2");
         Scalar("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")
             .ShouldBe("tokenaccounting_schema_version,usage_batches,usage_records,usage_rollups");
         Scalar("PRAGMA journal_mode").ShouldBe("wal");
@@ -55,7 +55,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
             total.Tokens.Total.ShouldBe(17);
         }
 
-        Scalar("SELECT COUNT(*) FROM tokenaccounting_schema_version").ShouldBe("1");
+        Scalar("SELECT COUNT(*) FROM tokenaccounting_schema_version").ShouldBe("2");
     }
 
     [Fact]
@@ -70,7 +70,57 @@ public sealed class SqliteUsageLedgerTests : IDisposable
         using var newer = new SqliteUsageLedger(_db.Options());
         var error = await Should.ThrowAsync<InvalidOperationException>(() => newer.WriteAsync(Batch("b1"), default).AsTask());
         error.Message.ShouldContain("version 99");
-        error.Message.ShouldContain("the 1 this version");
+        error.Message.ShouldContain("the 2 this version");
+    }
+
+    [Fact]
+    public async Task Migrate_DatabaseAtVersion1_AddsLongTtlCacheWriteCostAndKeepsRows()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_db.FilePath)!);
+        using (var connection = new SqliteConnection(_db.ConnectionString))
+        {
+            connection.Open();
+            SqliteSchema.Migrate(connection, Day1, targetVersion: 1);
+        }
+
+        // A day written by version 1: one rollup row, priced, without the long-TTL column.
+        Execute("""
+            INSERT INTO usage_rollups (date, model, provider, operation, user_id, tenant_id, api_key_id, input_tokens, output_tokens,
+                cached_input_tokens, cache_write_input_tokens, cache_write_long_ttl_input_tokens, reasoning_tokens, request_count,
+                unpriced_request_count, cost_input, cost_cached_input, cost_cache_write, cost_output, cost_reasoning)
+            VALUES ('2026-01-15', 'gpt-4o', 'openai', 'chat', '', '', '', 100, 10, 0, 0, 0, 0, 1, 0, '1.5', '0', '0.25', '2', '0')
+            """);
+
+        using (var ledger = new SqliteUsageLedger(_db.Options()))
+        {
+            var before = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)));
+            before.Rows[0].Cost.ShouldBe(new UsageCost(1.5m, 0m, 0.25m, 2m, 0m));
+
+            var record = Record("r1", Day1.AddHours(1), 10, 5) with { Cost = new UsageCost(0.5m, 0m, 0.75m, 1m, 0m, 0.5m) };
+            await ledger.WriteAsync(Batch("b1", record), default);
+            var after = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)));
+            after.Rows[0].Cost.ShouldBe(new UsageCost(2m, 0m, 1m, 3m, 0m, 0.5m));
+        }
+
+        Scalar("SELECT group_concat(version) FROM (SELECT version FROM tokenaccounting_schema_version ORDER BY version)").ShouldBe("1,2");
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_CostWithLongTtlCacheWrites_KeepsTheLongTtlPartInDetailsAndRollups()
+    {
+        using var ledger = new SqliteUsageLedger(_db.Options());
+        var first = Record("r1", Day1.AddHours(1), 10, 5) with { Cost = new UsageCost(0.1m, 0m, 0.75m, 0.2m, 0m, 0.5m) };
+        var second = Record("r2", Day1.AddHours(2), 10, 5) with { Cost = new UsageCost(0.1m, 0m, 0.25m, 0.2m, 0m, 0.125m) };
+        await ledger.WriteAsync(Batch("b1", first, second), default);
+
+        var expected = new UsageCost(0.2m, 0m, 1m, 0.4m, 0m, 0.625m);
+        var fromRollups = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)));
+        fromRollups.Source.ShouldBe(UsageQuerySource.Rollups);
+        fromRollups.Rows[0].Cost!.CacheWriteLongTtl.ShouldBe(expected.CacheWriteLongTtl);
+        fromRollups.Rows[0].Cost.ShouldBe(expected);
+        var fromDetails = await ledger.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddHours(12)));
+        fromDetails.Source.ShouldBe(UsageQuerySource.Details);
+        fromDetails.Rows[0].Cost.ShouldBe(expected);
     }
 
     [Fact]

@@ -3,9 +3,9 @@ using System.Data.Common;
 namespace TokenAccounting;
 
 /// <summary>
-/// Reads one row of a totals query (the grouped dimensions, then the six token sums, request and unpriced counts and
-/// the five cost sums) — shared by the SQLite and PostgreSQL ledgers, which differ only in how dates and decimals
-/// come back from their drivers.
+/// Reads one row of a totals query (the grouped dimensions, then the six token sums, request and unpriced counts, the
+/// five cost sums and the long-TTL part of the cache-write cost) — shared by the SQLite and PostgreSQL ledgers, which
+/// differ only in how dates and decimals come back from their drivers.
 /// </summary>
 internal static class LedgerQueryRows
 {
@@ -58,7 +58,7 @@ internal static class LedgerQueryRows
         var requests = Long(i + 6);
         var unpriced = Long(i + 7);
         var cost = requests > unpriced
-            ? new UsageCost(Money(i + 8), Money(i + 9), Money(i + 10), Money(i + 11), Money(i + 12))
+            ? new UsageCost(Money(i + 8), Money(i + 9), Money(i + 10), Money(i + 11), Money(i + 12), Money(i + 13))
             : null;
         return new UsageQueryRow
         {
