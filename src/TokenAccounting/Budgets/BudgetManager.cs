@@ -17,7 +17,8 @@ namespace TokenAccounting;
 /// <para>Recorded usage: the pipeline passes every record to the manager after pricing; records that carry
 /// <see cref="ReservationTagKey"/> (returned by <see cref="BudgetReservation.Commit(UsageRecord)"/>) were already
 /// counted by their reservation and are skipped; the others are added to the matching windows unconditionally
-/// (see <see cref="BudgetOptions.CountRecordedUsage"/>).</para>
+/// (see <see cref="BudgetOptions.CountRecordedUsage"/>). With a store other than <see cref="InMemoryBudgetStore"/>
+/// they are added by a background loop, so that the pipeline never waits for the store.</para>
 /// <para>Synchronous methods complete without blocking on the <see cref="InMemoryBudgetStore"/>; with an
 /// asynchronous store prefer the <c>Async</c> methods.</para>
 /// </remarks>
@@ -31,6 +32,7 @@ public sealed class BudgetManager : IUsageObserver
     private readonly TimeProvider _timeProvider;
     private readonly bool _countRecordedUsage;
     private readonly ConcurrentDictionary<(string Policy, string Subject), DateTimeOffset> _warnedWindow = new();
+    private readonly BudgetObservationQueue? _observations;
     private long _denials;
 
     /// <summary>Creates a manager.</summary>
@@ -40,6 +42,12 @@ public sealed class BudgetManager : IUsageObserver
     /// <param name="countRecordedUsage">See <see cref="BudgetOptions.CountRecordedUsage"/>.</param>
     /// <exception cref="ArgumentException">A policy is invalid or two share a name; the message names it.</exception>
     public BudgetManager(IEnumerable<BudgetPolicy> policies, IBudgetStore store, TimeProvider timeProvider, bool countRecordedUsage = true)
+        : this(policies, store, timeProvider, countRecordedUsage, BudgetObservationQueue.DefaultCapacity)
+    {
+    }
+
+    /// <summary>Tests: a manager whose queue of recorded usage for an asynchronous store holds <paramref name="observationCapacity"/> records.</summary>
+    internal BudgetManager(IEnumerable<BudgetPolicy> policies, IBudgetStore store, TimeProvider timeProvider, bool countRecordedUsage, int observationCapacity)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(store);
@@ -59,6 +67,13 @@ public sealed class BudgetManager : IUsageObserver
         _store = store;
         _timeProvider = timeProvider;
         _countRecordedUsage = countRecordedUsage;
+
+        // The in-memory store completes synchronously; any other store may do I/O, which must not happen on the
+        // pipeline's aggregator (nor on a Record() that folds on a full ingest queue and takes the aggregator's lock).
+        if (countRecordedUsage && store is not InMemoryBudgetStore)
+        {
+            _observations = new BudgetObservationQueue(ObserveAsync, observationCapacity);
+        }
     }
 
     /// <summary>Creates a manager from options (the DI constructor).</summary>
@@ -172,8 +187,42 @@ public sealed class BudgetManager : IUsageObserver
         return await _store.GetUsedAsync(new BudgetCounter(policy.Name, key, policy.Window, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Counts a record that did not go through a reservation (the pipeline's aggregator calls this).</summary>
-    void IUsageObserver.OnRecord(UsageRecord record) => Wait(ObserveAsync(record, CancellationToken.None));
+    /// <inheritdoc />
+    Action<Exception>? IUsageObserver.BackgroundFailed
+    {
+        set
+        {
+            if (_observations is not null)
+            {
+                _observations.Failed = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts a record that did not go through a reservation (the pipeline's aggregator calls this): at once with the
+    /// <see cref="InMemoryBudgetStore"/>, otherwise by a background loop, so that the aggregator never waits for the store.
+    /// </summary>
+    void IUsageObserver.OnRecord(UsageRecord record)
+    {
+        if (!ShouldObserve(record))
+        {
+            return;
+        }
+
+        if (_observations is null)
+        {
+            Wait(ObserveAsync(record, CancellationToken.None));
+        }
+        else
+        {
+            _observations.Enqueue(record);
+        }
+    }
+
+    /// <inheritdoc />
+    Task IUsageObserver.DrainAsync(CancellationToken cancellationToken) =>
+        _observations?.DrainAsync(cancellationToken) ?? Task.CompletedTask;
 
     internal static void Wait(ValueTask task)
     {
@@ -189,7 +238,7 @@ public sealed class BudgetManager : IUsageObserver
 
     internal async ValueTask ObserveAsync(UsageRecord record, CancellationToken cancellationToken)
     {
-        if (!_countRecordedUsage || _policies.Length == 0 || (record.Tags is { } tags && tags.ContainsKey(ReservationTagKey)))
+        if (!ShouldObserve(record))
         {
             return;
         }
@@ -215,6 +264,9 @@ public sealed class BudgetManager : IUsageObserver
             Warn(policy, counter, used - delta, used);
         }
     }
+
+    private bool ShouldObserve(UsageRecord record) =>
+        _countRecordedUsage && _policies.Length > 0 && !(record.Tags is { } tags && tags.ContainsKey(ReservationTagKey));
 
     /// <summary>Commits (actual non-null) or releases (null) the holds of a reservation.</summary>
     internal async ValueTask SettleAsync(Hold[] holds, BudgetAmount? actual, CancellationToken cancellationToken)

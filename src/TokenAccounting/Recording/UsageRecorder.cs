@@ -92,6 +92,11 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         _pricer = pricer;
         _metrics = new PipelineMetrics(meterFactory, _options.IncludeUserDimensionsInMetrics, countUnpriced: pricer is not null);
         _observers = [_metrics, .. observers ?? []];
+        foreach (var observer in _observers)
+        {
+            var stage = observer.GetType().Name;
+            observer.BackgroundFailed = exception => StageFailed(exception, stage);
+        }
 
         var sinkList = sinks.ToList();
         if (sinkList.Any(s => s is null))
@@ -185,7 +190,9 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
-            await Task.WhenAll(_workers.Select(w => w.FlushAsync(linked.Token))).ConfigureAwait(false);
+            // Sinks acknowledge, and stages that count in the background (budgets on a remote store) catch up.
+            await Task.WhenAll(_workers.Select(w => w.FlushAsync(linked.Token)).Concat(_observers.Select(o => o.DrainAsync(linked.Token))))
+                .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -237,7 +244,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             }
 
             using var timeout = new CancellationTokenSource(_options.ShutdownTimeout, _time);
-            await Task.WhenAll(_workers.Select(w => w.StopAsync(timeout.Token))).ConfigureAwait(false);
+            await Task.WhenAll(_workers.Select(w => w.StopAsync(timeout.Token)).Append(DrainObserversAsync(timeout.Token))).ConfigureAwait(false);
             foreach (var worker in _workers)
             {
                 worker.Dispose();
@@ -439,6 +446,18 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         return record;
     }
 
+    private async Task DrainObserversAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(_observers.Select(o => o.DrainAsync(cancellationToken))).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            LogObserversBehind(_logger, _options.ShutdownTimeout);
+        }
+    }
+
     private void StageFailed(Exception exception, string stage)
     {
         Interlocked.Increment(ref _stageFailures);
@@ -462,6 +481,9 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
     [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "The usage aggregator did not stop within {Timeout}: a pipeline stage is blocked. Records still queued were not delivered.")]
     private static partial void LogAggregatorStuck(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Budget counting in the background did not catch up within {Timeout}: usage it had not added yet is not in the budget windows.")]
+    private static partial void LogObserversBehind(ILogger logger, TimeSpan timeout);
 
     [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "FlushAsync gave up after {Timeout}: undelivered records stay buffered and are retried in the background.")]
     private static partial void LogFlushTimedOut(ILogger logger, TimeSpan timeout);
