@@ -40,14 +40,16 @@ internal sealed class BudgetObservationQueue
     /// <exception cref="InvalidOperationException">The queue is full: the store is slower than the records.</exception>
     public void Enqueue(UsageRecord record)
     {
-        Interlocked.Increment(ref _enqueued);
         if (!_channel.Writer.TryWrite(record))
         {
-            Interlocked.Decrement(ref _enqueued);
             throw new InvalidOperationException(
                 $"The budget store is behind by {_capacity} records: this record's usage was not added to the budget windows. "
                 + "Reserve through BudgetManager.ReserveAsync for this traffic, use a faster store, or set BudgetOptions.CountRecordedUsage = false.");
         }
+
+        // Counted once written: a drain never waits for a record that did not get in. The loop may count it done
+        // first, which only lets a drain that started meanwhile return without it (it came after that drain).
+        Interlocked.Increment(ref _enqueued);
 
         if (Volatile.Read(ref _loop) is null)
         {
