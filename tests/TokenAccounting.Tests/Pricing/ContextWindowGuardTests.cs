@@ -5,7 +5,7 @@ public sealed class ContextWindowGuardTests
     [Fact]
     public void TryCheck_TrackerNearTheWindow_ReportsRatioAndOverflow()
     {
-        var tracker = new UsageTracker(recorder: null);
+        var tracker = new UsageTracker(new CapturingRecorder());
         tracker.NoteRequest(12);
         tracker.RecordUsage("gpt-4o", TokenCounts.FromOpenAI(120_000, 800), provider: "openai");
 
@@ -31,7 +31,7 @@ public sealed class ContextWindowGuardTests
     [Fact]
     public void TryCheck_UnknownModel_ReturnsFalse()
     {
-        ContextWindowGuard.TryCheck(PriceCatalog.BuiltIn, "openai", "gpt-imaginary", new UsageTracker(null), 0, out _).ShouldBeFalse();
+        ContextWindowGuard.TryCheck(PriceCatalog.BuiltIn, "openai", "gpt-imaginary", new UsageTracker(new CapturingRecorder()), 0, out _).ShouldBeFalse();
     }
 
     [Fact]
