@@ -15,8 +15,10 @@ namespace TokenAccounting;
 /// <see cref="ChatClientMetadata.DefaultModelId"/>, else <see cref="TokenAccountingChatClientOptions.UnknownModel"/>.
 /// Usage is mapped by <see cref="UsageDetailsMapper"/>; when the provider reports none, input is estimated from the
 /// UTF-8 size of the request text and output from the streamed chunk count (or the response text size), with
-/// <see cref="UsageProvenance.Estimated"/>. When a <see cref="UsageTracker"/> is attached to the flow, the request is
-/// noted on it and the record goes through it.
+/// <see cref="UsageProvenance.Estimated"/>. When a <see cref="UsageTracker"/> is attached to the flow, each call begins
+/// its own <see cref="UsageTrackerRequest"/> on it and records through that handle, so concurrent calls pair exactly; a
+/// call that ends before any usage or content arrived withdraws its request (counted as abandoned) and its record goes
+/// straight to the recorder.
 /// </remarks>
 public sealed partial class AccountingChatClient : DelegatingChatClient
 {
@@ -141,13 +143,12 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         try
         {
-            call.Tracker = UsageTracker.Current;
-            call.Tracker?.NoteRequest(call.HistoryLength);
+            // A handle of its own: concurrent calls through one tracker pair exactly, and End always closes it.
+            call.TrackedRequest = UsageTracker.Current?.BeginRequest(call.HistoryLength);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            call.Tracker = null;
-            ReportFailure(exception, "noting the request on the usage tracker", call.Model);
+            ReportFailure(exception, "beginning the request on the usage tracker", call.Model);
         }
 
         return call;
@@ -216,17 +217,21 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         if (record is not null)
         {
-            Write(call, record, throughTracker: true);
+            // A call that ended before any usage or content arrived (a 429, a timeout) has no usage to pair: its
+            // record goes straight to the recorder and the tracker counts the request as abandoned.
+            Write(call, record, throughTracker: outcome == UsageOutcome.Succeeded || call.Usage is not null || call.ChunkCount > 0);
         }
+
+        call.TrackedRequest?.Dispose();
     }
 
     private void Write(ChatCall call, UsageRecord record, bool throughTracker)
     {
         try
         {
-            if (throughTracker && call.Tracker is { } tracker)
+            if (throughTracker && call.TrackedRequest is { } request)
             {
-                tracker.RecordUsage(record);
+                request.RecordUsage(record);
             }
             else
             {
@@ -348,7 +353,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         public UsageAttribution? Attribution { get; set; }
 
-        public UsageTracker? Tracker { get; set; }
+        public UsageTrackerRequest? TrackedRequest { get; set; }
 
         public IUsageGateLease? Lease { get; set; }
 
