@@ -127,6 +127,28 @@ public sealed class OpenAIAdapterTests : IDisposable
     }
 
     [Fact]
+    public async Task ChatCompletionsStreaming_CacheWriteTokensInTheUsageChunk_Recorded()
+    {
+        _http.EventStream("""
+            data: {"id":"chatcmpl-7","object":"chat.completion.chunk","created":1764547200,"model":"gpt-5.6-2026-10-01","choices":[{"index":0,"delta":{"role":"assistant","content":"ok"},"logprobs":null,"finish_reason":null}],"usage":null}
+
+            data: {"id":"chatcmpl-7","object":"chat.completion.chunk","created":1764547200,"model":"gpt-5.6-2026-10-01","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}
+
+            data: {"id":"chatcmpl-7","object":"chat.completion.chunk","created":1764547200,"model":"gpt-5.6-2026-10-01","choices":[],"usage":{"prompt_tokens":3000,"completion_tokens":20,"total_tokens":3020,"prompt_tokens_details":{"cached_tokens":0,"cache_write_tokens":2900,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":8,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}
+
+            data: [DONE]
+
+
+            """);
+
+        await foreach (var _ in Chat("gpt-5.6").GetStreamingResponseAsync(Question))
+        {
+        }
+
+        _recorder.Records.ShouldHaveSingleItem().Tokens.ShouldBe(new TokenCounts(3000, 20, cacheWriteInput: 2900, reasoning: 8));
+    }
+
+    [Fact]
     public async Task ChatCompletionsStreaming_ServerSendsNoUsage_EstimatedFromRequestBytesAndChunks()
     {
         // An OpenAI-compatible server that ignores stream_options: no usage chunk arrives.

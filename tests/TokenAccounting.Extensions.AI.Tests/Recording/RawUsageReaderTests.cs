@@ -24,6 +24,15 @@ public sealed class RawUsageReaderTests
     }
 
     [Fact]
+    public void Supplement_ResponsesCompletedEvent_ReadsTheWrappedResponsesUsage()
+    {
+        var raw = new JsonRaw("""{"type":"response.completed","response":{"usage":{"input_tokens":500,"input_tokens_details":{"cached_tokens":100,"cache_write_tokens":300}}}}""");
+
+        RawUsageReader.Supplement(new TokenCounts(500, 9, cachedInput: 100), raw)
+            .ShouldBe(new TokenCounts(500, 9, cachedInput: 100, cacheWriteInput: 300));
+    }
+
+    [Fact]
     public void Supplement_UnreadableOrUnrelatedRaw_CountsUnchanged()
     {
         var tokens = new TokenCounts(100, 5, cachedInput: 80);
