@@ -76,6 +76,7 @@ public sealed partial class AccountingChatClient
     private void Observe(ChatCall call, ChatResponseUpdate update)
     {
         call.ResponseModel ??= update.ModelId;
+        call.RawFirstUpdate ??= update.RawRepresentation;
         var contents = update.Contents;
         var carriesContent = false;
         for (var i = 0; i < contents.Count; i++)
@@ -83,6 +84,7 @@ public sealed partial class AccountingChatClient
             if (contents[i] is UsageContent usage)
             {
                 Accumulate(call, usage.Details);
+                call.RawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? call.RawUsage;
             }
             else
             {

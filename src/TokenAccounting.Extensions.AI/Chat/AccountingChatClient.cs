@@ -107,6 +107,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         call.ResponseModel = response.ModelId;
         call.Usage = response.Usage;
+        call.RawUsage = response.RawRepresentation;
         call.ResponseMessages = response.Messages;
         End(call, UsageOutcome.Succeeded);
         return response;
@@ -252,6 +253,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             try
             {
                 mapped = UsageDetailsMapper.Map(usage);
+                mapped = mapped.Value with { Tokens = RawUsageReader.Supplement(mapped.Value.Tokens, call.RawUsage ?? call.RawFirstUpdate) };
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
@@ -360,6 +362,12 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         public string? ResponseModel { get; set; }
 
         public UsageDetails? Usage { get; set; }
+
+        /// <summary>Gets or sets the raw representation that carried the usage (response, usage content or its update), for counts adapters drop.</summary>
+        public object? RawUsage { get; set; }
+
+        /// <summary>Gets or sets the raw representation of a stream's first update (Anthropic's message_start carries the cache-write split).</summary>
+        public object? RawFirstUpdate { get; set; }
 
         public IList<ChatMessage>? ResponseMessages { get; set; }
 

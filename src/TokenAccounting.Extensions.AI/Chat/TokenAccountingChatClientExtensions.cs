@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TokenAccounting;
 
@@ -39,16 +38,6 @@ public static class TokenAccountingChatClientExtensions
     {
         ArgumentNullException.ThrowIfNull(chatClient);
         ArgumentNullException.ThrowIfNull(services);
-        var recorder = ServiceDefaults.Recorder(services);
-        var options = new TokenAccountingChatClientOptions
-        {
-            TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
-            Logger = services.GetService<ILoggerFactory>()?.CreateLogger<AccountingChatClient>(),
-            Estimator = ServiceDefaults.Estimator(services),
-            Budgets = services.GetService<BudgetManager>(),
-            PriceCatalog = services.GetService<IPriceCatalog>(),
-        };
-        configure?.Invoke(options);
-        return new AccountingChatClient(chatClient, recorder, options);
+        return ServiceDefaults.ChatClient(chatClient, services, ServiceDefaults.Recorder(services), configure);
     }
 }

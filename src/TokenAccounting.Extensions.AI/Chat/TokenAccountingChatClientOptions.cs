@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace TokenAccounting;
 
-/// <summary>Options of the accounting <see cref="IChatClient"/> middleware created by <c>WithTokenAccounting(...)</c>.</summary>
+/// <summary>Options of the accounting <see cref="IChatClient"/> middleware created by <c>UseTokenAccounting(...)</c> or <c>WithTokenAccounting(...)</c>.</summary>
 public sealed class TokenAccountingChatClientOptions
 {
     /// <summary>
@@ -49,7 +49,6 @@ public sealed class TokenAccountingChatClientOptions
     /// <value>The default value is <see langword="null"/> (no logging); from DI, a logger from the registered <see cref="ILoggerFactory"/>.</value>
     public ILogger? Logger { get; set; }
 
-    /// <summary>Gets or sets the admission gate (budgets) consulted before every call; null admits everything.</summary>
     /// <summary>
     /// Gets or sets the budgets to enforce: before each call an estimate (input from the request size, output from
     /// <c>ChatOptions.MaxOutputTokens</c> or <see cref="DefaultOutputTokenEstimate"/>) is reserved, and a denial throws

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TokenAccounting;
 
@@ -47,16 +46,6 @@ public static class TokenAccountingEmbeddingGeneratorExtensions
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(services);
-        var recorder = ServiceDefaults.Recorder(services);
-        var options = new TokenAccountingEmbeddingGeneratorOptions
-        {
-            TimeProvider = services.GetService<TimeProvider>() ?? TimeProvider.System,
-            Logger = services.GetService<ILoggerFactory>()?.CreateLogger<AccountingEmbeddingGenerator<TInput, TEmbedding>>(),
-            Estimator = ServiceDefaults.Estimator(services),
-            Budgets = services.GetService<BudgetManager>(),
-            PriceCatalog = services.GetService<IPriceCatalog>(),
-        };
-        configure?.Invoke(options);
-        return new AccountingEmbeddingGenerator<TInput, TEmbedding>(generator, recorder, options);
+        return ServiceDefaults.EmbeddingGenerator(generator, services, ServiceDefaults.Recorder(services), configure);
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace TokenAccounting;
 
-/// <summary>Options of the accounting <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> middleware created by <c>WithTokenAccounting(...)</c>.</summary>
+/// <summary>Options of the accounting <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> middleware created by <c>UseTokenAccounting(...)</c> or <c>WithTokenAccounting(...)</c>.</summary>
 public sealed class TokenAccountingEmbeddingGeneratorOptions
 {
     /// <summary>Gets or sets the provider recorded on every call, overriding <see cref="EmbeddingGeneratorMetadata.ProviderName"/>.</summary>
@@ -29,7 +29,6 @@ public sealed class TokenAccountingEmbeddingGeneratorOptions
     /// <value>The default value is <see langword="null"/> (no logging); from DI, a logger from the registered <see cref="ILoggerFactory"/>.</value>
     public ILogger? Logger { get; set; }
 
-    /// <summary>Gets or sets the admission gate (budgets) consulted before every call; null admits everything.</summary>
     /// <summary>
     /// Gets or sets the budgets to enforce: the estimated input is reserved before each call (a denial throws
     /// <see cref="BudgetExceededException"/> before anything reaches the inner generator) and the actual usage committed
