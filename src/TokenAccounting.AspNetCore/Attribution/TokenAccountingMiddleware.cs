@@ -73,18 +73,19 @@ internal sealed partial class TokenAccountingMiddleware
         }
         finally
         {
-            feature.Completed = true;
+            // Work the request started may outlive it and still hold this feature: let go of the (pooled) context.
+            feature.Context = null;
         }
     }
 
     private void OnBudgetWarning(object? sender, BudgetWarningEventArgs e)
     {
-        if (CurrentRequest.Value is not { Completed: false } request)
+        if (CurrentRequest.Value?.Context is not { } context)
         {
             return;
         }
 
-        var response = request.Context.Response;
+        var response = context.Response;
         if (response.HasStarted)
         {
             return;
@@ -100,12 +101,16 @@ internal sealed partial class TokenAccountingMiddleware
 
     private sealed class RequestFeature(HttpUsageAttribution attribution, UsageScope scope, HttpContext context) : IHttpUsageAttributionFeature
     {
+        private HttpContext? _context = context;
+
         public HttpUsageAttribution Attribution { get; } = attribution;
 
         public UsageScope Scope { get; } = scope;
 
-        public HttpContext Context { get; } = context;
-
-        public volatile bool Completed;
+        public HttpContext? Context
+        {
+            get => Volatile.Read(ref _context);
+            set => Volatile.Write(ref _context, value);
+        }
     }
 }
