@@ -17,6 +17,7 @@ public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDispos
     private readonly SqliteLedgerOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly string _connectionString;
+    private readonly string _dataSource;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private SqliteConnection? _writer;
     private WriteCommands? _commands;
@@ -42,7 +43,12 @@ public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDispos
         }
 
         _connectionString = builder.ToString();
+        _dataSource = builder.DataSource;
     }
+
+    /// <summary>Describes the ledger by its data source (never the rest of the connection string, which may hold a password).</summary>
+    /// <returns>For example <c>SqliteUsageLedger(Data Source=usage.db)</c>; error messages that name a sink use it.</returns>
+    public override string ToString() => $"SqliteUsageLedger(Data Source={_dataSource})";
 
     /// <summary>A test seam: runs after a batch's transaction has committed and before <see cref="WriteAsync"/> returns.</summary>
     internal Action<UsageBatch>? AfterCommit { get; set; }

@@ -19,7 +19,7 @@ public sealed record BudgetSubject
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
 
     /// <summary>
-    /// Gets the subject of the current async flow: the user, tenant, tags and path of the innermost open
+    /// Gets the subject of the current async flow: the user, tenant, API key id, tags and path of the innermost open
     /// <see cref="UsageScope"/> (the values a record made here would inherit); empty when no scope is open.
     /// </summary>
     public static BudgetSubject FromCurrentScope()
@@ -27,7 +27,7 @@ public sealed record BudgetSubject
         var scope = UsageScope.Current;
         return scope is null
             ? new BudgetSubject()
-            : new BudgetSubject { UserId = scope.EffectiveUserId, TenantId = scope.EffectiveTenantId, Tags = scope.EffectiveTags, ScopePath = scope.Path };
+            : new BudgetSubject { UserId = scope.EffectiveUserId, TenantId = scope.EffectiveTenantId, ApiKeyId = scope.EffectiveApiKeyId, Tags = scope.EffectiveTags, ScopePath = scope.Path };
     }
 
     /// <summary>Gets the subject of a record.</summary>

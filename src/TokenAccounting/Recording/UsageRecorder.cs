@@ -407,9 +407,12 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         var tenantId = record.TenantId ?? scope?.EffectiveTenantId;
         var tags = UsageScope.MergeTags(scope?.EffectiveTags, record.Tags);
         var scopePath = record.ScopePath ?? scope?.Path;
+        var apiKeyId = record.ApiKeyId ?? scope?.EffectiveApiKeyId;
+        var route = record.Route ?? scope?.EffectiveRoute;
         var text = _options.CaptureText ? record.Text : null;
         if (record.Id is null || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
-            || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text))
+            || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text)
+            || !ReferenceEquals(apiKeyId, record.ApiKeyId) || !ReferenceEquals(route, record.Route))
         {
             record = record with
             {
@@ -419,6 +422,8 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                 TenantId = tenantId,
                 Tags = tags,
                 ScopePath = scopePath,
+                ApiKeyId = apiKeyId,
+                Route = route,
                 Text = text,
             };
         }

@@ -26,16 +26,20 @@ public sealed class UsageScope : IDisposable
     private string? _path;
     private volatile bool _disposed;
 
-    private UsageScope(string name, UsageScope? parent, string? userId, string? tenantId, IReadOnlyDictionary<string, string>? tags)
+    private UsageScope(string name, UsageScope? parent, string? userId, string? tenantId, IReadOnlyDictionary<string, string>? tags, string? apiKeyId = null, string? route = null)
     {
         Name = name;
         _parent = parent;
         UserId = userId;
         TenantId = tenantId;
         Tags = tags;
+        ApiKeyId = apiKeyId;
+        Route = route;
         EffectiveUserId = userId ?? parent?.EffectiveUserId;
         EffectiveTenantId = tenantId ?? parent?.EffectiveTenantId;
         EffectiveTags = MergeTags(parent?.EffectiveTags, tags);
+        EffectiveApiKeyId = apiKeyId ?? parent?.EffectiveApiKeyId;
+        EffectiveRoute = route ?? parent?.EffectiveRoute;
     }
 
     /// <summary>Gets the innermost open scope on the current async flow, or null.</summary>
@@ -52,6 +56,12 @@ public sealed class UsageScope : IDisposable
 
     /// <summary>Gets the tags this scope set, if any (not inherited).</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; }
+
+    /// <summary>Gets the API key id (never the secret) this scope set, if any (not inherited).</summary>
+    public string? ApiKeyId { get; }
+
+    /// <summary>Gets the route this scope set, if any (not inherited), for example an HTTP route template.</summary>
+    public string? Route { get; }
 
     /// <summary>Gets the enclosing scope that was open when this one began, or null.</summary>
     public UsageScope? Parent => _parent;
@@ -71,6 +81,10 @@ public sealed class UsageScope : IDisposable
 
     internal IReadOnlyDictionary<string, string>? EffectiveTags { get; }
 
+    internal string? EffectiveApiKeyId { get; }
+
+    internal string? EffectiveRoute { get; }
+
     /// <summary>Opens a scope on the current async flow.</summary>
     /// <param name="name">The scope's name (used in <see cref="UsageRecord.ScopePath"/>).</param>
     /// <returns>The scope; dispose it to close it.</returns>
@@ -86,6 +100,26 @@ public sealed class UsageScope : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var scope = new UsageScope(name, NearestOpen(CurrentScope.Value), userId, tenantId, tags);
+        CurrentScope.Value = scope;
+        return scope;
+    }
+
+    /// <summary>
+    /// Opens a scope on the current async flow that attributes usage to a user, tenant, API key and route (as a web
+    /// request does). Records without their own <see cref="UsageRecord.ApiKeyId"/> or <see cref="UsageRecord.Route"/>
+    /// inherit them from the innermost scope that set them, like the user and tenant.
+    /// </summary>
+    /// <param name="name">The scope's name (used in <see cref="UsageRecord.ScopePath"/>).</param>
+    /// <param name="userId">The user inherited by records without their own, or null to inherit from the enclosing scope.</param>
+    /// <param name="tenantId">The tenant inherited by records without their own, or null to inherit from the enclosing scope.</param>
+    /// <param name="apiKeyId">The API key id (never the key itself) inherited by records without their own, or null to inherit.</param>
+    /// <param name="route">The route inherited by records without their own, or null to inherit.</param>
+    /// <param name="tags">Tags added to records (a record's own tag with the same key wins), or null.</param>
+    /// <returns>The scope; dispose it to close it.</returns>
+    public static UsageScope Begin(string name, string? userId, string? tenantId, string? apiKeyId, string? route, IReadOnlyDictionary<string, string>? tags = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var scope = new UsageScope(name, NearestOpen(CurrentScope.Value), userId, tenantId, tags, apiKeyId, route);
         CurrentScope.Value = scope;
         return scope;
     }

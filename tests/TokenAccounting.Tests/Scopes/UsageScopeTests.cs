@@ -174,4 +174,27 @@ public sealed class UsageScopeTests : IAsyncLifetime
         Should.Throw<ArgumentException>(() => _recorder.Record(new UsageRecord { Model = "", Tokens = new TokenCounts(5, 5) }));
         scope.Totals.RequestCount.ShouldBe(0);
     }
+
+    [Fact]
+    public async Task Record_InheritsApiKeyIdAndRouteFromInnermostScopeThatSetsThem()
+    {
+        using var request = UsageScope.Begin("request", userId: "alice", tenantId: "acme", apiKeyId: "key-1", route: "/chat/{id}");
+        using var step = UsageScope.Begin("step");
+
+        _recorder.Record(Usage.Chat("gpt-4o", 3, 1));
+        _recorder.Record(Usage.Chat("gpt-4o", 4, 1) with { ApiKeyId = "key-2", Route = "/own" });
+        await _recorder.FlushAsync();
+
+        var inherited = _sink.Records.Single(r => r.Tokens.Input == 3);
+        inherited.ApiKeyId.ShouldBe("key-1");
+        inherited.Route.ShouldBe("/chat/{id}");
+        inherited.UserId.ShouldBe("alice");
+        inherited.ScopePath.ShouldBe("request/step");
+        _sink.Rollups.Where(r => r.Key.ApiKeyId == "key-1").Sum(r => r.Tokens.Input).ShouldBe(3, "rollups are keyed by the inherited API key id");
+
+        var own = _sink.Records.Single(r => r.Tokens.Input == 4);
+        own.ApiKeyId.ShouldBe("key-2");
+        own.Route.ShouldBe("/own");
+        BudgetSubject.FromCurrentScope().ApiKeyId.ShouldBe("key-1");
+    }
 }
