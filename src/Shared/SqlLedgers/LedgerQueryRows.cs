@@ -21,23 +21,25 @@ internal static class LedgerQueryRows
     /// </summary>
     public static string BadRowCondition(bool fromRollups, string negativeMoney)
     {
-        var counts =
+        var negative =
             "input_tokens < 0 OR output_tokens < 0 OR cached_input_tokens < 0 OR cache_write_input_tokens < 0 "
-            + "OR cache_write_long_ttl_input_tokens < 0 OR reasoning_tokens < 0 "
-            + "OR cached_input_tokens > input_tokens - cache_write_input_tokens OR cache_write_long_ttl_input_tokens > cache_write_input_tokens "
+            + "OR cache_write_long_ttl_input_tokens < 0 OR reasoning_tokens < 0";
+        negative += fromRollups ? " OR request_count < 0 OR unpriced_request_count < 0" : string.Empty;
+        negative += " OR " + string.Join(" OR ", CostColumns.Select(c => string.Format(System.Globalization.CultureInfo.InvariantCulture, negativeMoney, c)));
+
+        // Evaluated only once no count is negative (CASE keeps the order), so the differences below cannot overflow.
+        var broken =
+            "cached_input_tokens > input_tokens - cache_write_input_tokens OR cache_write_long_ttl_input_tokens > cache_write_input_tokens "
             + "OR reasoning_tokens > output_tokens "
             + $"OR length(model) > {UsageRecordLimits.MaxModelLength} OR length(provider) > {UsageRecordLimits.MaxProviderLength} "
             + $"OR length(operation) > {UsageRecordLimits.MaxOperationLength} OR length(user_id) > {UsageRecordLimits.MaxIdLength} "
             + $"OR length(tenant_id) > {UsageRecordLimits.MaxIdLength} OR length(api_key_id) > {UsageRecordLimits.MaxIdLength}";
 
         // A detail row is one record, so its own total must fit; a rollup row is a sum and may have saturated.
-        counts += fromRollups
-            ? " OR request_count < 0 OR unpriced_request_count < 0 OR unpriced_request_count > request_count"
+        broken += fromRollups
+            ? " OR unpriced_request_count > request_count"
             : $" OR output_tokens > {LedgerArithmetic.MaxCountSql} - input_tokens";
-        var money = string.Join(
-            " OR ",
-            CostColumns.Select(c => string.Format(System.Globalization.CultureInfo.InvariantCulture, negativeMoney, c)));
-        return $"({counts} OR {money})";
+        return $"(CASE WHEN {negative} THEN 1 WHEN {broken} THEN 1 ELSE 0 END) = 1";
     }
 
     public static UsageQueryRow Read(

@@ -100,13 +100,29 @@ internal static class UsageStringRules
                 field);
         }
 
+        if (stages is Dictionary<string, TimeSpan> dictionary)
+        {
+            // The struct enumerator: no allocation.
+            foreach (var (name, duration) in dictionary)
+            {
+                CheckStage(name, duration, owner, field);
+            }
+
+            return;
+        }
+
         foreach (var (name, duration) in stages)
         {
-            CheckKey(name, UsageRecordLimits.MaxStageNameLength, owner, field, "a stage name", "UsageRecordLimits.MaxStageNameLength");
-            if (duration < TimeSpan.Zero)
-            {
-                throw new ArgumentOutOfRangeException(field, duration, $"{owner}.{field}[\"{name}\"] must not be negative (was {duration}).");
-            }
+            CheckStage(name, duration, owner, field);
+        }
+    }
+
+    private static void CheckStage(string name, TimeSpan duration, string owner, string field)
+    {
+        CheckKey(name, UsageRecordLimits.MaxStageNameLength, owner, field, "a stage name", "UsageRecordLimits.MaxStageNameLength");
+        if (duration < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(field, duration, $"{owner}.{field}[\"{name}\"] must not be negative (was {duration}).");
         }
     }
 
