@@ -84,11 +84,13 @@ public sealed partial class PostgreSqlUsageLedger
         var (requests, unpriced) = fromRollups
             ? ("SUM(request_count)", "SUM(unpriced_request_count)")
             : ("COUNT(*)", "COUNT(*) FILTER (WHERE cost_total IS NULL)");
-        // SUM(bigint) is numeric and may exceed a bigint, SUM(numeric) may exceed a decimal: both saturate.
+        // SUM(bigint) is numeric and may exceed a bigint, SUM(numeric) may exceed a decimal: both saturate. (Not LEAST:
+        // it ignores NULL, and a sum over no rows must stay NULL.)
+        static string Cap(string sum, string max) => $"CASE WHEN {sum} > {max} THEN {max} ELSE {sum} END";
         var sums =
-            string.Join(", ", TokenColumns.Select(c => $"LEAST(SUM({c}), {LedgerArithmetic.MaxCountSql})::bigint"))
-            + $", LEAST({requests}, {LedgerArithmetic.MaxCountSql})::bigint, LEAST({unpriced}, {LedgerArithmetic.MaxCountSql})::bigint, "
-            + string.Join(", ", CostColumns.Select(c => $"LEAST(SUM({c}), {LedgerArithmetic.MaxMoneySql})"));
+            string.Join(", ", TokenColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxCountSql) + "::bigint"))
+            + $", {Cap(requests, LedgerArithmetic.MaxCountSql)}::bigint, {Cap(unpriced, LedgerArithmetic.MaxCountSql)}::bigint, "
+            + string.Join(", ", CostColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxMoneySql)));
         var label = fromRollups
             ? "date::text || '|' || model || '|' || provider || '|' || operation || '|' || user_id || '|' || tenant_id || '|' || api_key_id"
             : "id";
