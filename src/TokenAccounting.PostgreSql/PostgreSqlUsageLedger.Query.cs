@@ -26,7 +26,7 @@ public sealed partial class PostgreSqlUsageLedger
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    rows.Add(ReadRow(reader, query));
+                    rows.Add(ReadRow(reader, query, fromRollups));
                 }
             }
 
@@ -84,10 +84,17 @@ public sealed partial class PostgreSqlUsageLedger
         var (requests, unpriced) = fromRollups
             ? ("SUM(request_count)", "SUM(unpriced_request_count)")
             : ("COUNT(*)", "COUNT(*) FILTER (WHERE cost_total IS NULL)");
+        // SUM(bigint) is numeric and may exceed a bigint, SUM(numeric) may exceed a decimal: both saturate. (Not LEAST:
+        // it ignores NULL, and a sum over no rows must stay NULL.)
+        static string Cap(string sum, string max) => $"CASE WHEN {sum} > {max} THEN {max} ELSE {sum} END";
         var sums =
-            "SUM(input_tokens)::bigint, SUM(output_tokens)::bigint, SUM(cached_input_tokens)::bigint, SUM(cache_write_input_tokens)::bigint, "
-            + $"SUM(cache_write_long_ttl_input_tokens)::bigint, SUM(reasoning_tokens)::bigint, {requests}::bigint, {unpriced}::bigint, "
-            + "SUM(cost_input), SUM(cost_cached_input), SUM(cost_cache_write), SUM(cost_output), SUM(cost_reasoning), SUM(cost_cache_write_long_ttl)";
+            string.Join(", ", TokenColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxCountSql) + "::bigint"))
+            + $", {Cap(requests, LedgerArithmetic.MaxCountSql)}::bigint, {Cap(unpriced, LedgerArithmetic.MaxCountSql)}::bigint, "
+            + string.Join(", ", CostColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxMoneySql)));
+        var label = fromRollups
+            ? "date::text || '|' || model || '|' || provider || '|' || operation || '|' || user_id || '|' || tenant_id || '|' || api_key_id"
+            : "id";
+        sums += $", MIN(CASE WHEN {LedgerQueryRows.BadRowCondition(fromRollups, "{0} < 0")} THEN {label} END)";
         var select = keys.Count == 0 ? sums : string.Join(", ", keys) + ", " + sums;
         var sql = $"SELECT {select} FROM {(fromRollups ? "usage_rollups" : "usage_records")} WHERE {string.Join(" AND ", where)}";
         if (keys.Count == 0)
@@ -112,6 +119,17 @@ public sealed partial class PostgreSqlUsageLedger
         return sql;
     }
 
-    private static UsageQueryRow ReadRow(NpgsqlDataReader reader, UsageQuery query) =>
-        LedgerQueryRows.Read(reader, query, static (r, o) => r.GetFieldValue<DateOnly>(o), static (r, o) => r.GetDecimal(o));
+    private static readonly string[] TokenColumns =
+        ["input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens"];
+
+    private static readonly string[] CostColumns =
+        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
+
+    private static UsageQueryRow ReadRow(NpgsqlDataReader reader, UsageQuery query, bool fromRollups) =>
+        LedgerQueryRows.Read(
+            reader,
+            query,
+            fromRollups ? "usage_rollups" : "usage_records",
+            static (r, o) => r.GetFieldValue<DateOnly>(o),
+            static (r, o) => r.GetDecimal(o));
 }

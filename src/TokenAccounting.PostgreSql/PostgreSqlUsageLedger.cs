@@ -12,7 +12,8 @@ namespace TokenAccounting.PostgreSql;
 /// <c>usage_records</c>, encoded by the ledger; when an id is already stored (a record re-sent in another batch) the
 /// copy is rolled back to a savepoint and redone through a temporary staging table and
 /// <c>INSERT … SELECT … ON CONFLICT (id) DO NOTHING</c>, keeping the first copy. Rollups go in by one
-/// <c>INSERT … SELECT unnest(…), unnest(…), … ON CONFLICT … DO UPDATE SET x = x + EXCLUDED.x</c>, pre-aggregated
+/// <c>INSERT … SELECT unnest(…), unnest(…), … ON CONFLICT … DO UPDATE SET x = LEAST(x + EXCLUDED.x, max)</c> (sums saturate at
+/// <see cref="long.MaxValue"/> and <see cref="decimal.MaxValue"/>, never fail), pre-aggregated
 /// per batch and in key order (so concurrent writers lock rows in the same order). A batch with rollups and no details
 /// is one statement and one round trip. Thread-safe.
 /// </remarks>
@@ -191,7 +192,10 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         // execution (brk and TLB flushes), which took about half of the server's CPU per rollup batch.
         var unnest = string.Join(", ", types.Select((t, i) => $"unnest(${i + first}::{t}[])"));
         var columns = string.Join(", ", keys.Concat(sums));
-        var updates = string.Join(", ", sums.Select(c => $"{c} = r.{c} + EXCLUDED.{c}"));
+        // Saturating, never failing: bigint + bigint raises 22003 on overflow, and a numeric cost beyond decimal could not be read back.
+        var updates = string.Join(", ", sums.Select((c, i) => types[keys.Length + i] == "bigint"
+            ? $"{c} = CASE WHEN r.{c} > {LedgerArithmetic.MaxCountSql} - EXCLUDED.{c} THEN {LedgerArithmetic.MaxCountSql} ELSE r.{c} + EXCLUDED.{c} END"
+            : $"{c} = LEAST(r.{c} + EXCLUDED.{c}, {LedgerArithmetic.MaxMoneySql})"));
         var sql = $"INSERT INTO usage_rollups AS r ({columns}) SELECT {unnest}"
             + (applyOnlyIfBatchIsNew ? " WHERE EXISTS (SELECT 1 FROM applied)" : string.Empty)
             + $" ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {updates}";

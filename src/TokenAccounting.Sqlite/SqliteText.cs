@@ -23,7 +23,8 @@ internal static class SqliteText
 
     /// <summary>
     /// Registers <c>ta_decimal_add(a, b)</c> and the aggregate <c>ta_decimal_sum(x)</c>, which add TEXT decimals exactly
-    /// (SQLite's own arithmetic would turn them into doubles). NULL plus x is x.
+    /// (SQLite's own arithmetic would turn them into doubles). NULL plus x is x. A sum that does not fit in a
+    /// <see cref="decimal"/> saturates at <see cref="decimal.MaxValue"/>, like every sum of the library.
     /// </summary>
     /// <remarks>
     /// <c>ta_decimal_add</c> runs for every cost column of every rollup upsert, so it is registered on SQLitePCL
@@ -41,7 +42,7 @@ internal static class SqliteText
         connection.CreateAggregate<string?, decimal?, string?>(
             "ta_decimal_sum",
             null,
-            static (sum, value) => value is null ? sum : (sum ?? 0m) + ParseDecimal(value),
+            static (sum, value) => value is null ? sum : LedgerArithmetic.Add(sum ?? 0m, ParseDecimal(value)),
             static sum => sum is { } total ? Decimal(total) : null,
             isDeterministic: true);
     }
@@ -63,7 +64,7 @@ internal static class SqliteText
             }
             else
             {
-                var sum = ParseUtf8(TextOf(left)) + ParseUtf8(TextOf(right));
+                var sum = LedgerArithmetic.Add(ParseUtf8(TextOf(left)), ParseUtf8(TextOf(right)));
                 Span<byte> text = stackalloc byte[40];
                 sum.TryFormat(text, out var written, default, CultureInfo.InvariantCulture);
                 raw.sqlite3_result_text(context, text[..written]);

@@ -30,7 +30,7 @@ public sealed partial class SqliteUsageLedger
             while (reader.Read())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                rows.Add(ReadRow(reader, query));
+                rows.Add(ReadRow(reader, query, fromRollups));
             }
         }
 
@@ -105,18 +105,42 @@ public sealed partial class SqliteUsageLedger
         Filter("tenant_id", query.TenantId);
         Filter("api_key_id", query.ApiKeyId);
 
+        var counts = string.Join(", ", TokenColumns.Select(SaturatingSum));
         var sums = fromRollups
-            ? "SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cache_write_input_tokens), SUM(cache_write_long_ttl_input_tokens), SUM(reasoning_tokens), "
-              + "SUM(request_count), SUM(unpriced_request_count), "
-              + "ta_decimal_sum(cost_input), ta_decimal_sum(cost_cached_input), ta_decimal_sum(cost_cache_write), ta_decimal_sum(cost_output), ta_decimal_sum(cost_reasoning), ta_decimal_sum(cost_cache_write_long_ttl)"
-            : "SUM(input_tokens), SUM(output_tokens), SUM(cached_input_tokens), SUM(cache_write_input_tokens), SUM(cache_write_long_ttl_input_tokens), SUM(reasoning_tokens), "
-              + "COUNT(*), SUM(CASE WHEN cost_total IS NULL THEN 1 ELSE 0 END), "
-              + "ta_decimal_sum(cost_input), ta_decimal_sum(cost_cached_input), ta_decimal_sum(cost_cache_write), ta_decimal_sum(cost_output), ta_decimal_sum(cost_reasoning), ta_decimal_sum(cost_cache_write_long_ttl)";
+            ? $"{counts}, {SaturatingSum("request_count")}, {SaturatingSum("unpriced_request_count")}, "
+            : $"{counts}, COUNT(*), SUM(CASE WHEN cost_total IS NULL THEN 1 ELSE 0 END), ";
+        sums += string.Join(", ", CostColumns.Select(c => $"ta_decimal_sum({c})"));
+        var label = fromRollups ? "date || '|' || model || '|' || provider || '|' || operation || '|' || user_id || '|' || tenant_id || '|' || api_key_id" : "id";
+        sums += $", MIN(CASE WHEN {LedgerQueryRows.BadRowCondition(fromRollups, "CAST({0} AS REAL) < 0")} THEN {label} END)";
         var select = keys.Count == 0 ? sums : string.Join(", ", keys) + ", " + sums;
         var sql = $"SELECT {select} FROM {(fromRollups ? "usage_rollups" : "usage_records")} WHERE {string.Join(" AND ", where)}";
         return keys.Count == 0 ? sql : sql + " GROUP BY " + string.Join(", ", keys);
     }
 
-    private static UsageQueryRow ReadRow(SqliteDataReader reader, UsageQuery query) =>
-        LedgerQueryRows.Read(reader, query, static (r, o) => SqliteText.ParseDate(r.GetString(o)), static (r, o) => SqliteText.ParseDecimal(r.GetString(o)));
+    /// <summary>
+    /// SQLite's SUM() of integers fails the whole query with "integer overflow". Summing the high and the low 32 bits
+    /// apart cannot overflow (below 2^31 rows); the carry of the low sum moves into the high one, and a high part of
+    /// 2^31 or more is a sum of 2^63 or more, which saturates at long.MaxValue. Exact below that; NULL over no rows.
+    /// </summary>
+    internal static string SaturatingSum(string column)
+    {
+        var low = $"SUM({column} & 4294967295)";
+        var high = $"(SUM({column} >> 32) + ({low} >> 32))";
+        return $"CASE WHEN {high} >= 2147483648 THEN {LedgerArithmetic.MaxCountSql} WHEN {high} < -2147483648 THEN -{LedgerArithmetic.MaxCountSql} - 1 "
+            + $"ELSE {high} * 4294967296 + ({low} & 4294967295) END";
+    }
+
+    private static readonly string[] TokenColumns =
+        ["input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens"];
+
+    private static readonly string[] CostColumns =
+        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
+
+    private static UsageQueryRow ReadRow(SqliteDataReader reader, UsageQuery query, bool fromRollups) =>
+        LedgerQueryRows.Read(
+            reader,
+            query,
+            fromRollups ? "usage_rollups" : "usage_records",
+            static (r, o) => SqliteText.ParseDate(r.GetString(o)),
+            static (r, o) => SqliteText.ParseDecimal(r.GetString(o)));
 }

@@ -48,7 +48,8 @@ internal sealed class WriteCommands : IDisposable
             $"INSERT INTO usage_records ({string.Join(", ", RecordColumns)}) VALUES ({Placeholders(RecordColumns.Length)}) ON CONFLICT (id) DO NOTHING");
 
         string[] rollupColumns = [.. RollupKeyColumns, .. RollupSumColumns, .. RollupCostColumns];
-        var updates = RollupSumColumns.Select(c => $"{c} = {c} + excluded.{c}")
+        // Saturating, never wrapping: SQLite turns an integer sum that overflows into a REAL, which reads back wrong.
+        var updates = RollupSumColumns.Select(c => $"{c} = CASE WHEN {c} > {LedgerArithmetic.MaxCountSql} - excluded.{c} THEN {LedgerArithmetic.MaxCountSql} ELSE {c} + excluded.{c} END")
             .Concat(RollupCostColumns.Select(c => $"{c} = ta_decimal_add({c}, excluded.{c})"));
         UpsertRollup = new RawStatement(
             connection,

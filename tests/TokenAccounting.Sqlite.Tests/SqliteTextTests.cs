@@ -23,14 +23,26 @@ public sealed class SqliteTextTests
         Scalar("SELECT ta_decimal_add(NULL, NULL) IS NULL").ShouldBe(1L);
     }
 
+    // Overflow used to fail the statement too; issue 12 §2 makes it saturate (DecimalAdd_Overflow_SaturatesAtDecimalMaxValue).
     [Theory]
     [InlineData("'abc', '1'")]
-    [InlineData("'79228162514264337593543950335', '1'")]
-    public void DecimalAdd_NotADecimalOrOverflow_FailsTheStatementNamingTheFunction(string arguments)
+    public void DecimalAdd_NotADecimal_FailsTheStatementNamingTheFunction(string arguments)
     {
         var error = Should.Throw<SqliteException>(() => Scalar($"SELECT ta_decimal_add({arguments})"));
         error.Message.ShouldContain("ta_decimal_add");
     }
+
+    [Theory]
+    [InlineData("'79228162514264337593543950335', '1'")]
+    [InlineData("'79228162514264337593543950335', '0.5'")]
+    [InlineData("'39614081257132168796771975168', '39614081257132168796771975168'")]
+    public void DecimalAdd_Overflow_SaturatesAtDecimalMaxValue(string arguments) =>
+        Scalar($"SELECT ta_decimal_add({arguments})").ShouldBe("79228162514264337593543950335");
+
+    [Fact]
+    public void DecimalSum_Overflow_SaturatesAtDecimalMaxValue() =>
+        Scalar("SELECT ta_decimal_sum(x) FROM (SELECT '79228162514264337593543950335' AS x UNION ALL SELECT '1' UNION ALL SELECT '2')")
+            .ShouldBe("79228162514264337593543950335");
 
     [Fact]
     public void DecimalSum_TextDecimals_SumsExactly()

@@ -114,11 +114,12 @@ internal sealed class RollupRow(RollupRowKey key)
 
     public UsageCost Cost { get; private set; } = UsageCost.Zero;
 
+    // Saturating, like every sum of the ledgers: TokenCounts and UsageCost addition saturate too.
     public void Add(UsageRollup rollup)
     {
         Tokens += rollup.Tokens;
-        Requests += rollup.RequestCount;
-        Unpriced += rollup.UnpricedRequestCount;
+        Requests = LedgerArithmetic.Add(Requests, rollup.RequestCount);
+        Unpriced = LedgerArithmetic.Add(Unpriced, rollup.UnpricedRequestCount);
         if (rollup.Cost is { } cost)
         {
             Cost += cost;

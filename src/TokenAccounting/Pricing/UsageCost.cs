@@ -67,24 +67,25 @@ public sealed class UsageCost : IEquatable<UsageCost>
     /// <summary>Gets the cost of reasoning tokens.</summary>
     public decimal Reasoning { get; }
 
-    /// <summary>Gets the total cost in US dollars.</summary>
-    public decimal Total => Input + CachedInput + CacheWrite + Output + Reasoning;
+    /// <summary>Gets the total cost in US dollars; saturates at <see cref="decimal.MaxValue"/> (only a saturated sum gets there: <c>Record()</c> rejects a cost whose total does not fit).</summary>
+    public decimal Total => SaturatingArithmetic.Add(Input, CachedInput, CacheWrite, Output, Reasoning);
 
-    /// <summary>Adds two costs part by part.</summary>
+    /// <summary>Adds two costs part by part. Never throws for size: a part that does not fit saturates at <see cref="decimal.MaxValue"/>.</summary>
     public static UsageCost operator +(UsageCost left, UsageCost right)
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
+        var cacheWrite = SaturatingArithmetic.Add(left.CacheWrite, right.CacheWrite);
         return new UsageCost(
-            left.Input + right.Input,
-            left.CachedInput + right.CachedInput,
-            left.CacheWrite + right.CacheWrite,
-            left.Output + right.Output,
-            left.Reasoning + right.Reasoning,
-            left.CacheWriteLongTtl + right.CacheWriteLongTtl);
+            SaturatingArithmetic.Add(left.Input, right.Input),
+            SaturatingArithmetic.Add(left.CachedInput, right.CachedInput),
+            cacheWrite,
+            SaturatingArithmetic.Add(left.Output, right.Output),
+            SaturatingArithmetic.Add(left.Reasoning, right.Reasoning),
+            Math.Min(cacheWrite, SaturatingArithmetic.Add(left.CacheWriteLongTtl, right.CacheWriteLongTtl)));
     }
 
-    /// <summary>Adds two costs part by part (the named alternative to <c>+</c>).</summary>
+    /// <summary>Adds two costs part by part, saturating (the named alternative to <c>+</c>).</summary>
     public static UsageCost Add(UsageCost left, UsageCost right) => left + right;
 
     /// <inheritdoc />

@@ -9,8 +9,15 @@ namespace TokenAccounting;
 /// <remarks>
 /// Invariants, checked by every constructor and factory: all counts are ≥ 0;
 /// <c>CachedInput + CacheWriteInput ≤ Input</c>; <c>CacheWriteLongTtlInput ≤ CacheWriteInput</c>;
-/// <c>Reasoning ≤ Output</c>. Providers count differently: use <see cref="FromOpenAI"/>,
-/// <see cref="FromAnthropic"/> or <see cref="FromGemini"/> (or <c>UsageParsers</c>) to normalize.
+/// <c>Reasoning ≤ Output</c>; <c>Input + Output</c> fits in a <see cref="long"/> (so <see cref="Total"/> is exact).
+/// Providers count differently: use <see cref="FromOpenAI"/>, <see cref="FromAnthropic"/> or
+/// <see cref="FromGemini"/> (or <c>UsageParsers</c>) to normalize.
+/// <para>
+/// Sums never wrap and never throw: <c>+</c> saturates each count at <see cref="long.MaxValue"/> (a contained count is
+/// capped at its container, so the invariants between the parts still hold), and <see cref="Total"/> saturates at
+/// <see cref="long.MaxValue"/>. A saturated sum is not valid input to <c>Record()</c>, which rejects counts whose
+/// total does not fit.
+/// </para>
 /// </remarks>
 public readonly record struct TokenCounts
 {
@@ -21,7 +28,7 @@ public readonly record struct TokenCounts
     /// <param name="cacheWriteInput">Input tokens written to the provider's prompt cache.</param>
     /// <param name="cacheWriteLongTtlInput">The part of <paramref name="cacheWriteInput"/> written with a TTL of one hour or more.</param>
     /// <param name="reasoning">The part of <paramref name="output"/> spent on reasoning.</param>
-    /// <exception cref="ArgumentException">A count is negative or an invariant is violated; the message names the field and the rule.</exception>
+    /// <exception cref="ArgumentException">A count is negative, an invariant is violated, or <c>input + output</c> does not fit in a <see cref="long"/>; the message names the field and the rule.</exception>
     public TokenCounts(long input, long output, long cachedInput = 0, long cacheWriteInput = 0, long cacheWriteLongTtlInput = 0, long reasoning = 0)
     {
         Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
@@ -54,8 +61,8 @@ public readonly record struct TokenCounts
     /// <summary>Gets the output tokens spent on reasoning (part of <see cref="Output"/>).</summary>
     public long Reasoning { get; }
 
-    /// <summary>Gets <see cref="Input"/> + <see cref="Output"/>.</summary>
-    public long Total => Input + Output;
+    /// <summary>Gets <see cref="Input"/> + <see cref="Output"/>; saturates at <see cref="long.MaxValue"/> (only a saturated sum gets there).</summary>
+    public long Total => SaturatingArithmetic.Add(Input, Output);
 
     /// <summary>Gets the input tokens neither read from nor written to a cache.</summary>
     public long UncachedInput => Input - CachedInput - CacheWriteInput;
@@ -63,18 +70,20 @@ public readonly record struct TokenCounts
     /// <summary>Gets whether every count is zero.</summary>
     public bool IsZero => Input == 0 && Output == 0;
 
-    /// <summary>Adds two counts field by field.</summary>
-    /// <exception cref="OverflowException">A sum does not fit in a <see cref="long"/>.</exception>
-    public static TokenCounts operator +(TokenCounts left, TokenCounts right) => new(
-        checked(left.Input + right.Input),
-        checked(left.Output + right.Output),
-        checked(left.CachedInput + right.CachedInput),
-        checked(left.CacheWriteInput + right.CacheWriteInput),
-        checked(left.CacheWriteLongTtlInput + right.CacheWriteLongTtlInput),
-        checked(left.Reasoning + right.Reasoning),
-        trusted: true);
+    /// <summary>
+    /// Adds two counts field by field. Never wraps and never throws: a sum that does not fit saturates at
+    /// <see cref="long.MaxValue"/>, and a contained count (cached, cache-write, long-TTL, reasoning) is then capped at
+    /// its container so the invariants still hold.
+    /// </summary>
+    public static TokenCounts operator +(TokenCounts left, TokenCounts right) => Saturated(
+        SaturatingArithmetic.Add(left.Input, right.Input),
+        SaturatingArithmetic.Add(left.Output, right.Output),
+        SaturatingArithmetic.Add(left.CachedInput, right.CachedInput),
+        SaturatingArithmetic.Add(left.CacheWriteInput, right.CacheWriteInput),
+        SaturatingArithmetic.Add(left.CacheWriteLongTtlInput, right.CacheWriteLongTtlInput),
+        SaturatingArithmetic.Add(left.Reasoning, right.Reasoning));
 
-    /// <summary>Adds two counts field by field (the named alternative to <c>+</c>).</summary>
+    /// <summary>Adds two counts field by field, saturating (the named alternative to <c>+</c>).</summary>
     public static TokenCounts Add(TokenCounts left, TokenCounts right) => left + right;
 
     /// <summary>
@@ -102,6 +111,7 @@ public readonly record struct TokenCounts
             throw new ArgumentException($"reasoningTokens ({reasoningTokens}) must not exceed completionTokens ({completionTokens}): OpenAI's completion count already includes reasoning tokens.", nameof(reasoningTokens));
         }
 
+        ThrowIfTotalOverflows(promptTokens, completionTokens, nameof(completionTokens));
         return new TokenCounts(promptTokens, completionTokens, cachedTokens, 0, 0, reasoningTokens, trusted: true);
     }
 
@@ -126,7 +136,15 @@ public readonly record struct TokenCounts
             throw new ArgumentException($"cacheCreation1hInputTokens ({cacheCreation1hInputTokens}) must not exceed cacheCreationInputTokens ({cacheCreationInputTokens}): the 1-hour cache writes are part of all cache writes.", nameof(cacheCreation1hInputTokens));
         }
 
-        var input = checked(inputTokens + cacheReadInputTokens + cacheCreationInputTokens);
+        if (cacheReadInputTokens > long.MaxValue - inputTokens || cacheCreationInputTokens > long.MaxValue - inputTokens - cacheReadInputTokens)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(cacheCreationInputTokens),
+                $"inputTokens ({inputTokens}) + cacheReadInputTokens ({cacheReadInputTokens}) + cacheCreationInputTokens ({cacheCreationInputTokens}) must fit in a 64-bit count: they add up to the normalized input.");
+        }
+
+        var input = inputTokens + cacheReadInputTokens + cacheCreationInputTokens;
+        ThrowIfTotalOverflows(input, outputTokens, nameof(outputTokens));
         return new TokenCounts(input, outputTokens, cacheReadInputTokens, cacheCreationInputTokens, cacheCreation1hInputTokens, 0, trusted: true);
     }
 
@@ -149,7 +167,15 @@ public readonly record struct TokenCounts
             throw new ArgumentException($"cachedContentTokenCount ({cachedContentTokenCount}) must not exceed promptTokenCount ({promptTokenCount}): Gemini's prompt count already includes cached content.", nameof(cachedContentTokenCount));
         }
 
-        var output = checked(candidatesTokenCount + thoughtsTokenCount);
+        if (thoughtsTokenCount > long.MaxValue - candidatesTokenCount)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(thoughtsTokenCount),
+                $"candidatesTokenCount ({candidatesTokenCount}) + thoughtsTokenCount ({thoughtsTokenCount}) must fit in a 64-bit count: they add up to the normalized output.");
+        }
+
+        var output = candidatesTokenCount + thoughtsTokenCount;
+        ThrowIfTotalOverflows(promptTokenCount, output, nameof(candidatesTokenCount));
         return new TokenCounts(promptTokenCount, output, cachedContentTokenCount, 0, 0, thoughtsTokenCount, trusted: true);
     }
 
@@ -170,8 +196,22 @@ public readonly record struct TokenCounts
         Reasoning = reasoning;
     }
 
-    /// <summary>Checks the invariants of counts that may have been built without the constructor (for example <c>default</c>).</summary>
+    /// <summary>Checks the invariants of counts that may have been built without the constructor (a saturated sum).</summary>
     internal void Validate() => Validate(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning);
+
+    /// <summary>
+    /// Builds counts from sums that may have saturated at <see cref="long.MaxValue"/> (never negative): each contained
+    /// count is capped at its container, so the invariants between the parts hold; the total may saturate.
+    /// </summary>
+    internal static TokenCounts Saturated(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning)
+    {
+        // Only a saturated container can be smaller than its parts' sum; for exact sums of valid counts these are no-ops.
+        cacheWriteInput = Math.Min(cacheWriteInput, input);
+        cachedInput = Math.Min(cachedInput, input - cacheWriteInput);
+        cacheWriteLongTtlInput = Math.Min(cacheWriteLongTtlInput, cacheWriteInput);
+        reasoning = Math.Min(reasoning, output);
+        return new TokenCounts(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning, trusted: true);
+    }
 
 #pragma warning disable CA2208 // The paramName is the field the caller must fix, as the field is what the rule is about.
     private static void Validate(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning)
@@ -197,9 +237,19 @@ public readonly record struct TokenCounts
         {
             throw new ArgumentException($"Reasoning ({reasoning}) must not exceed Output ({output}): Output includes reasoning tokens.", nameof(Reasoning));
         }
+
+        ThrowIfTotalOverflows(input, output, nameof(Total));
     }
 
 #pragma warning restore CA2208
+
+    private static void ThrowIfTotalOverflows(long input, long output, string name)
+    {
+        if (output > long.MaxValue - input)
+        {
+            throw new ArgumentOutOfRangeException(name, $"Input ({input}) + Output ({output}) must fit in a 64-bit count (at most {long.MaxValue}): Total would overflow.");
+        }
+    }
 
     private static void ThrowIfNegative(long value, string name)
     {

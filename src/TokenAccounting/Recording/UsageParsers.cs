@@ -51,7 +51,7 @@ public static class UsageParsers
     /// <param name="usage">The usage object, or a response or stream event that contains it.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseOpenAI(JsonElement usage, out TokenCounts counts) => OpenAIUsageReader.TryRead(usage, out counts, out _);
+    public static bool TryParseOpenAI(JsonElement usage, out TokenCounts counts) => Read(OpenAIUsageReader.TryRead, usage, out counts, out _);
 
     /// <summary>Tries to read OpenAI usage from JSON text; see <see cref="ParseOpenAI(JsonElement)"/>.</summary>
     /// <param name="json">The JSON text; <see langword="null"/> yields <see langword="false"/>.</param>
@@ -100,7 +100,7 @@ public static class UsageParsers
     /// <param name="usage">The usage object, a Message, or a stream event.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseAnthropic(JsonElement usage, out TokenCounts counts) => AnthropicUsageReader.TryRead(usage, out counts, out _);
+    public static bool TryParseAnthropic(JsonElement usage, out TokenCounts counts) => Read(AnthropicUsageReader.TryRead, usage, out counts, out _);
 
     /// <summary>Tries to read Anthropic usage from JSON text; see <see cref="ParseAnthropic(JsonElement)"/>.</summary>
     /// <param name="json">The JSON text; <see langword="null"/> yields <see langword="false"/>.</param>
@@ -127,7 +127,7 @@ public static class UsageParsers
     /// <returns>The normalized counts of the whole streamed message.</returns>
     /// <exception cref="FormatException">Either event is not valid Anthropic usage; the message names the member.</exception>
     public static TokenCounts ParseAnthropicStream(JsonElement messageStart, JsonElement messageDelta) =>
-        AnthropicUsageReader.TryReadStream(messageStart, messageDelta, out var counts, out var error) ? counts : throw error.ToException();
+        ReadStream(messageStart, messageDelta, out var counts, out var error) ? counts : throw error.ToException();
 
     /// <inheritdoc cref="ParseAnthropicStream(JsonElement, JsonElement)"/>
     /// <param name="messageStartJson">The <c>data</c> of the <c>message_start</c> event, as JSON text.</param>
@@ -162,7 +162,7 @@ public static class UsageParsers
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
     public static bool TryParseAnthropicStream(JsonElement messageStart, JsonElement messageDelta, out TokenCounts counts) =>
-        AnthropicUsageReader.TryReadStream(messageStart, messageDelta, out counts, out _);
+        ReadStream(messageStart, messageDelta, out counts, out _);
 
     /// <summary>Tries to read a streamed Anthropic message's usage from JSON text; see <see cref="ParseAnthropicStream(JsonElement, JsonElement)"/>.</summary>
     /// <param name="messageStartJson">The <c>message_start</c> event data; <see langword="null"/> yields <see langword="false"/>.</param>
@@ -186,7 +186,7 @@ public static class UsageParsers
 
             using (delta)
             {
-                return AnthropicUsageReader.TryReadStream(start.RootElement, delta.RootElement, out counts, out _);
+                return ReadStream(start.RootElement, delta.RootElement, out counts, out _);
             }
         }
     }
@@ -220,7 +220,7 @@ public static class UsageParsers
     /// <param name="usageMetadata">The <c>usageMetadata</c> object, or a response that contains it.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseGemini(JsonElement usageMetadata, out TokenCounts counts) => GeminiUsageReader.TryRead(usageMetadata, out counts, out _);
+    public static bool TryParseGemini(JsonElement usageMetadata, out TokenCounts counts) => Read(GeminiUsageReader.TryRead, usageMetadata, out counts, out _);
 
     /// <summary>Tries to read Gemini usage metadata from JSON text; see <see cref="ParseGemini(JsonElement)"/>.</summary>
     /// <param name="json">The JSON text; <see langword="null"/> yields <see langword="false"/>.</param>
@@ -235,7 +235,42 @@ public static class UsageParsers
     public static bool TryParseGemini(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, GeminiUsageReader.TryRead, out counts);
 
     private static TokenCounts Parse(JsonElement usage, UsageReader reader) =>
-        reader(usage, out var counts, out var error) ? counts : throw error.ToException();
+        Read(reader, usage, out var counts, out var error) ? counts : throw error.ToException();
+
+    // The readers report bad input as errors; what System.Text.Json itself throws for text it cannot decode (invalid
+    // UTF-8 inside a string, an unpaired surrogate in an escape) is bad input too, so it becomes an error here rather
+    // than escaping as another exception type. A disposed document is the caller's bug, not bad input: it propagates.
+    private static bool Read(UsageReader reader, JsonElement usage, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    {
+        try
+        {
+            return reader(usage, out counts, out error);
+        }
+        catch (Exception ex) when (IsUndecodableText(ex))
+        {
+            counts = default;
+            error = Undecodable(ex);
+            return false;
+        }
+    }
+
+    private static bool ReadStream(JsonElement messageStart, JsonElement messageDelta, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    {
+        try
+        {
+            return AnthropicUsageReader.TryReadStream(messageStart, messageDelta, out counts, out error);
+        }
+        catch (Exception ex) when (IsUndecodableText(ex))
+        {
+            counts = default;
+            error = Undecodable(ex);
+            return false;
+        }
+    }
+
+    private static bool IsUndecodableText(Exception ex) => ex is (InvalidOperationException or ArgumentException) and not ObjectDisposedException;
+
+    private static UsageParseError Undecodable(Exception ex) => new($"The usage JSON holds text that is not valid UTF-8 or UTF-16: {ex.Message}", ex);
 
     private static TokenCounts Parse(string json, UsageReader reader)
     {
@@ -274,7 +309,7 @@ public static class UsageParsers
 
         using (document)
         {
-            return reader(document.RootElement, out counts, out _);
+            return Read(reader, document.RootElement, out counts, out _);
         }
     }
 
@@ -288,7 +323,7 @@ public static class UsageParsers
 
         using (document)
         {
-            return reader(document.RootElement, out counts, out _);
+            return Read(reader, document.RootElement, out counts, out _);
         }
     }
 
@@ -304,6 +339,13 @@ public static class UsageParsers
         {
             document = null;
             error = Malformed(ex);
+            return false;
+        }
+        catch (ArgumentException ex)
+        {
+            // The string is not valid UTF-16 (an unpaired surrogate), so it cannot be transcoded to the UTF-8 the reader reads.
+            document = null;
+            error = new UsageParseError($"The usage JSON text is not valid UTF-16 (an unpaired surrogate): {ex.Message}", ex);
             return false;
         }
     }

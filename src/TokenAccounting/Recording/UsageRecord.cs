@@ -89,16 +89,63 @@ public sealed record UsageRecord
     /// </summary>
     public bool IsUnpaired { get; init; }
 
-    /// <summary>Checks the record's invariants.</summary>
-    /// <exception cref="ArgumentException">An invariant is violated; the message names the field and the rule.</exception>
-    internal void Validate()
+    /// <summary>
+    /// Checks the record against the rules <see cref="IUsageRecorder.Record"/> applies (and the ledgers' readers apply to
+    /// what they read), so that any recorder rejects the same records with the same errors.
+    /// </summary>
+    /// <remarks>
+    /// The rules: <see cref="Model"/> is not empty or white space; every string — each field, the
+    /// <see cref="Operation"/> value, each tag key and value, each stage name and <see cref="Text"/> — is valid
+    /// UTF-16 without NUL (no U+0000, no unpaired surrogate); lengths and counts are within
+    /// <see cref="UsageRecordLimits"/>; <see cref="Tokens"/> hold the <see cref="TokenCounts"/> invariants and their
+    /// total fits in a <see cref="long"/>; the <see cref="Cost"/> total fits in a <see cref="decimal"/>;
+    /// <see cref="Latency"/> and every stage duration are not negative; <see cref="HistoryLength"/> is not negative;
+    /// <see cref="CompletedAt"/> is not before <see cref="StartedAt"/>; <see cref="Outcome"/> and
+    /// <see cref="Provenance"/> are defined values. Checking allocates nothing for a valid record.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A rule is broken; <see cref="ArgumentException.ParamName"/> is the field and the message names the rule.</exception>
+    public void Validate()
     {
+        const string Owner = nameof(UsageRecord);
         if (string.IsNullOrWhiteSpace(Model))
         {
             throw new ArgumentException("UsageRecord.Model is required and must not be empty or white space.", nameof(Model));
         }
 
+        UsageStringRules.Check(Model, UsageRecordLimits.MaxModelLength, Owner, nameof(Model), "UsageRecordLimits.MaxModelLength");
+        UsageStringRules.Check(ResponseModel, UsageRecordLimits.MaxModelLength, Owner, nameof(ResponseModel), "UsageRecordLimits.MaxModelLength");
+        UsageStringRules.Check(Provider, UsageRecordLimits.MaxProviderLength, Owner, nameof(Provider), "UsageRecordLimits.MaxProviderLength");
+        UsageStringRules.Check(Operation.Value, UsageRecordLimits.MaxOperationLength, Owner, nameof(Operation), "UsageRecordLimits.MaxOperationLength");
+        UsageStringRules.Check(Id, UsageRecordLimits.MaxIdLength, Owner, nameof(Id), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(CorrelationId, UsageRecordLimits.MaxIdLength, Owner, nameof(CorrelationId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(UserId, UsageRecordLimits.MaxIdLength, Owner, nameof(UserId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(TenantId, UsageRecordLimits.MaxIdLength, Owner, nameof(TenantId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(ApiKeyId, UsageRecordLimits.MaxIdLength, Owner, nameof(ApiKeyId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(Route, UsageRecordLimits.MaxRouteLength, Owner, nameof(Route), "UsageRecordLimits.MaxRouteLength");
+        UsageStringRules.Check(ServiceTier, UsageRecordLimits.MaxServiceTierLength, Owner, nameof(ServiceTier), "UsageRecordLimits.MaxServiceTierLength");
+        UsageStringRules.Check(ScopePath, UsageRecordLimits.MaxScopePathLength, Owner, nameof(ScopePath), "UsageRecordLimits.MaxScopePathLength");
+        UsageStringRules.Check(DegradedReason, UsageRecordLimits.MaxDegradedReasonLength, Owner, nameof(DegradedReason), "UsageRecordLimits.MaxDegradedReasonLength");
+        UsageStringRules.CheckText(Text, Owner, nameof(Text));
+        UsageStringRules.CheckTags(Tags, Owner, nameof(Tags));
+        UsageStringRules.CheckStageDurations(StageDurations, Owner, nameof(StageDurations));
+
         Tokens.Validate();
+        if (Cost is { } cost)
+        {
+            // Each part is a decimal, so only their sum can overflow; UsageCost.Total would saturate, so add them checked.
+            try
+            {
+                _ = cost.Input + cost.CachedInput + cost.CacheWrite + cost.Output + cost.Reasoning;
+            }
+            catch (OverflowException ex)
+            {
+                throw new ArgumentException(
+                    $"UsageRecord.Cost: the parts add up to more than decimal.MaxValue ({decimal.MaxValue}); Cost.Total must fit in a decimal.",
+                    nameof(Cost),
+                    ex);
+            }
+        }
+
         if (HistoryLength is < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(HistoryLength), HistoryLength, $"UsageRecord.HistoryLength must be zero or greater (was {HistoryLength}).");

@@ -22,6 +22,7 @@ public sealed class UsageScope : IDisposable
     private static readonly AsyncLocal<UsageScope?> CurrentScope = new();
 
     private readonly UsageScope? _parent;
+    private readonly int _pathLength;
     private UsageTotalsBucket[] _buckets = [];
     private string? _path;
     private volatile bool _disposed;
@@ -40,6 +41,7 @@ public sealed class UsageScope : IDisposable
         EffectiveTags = MergeTags(parent?.EffectiveTags, tags);
         EffectiveApiKeyId = apiKeyId ?? parent?.EffectiveApiKeyId;
         EffectiveRoute = route ?? parent?.EffectiveRoute;
+        _pathLength = parent is null ? name.Length : parent._pathLength + 1 + name.Length;
     }
 
     /// <summary>Gets the innermost open scope on the current async flow, or null.</summary>
@@ -96,13 +98,15 @@ public sealed class UsageScope : IDisposable
     /// <param name="tenantId">The tenant inherited by records without their own, or null to inherit from the enclosing scope.</param>
     /// <param name="tags">Tags added to records (a record's own tag with the same key wins), or null.</param>
     /// <returns>The scope; dispose it to close it.</returns>
-    public static UsageScope Begin(string name, string? userId, string? tenantId = null, IReadOnlyDictionary<string, string>? tags = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        var scope = new UsageScope(name, NearestOpen(CurrentScope.Value), userId, tenantId, tags);
-        CurrentScope.Value = scope;
-        return scope;
-    }
+    /// <exception cref="ArgumentException">
+    /// <paramref name="name"/> is empty, or a value breaks the rules that <see cref="UsageRecord.Validate"/> applies to what
+    /// records inherit from the scope (see <see cref="UsageRecordLimits"/>): NUL or an unpaired surrogate in any string,
+    /// an id longer than <see cref="UsageRecordLimits.MaxIdLength"/>, a <see cref="Path"/> longer than
+    /// <see cref="UsageRecordLimits.MaxScopePathLength"/>, or more than <see cref="UsageRecordLimits.MaxTagCount"/> tags
+    /// on the chain of scopes. The message names the parameter and the rule; no scope is opened.
+    /// </exception>
+    public static UsageScope Begin(string name, string? userId, string? tenantId = null, IReadOnlyDictionary<string, string>? tags = null) =>
+        Begin(name, userId, tenantId, apiKeyId: null, route: null, tags);
 
     /// <summary>
     /// Opens a scope on the current async flow that attributes usage to a user, tenant, API key and route (as a web
@@ -116,10 +120,35 @@ public sealed class UsageScope : IDisposable
     /// <param name="route">The route inherited by records without their own, or null to inherit.</param>
     /// <param name="tags">Tags added to records (a record's own tag with the same key wins), or null.</param>
     /// <returns>The scope; dispose it to close it.</returns>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="name"/> is empty, or a value breaks the rules records are held to (see
+    /// <see cref="UsageRecordLimits"/>); the message names the parameter and the rule; no scope is opened.
+    /// </exception>
     public static UsageScope Begin(string name, string? userId, string? tenantId, string? apiKeyId, string? route, IReadOnlyDictionary<string, string>? tags = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        const string Owner = nameof(UsageScope);
+        UsageStringRules.Check(name, UsageRecordLimits.MaxScopePathLength, Owner, nameof(name), "UsageRecordLimits.MaxScopePathLength");
+        UsageStringRules.Check(userId, UsageRecordLimits.MaxIdLength, Owner, nameof(userId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(tenantId, UsageRecordLimits.MaxIdLength, Owner, nameof(tenantId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(apiKeyId, UsageRecordLimits.MaxIdLength, Owner, nameof(apiKeyId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.Check(route, UsageRecordLimits.MaxRouteLength, Owner, nameof(route), "UsageRecordLimits.MaxRouteLength");
+        UsageStringRules.CheckTags(tags, Owner, nameof(tags));
         var scope = new UsageScope(name, NearestOpen(CurrentScope.Value), userId, tenantId, tags, apiKeyId, route);
+        if (scope._pathLength > UsageRecordLimits.MaxScopePathLength)
+        {
+            throw new ArgumentException(
+                $"UsageScope.name: the scope's Path would be {scope._pathLength} characters long; at most {UsageRecordLimits.MaxScopePathLength} are allowed (UsageRecordLimits.MaxScopePathLength): records inherit it as their ScopePath.",
+                nameof(name));
+        }
+
+        if (scope.EffectiveTags is { Count: > UsageRecordLimits.MaxTagCount } effective)
+        {
+            throw new ArgumentException(
+                $"UsageScope.tags: the chain of scopes would carry {effective.Count} tags; at most {UsageRecordLimits.MaxTagCount} are allowed (UsageRecordLimits.MaxTagCount).",
+                nameof(tags));
+        }
+
         CurrentScope.Value = scope;
         return scope;
     }

@@ -12,7 +12,7 @@ public sealed class UsageTotals
         foreach (var entry in entries)
         {
             tokens += entry.Tokens;
-            requests += entry.RequestCount;
+            requests = SaturatingArithmetic.Add(requests, entry.RequestCount);
             if (entry.Cost is not null)
             {
                 cost = cost is null ? entry.Cost : cost + entry.Cost;

@@ -3,7 +3,8 @@ namespace TokenAccounting;
 /// <summary>
 /// Lock-free counters of one (operation, model) pair in a scope. Writers add the containing counts first and
 /// readers read the contained counts first, so a snapshot taken during concurrent adds still satisfies the
-/// <see cref="TokenCounts"/> invariants (every counter only grows).
+/// <see cref="TokenCounts"/> invariants (every counter only grows). Counters saturate at <see cref="long.MaxValue"/>
+/// and the cost at <see cref="decimal.MaxValue"/>: a sum never wraps and never throws.
 /// </summary>
 internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 {
@@ -28,32 +29,32 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
         // Containers before contents.
         if (tokens.Input != 0)
         {
-            Interlocked.Add(ref _input, tokens.Input);
+            AddSaturating(ref _input, tokens.Input);
         }
 
         if (tokens.Output != 0)
         {
-            Interlocked.Add(ref _output, tokens.Output);
+            AddSaturating(ref _output, tokens.Output);
         }
 
         if (tokens.CacheWriteInput != 0)
         {
-            Interlocked.Add(ref _cacheWrite, tokens.CacheWriteInput);
+            AddSaturating(ref _cacheWrite, tokens.CacheWriteInput);
         }
 
         if (tokens.CachedInput != 0)
         {
-            Interlocked.Add(ref _cachedInput, tokens.CachedInput);
+            AddSaturating(ref _cachedInput, tokens.CachedInput);
         }
 
         if (tokens.CacheWriteLongTtlInput != 0)
         {
-            Interlocked.Add(ref _cacheWriteLongTtl, tokens.CacheWriteLongTtlInput);
+            AddSaturating(ref _cacheWriteLongTtl, tokens.CacheWriteLongTtlInput);
         }
 
         if (tokens.Reasoning != 0)
         {
-            Interlocked.Add(ref _reasoning, tokens.Reasoning);
+            AddSaturating(ref _reasoning, tokens.Reasoning);
         }
 
         Interlocked.Increment(ref _requests);
@@ -83,6 +84,24 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
             cost = _cost;
         }
 
-        return new UsageTotalsEntry(Operation, Model, new TokenCounts(input, output, cached, cacheWrite, longTtl, reasoning), requests, cost);
+        // A saturated container can be smaller than the sum of its parts: Saturated caps the parts, so the snapshot holds the invariants.
+        return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning), requests, cost);
+    }
+
+    private static void AddSaturating(ref long counter, long value)
+    {
+        // A compare-and-swap costs the same as Interlocked.Add when uncontended, and unlike it never wraps.
+        var current = Volatile.Read(ref counter);
+        while (true)
+        {
+            var next = SaturatingArithmetic.Add(current, value);
+            var seen = Interlocked.CompareExchange(ref counter, next, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 }

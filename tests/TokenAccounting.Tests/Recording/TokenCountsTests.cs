@@ -149,20 +149,71 @@ public sealed class TokenCountsTests
         TokenCounts.Add(left, right).ShouldBe(sum);
     }
 
+    // Issue 12 §2 replaces the old OverflowException of these two cases: sums saturate, never wrap, never throw.
     [Fact]
-    public void AdditionOperator_InputOverflows_ThrowsOverflowException()
+    public void AdditionOperator_InputOverflows_SaturatesAtLongMaxValue()
     {
         var big = new TokenCounts(input: long.MaxValue, output: 0);
 
-        Should.Throw<OverflowException>(() => big + new TokenCounts(input: 1, output: 0));
+        var sum = big + new TokenCounts(input: 1, output: 0);
+
+        sum.Input.ShouldBe(long.MaxValue);
+        sum.Total.ShouldBe(long.MaxValue);
     }
 
     [Fact]
-    public void AdditionOperator_OutputOverflows_ThrowsOverflowException()
+    public void AdditionOperator_OutputOverflows_SaturatesAtLongMaxValue()
     {
         var big = new TokenCounts(input: 0, output: long.MaxValue, reasoning: long.MaxValue);
 
-        Should.Throw<OverflowException>(() => big + new TokenCounts(input: 0, output: 1, reasoning: 1));
+        var sum = big + new TokenCounts(input: 0, output: 1, reasoning: 1);
+
+        sum.Output.ShouldBe(long.MaxValue);
+        sum.Reasoning.ShouldBe(long.MaxValue);
+    }
+
+    [Fact]
+    public void AdditionOperator_SaturatedInput_CapsItsPartsSoTheInvariantsHold()
+    {
+        var half = new TokenCounts(input: long.MaxValue, output: 0, cachedInput: (long.MaxValue / 2) + 1, cacheWriteInput: (long.MaxValue / 2) - 1, cacheWriteLongTtlInput: 7);
+
+        var sum = half + half;
+
+        sum.Input.ShouldBe(long.MaxValue);
+        sum.CacheWriteInput.ShouldBe(long.MaxValue - 3);
+        sum.CachedInput.ShouldBe(3);
+        sum.UncachedInput.ShouldBe(0);
+        sum.CacheWriteLongTtlInput.ShouldBe(14);
+    }
+
+    [Fact]
+    public void Total_TwoHalvesOverLongMaxValue_SaturatesInsteadOfGoingNegative()
+    {
+        var sum = new TokenCounts(input: long.MaxValue, output: 0) + new TokenCounts(input: 0, output: long.MaxValue);
+
+        sum.Input.ShouldBe(long.MaxValue);
+        sum.Output.ShouldBe(long.MaxValue);
+        sum.Total.ShouldBe(long.MaxValue);
+    }
+
+    [Fact]
+    public void Constructor_TotalOverflowsLong_ThrowsNamingTotal()
+    {
+        var ex = Should.Throw<ArgumentOutOfRangeException>(() => new TokenCounts(long.MaxValue, long.MaxValue));
+
+        ex.ParamName.ShouldBe("Total");
+        ex.Message.ShouldContain("must fit in a 64-bit count");
+        Should.NotThrow(() => new TokenCounts(long.MaxValue - 5, 5));
+    }
+
+    [Fact]
+    public void Factories_TotalOverflowsLong_ThrowArgumentExceptionNamingTheParameter()
+    {
+        Should.Throw<ArgumentException>(() => TokenCounts.FromOpenAI(long.MaxValue, long.MaxValue)).ParamName.ShouldBe("completionTokens");
+        Should.Throw<ArgumentException>(() => TokenCounts.FromAnthropic(long.MaxValue, 1)).ParamName.ShouldBe("outputTokens");
+        Should.Throw<ArgumentException>(() => TokenCounts.FromAnthropic(long.MaxValue, 0, cacheReadInputTokens: 1)).ParamName.ShouldBe("cacheCreationInputTokens");
+        Should.Throw<ArgumentException>(() => TokenCounts.FromGemini(1, long.MaxValue, thoughtsTokenCount: 1)).ParamName.ShouldBe("thoughtsTokenCount");
+        Should.Throw<ArgumentException>(() => TokenCounts.FromGemini(long.MaxValue, 1)).ParamName.ShouldBe("candidatesTokenCount");
     }
 
     [Fact]

@@ -126,14 +126,16 @@ public sealed class UsageParsersAnthropicTests
     }
 
     [Fact]
-    public void ParseAnthropic_InputPlusCacheOverflows_ThrowsFormatExceptionWithOverflowInner()
+    public void ParseAnthropic_InputPlusCacheOverflows_ThrowsFormatExceptionWithArgumentInner()
     {
         var json = $$"""{"input_tokens": {{long.MaxValue}}, "output_tokens": 0, "cache_read_input_tokens": 1}""";
 
         var ex = Should.Throw<FormatException>(() => UsageParsers.ParseAnthropic(json));
 
         ex.Message.ShouldContain("usage.input_tokens");
-        ex.InnerException.ShouldBeOfType<OverflowException>();
+
+        // FromAnthropic reports the overflowing sum as bad input (ArgumentOutOfRangeException), as every factory does (issue 12 §2).
+        ex.InnerException.ShouldBeOfType<ArgumentOutOfRangeException>();
     }
 
     [Fact]

@@ -110,14 +110,14 @@ internal static class AnthropicUsageReader
         }
         catch (ArgumentException ex)
         {
-            error = UsageJson.Invariant(path + ".cache_creation.ephemeral_1h_input_tokens", ex);
-            return false;
-        }
-        catch (OverflowException ex)
-        {
-            error = new UsageParseError(
-                $"{path}.input_tokens ({input}) + cache_read_input_tokens ({cacheRead}) + cache_creation_input_tokens ({cacheCreation}) does not fit in a 64-bit token count.",
-                ex);
+            error = ex.ParamName switch
+            {
+                "cacheCreationInputTokens" => new UsageParseError(
+                    $"{path}.input_tokens ({input}) + cache_read_input_tokens ({cacheRead}) + cache_creation_input_tokens ({cacheCreation}) does not fit in a 64-bit token count.",
+                    ex),
+                "outputTokens" => UsageJson.Invariant(path + ".output_tokens", ex),
+                _ => UsageJson.Invariant(path + ".cache_creation.ephemeral_1h_input_tokens", ex),
+            };
             return false;
         }
     }

@@ -44,12 +44,12 @@ internal static class GeminiUsageReader
         }
         catch (ArgumentException ex)
         {
-            error = UsageJson.Invariant(Path + ".cachedContentTokenCount", ex);
-            return false;
-        }
-        catch (OverflowException ex)
-        {
-            error = new UsageParseError($"{Path}.candidatesTokenCount ({candidates}) + thoughtsTokenCount ({thoughts}) does not fit in a 64-bit token count.", ex);
+            error = ex.ParamName switch
+            {
+                "thoughtsTokenCount" => new UsageParseError($"{Path}.candidatesTokenCount ({candidates}) + thoughtsTokenCount ({thoughts}) does not fit in a 64-bit token count.", ex),
+                "candidatesTokenCount" => UsageJson.Invariant(Path + ".candidatesTokenCount", ex),
+                _ => UsageJson.Invariant(Path + ".cachedContentTokenCount", ex),
+            };
             return false;
         }
 
@@ -57,6 +57,12 @@ internal static class GeminiUsageReader
         if (input < 0)
         {
             error = new UsageParseError($"{Path}.promptTokenCount ({prompt}) + toolUsePromptTokenCount ({toolUsePrompt}) does not fit in a 64-bit token count.");
+            return false;
+        }
+
+        if (gemini.Output > long.MaxValue - input)
+        {
+            error = new UsageParseError($"{Path}: the input ({input}) and output ({gemini.Output}) token counts add up to more than a 64-bit total can hold.");
             return false;
         }
 

@@ -100,7 +100,7 @@ internal static class OpenAIUsageReader
             return false;
         }
 
-        return TryNormalize(prompt, completion, cached, reasoning, promptDetailsPath + ".cached_tokens", completionDetailsPath + ".reasoning_tokens", out counts, out error);
+        return TryNormalize(prompt, completion, cached, reasoning, promptDetailsPath + ".cached_tokens", completionDetailsPath + ".reasoning_tokens", path + ".completion_tokens", out counts, out error);
     }
 
     private static bool TryReadResponses(JsonElement usage, string path, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
@@ -126,7 +126,7 @@ internal static class OpenAIUsageReader
             return false;
         }
 
-        return TryNormalize(input, output, cached, reasoning, inputDetailsPath + ".cached_tokens", outputDetailsPath + ".reasoning_tokens", out counts, out error);
+        return TryNormalize(input, output, cached, reasoning, inputDetailsPath + ".cached_tokens", outputDetailsPath + ".reasoning_tokens", path + ".output_tokens", out counts, out error);
     }
 
     private static bool TryNormalize(
@@ -136,6 +136,7 @@ internal static class OpenAIUsageReader
         long reasoning,
         string cachedPath,
         string reasoningPath,
+        string completionPath,
         out TokenCounts counts,
         [NotNullWhen(false)] out UsageParseError? error)
     {
@@ -148,7 +149,13 @@ internal static class OpenAIUsageReader
         catch (ArgumentException ex)
         {
             counts = default;
-            error = UsageJson.Invariant(ex.ParamName == "reasoningTokens" ? reasoningPath : cachedPath, ex);
+            var member = ex.ParamName switch
+            {
+                "reasoningTokens" => reasoningPath,
+                "completionTokens" => completionPath,
+                _ => cachedPath,
+            };
+            error = UsageJson.Invariant(member, ex);
             return false;
         }
     }

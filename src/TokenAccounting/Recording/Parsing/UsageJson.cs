@@ -147,7 +147,7 @@ internal static class UsageJson
 
     private static string Describe(JsonElement element) => element.ValueKind switch
     {
-        JsonValueKind.String => $"a string ({Quote(element.GetRawText())})",
+        JsonValueKind.String => $"a string ({Quote(RawTextOrNote(element))})",
         JsonValueKind.True or JsonValueKind.False => $"a boolean ({element.GetRawText()})",
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
@@ -155,6 +155,19 @@ internal static class UsageJson
         JsonValueKind.Number => $"the number {Quote(element.GetRawText())}",
         _ => "undefined",
     };
+
+    // A string value holding invalid UTF-8 cannot be turned into text; the error says so instead of failing itself.
+    private static string RawTextOrNote(JsonElement element)
+    {
+        try
+        {
+            return element.GetRawText();
+        }
+        catch (InvalidOperationException)
+        {
+            return "text that is not valid UTF-8";
+        }
+    }
 
     private static string Quote(string raw) =>
         raw.Length <= MaxQuotedLength ? raw : string.Concat(raw.AsSpan(0, MaxQuotedLength), "…");

@@ -72,8 +72,8 @@ internal static class JsonLinesLedgerFormat
         line.Text = record.Text;
     }
 
-    /// <summary>Parses one line into a record.</summary>
-    /// <exception cref="FormatException">The line is not valid JSON or violates the schema; the message names file and line.</exception>
+    /// <summary>Parses one line into a record, holding it to the rules <c>Record()</c> applies (<see cref="UsageRecord.Validate"/>).</summary>
+    /// <exception cref="FormatException">The line is not valid JSON, violates the schema or breaks a record rule; the message names file and line.</exception>
     /// <exception cref="NotSupportedException">The line was written by a newer schema version.</exception>
     public static UsageRecord Parse(ReadOnlySpan<byte> utf8, string file, long lineNumber)
     {
@@ -85,6 +85,11 @@ internal static class JsonLinesLedgerFormat
         catch (JsonException ex)
         {
             throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json throws this for a string it cannot decode (invalid UTF-8, an unpaired surrogate escape).
+            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: a string is not valid UTF-8 or UTF-16: {ex.Message}", ex);
         }
 
         if (line is null)
@@ -163,7 +168,7 @@ internal static class JsonLinesLedgerFormat
             }
         }
 
-        return new UsageRecord
+        var record = new UsageRecord
         {
             Id = line.Id,
             Model = line.Model,
@@ -197,6 +202,10 @@ internal static class JsonLinesLedgerFormat
             Text = line.Text,
             IsUnpaired = line.Unpaired ?? false,
         };
+
+        // What Record() would have rejected is not read either (a hand-edited or foreign file): Parse names the line.
+        record.Validate();
+        return record;
     }
 
     private static decimal ToMilliseconds(TimeSpan value) => value.Ticks / TicksPerMillisecond;

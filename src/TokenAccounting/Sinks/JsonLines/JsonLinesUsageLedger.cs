@@ -31,7 +31,11 @@ public static partial class JsonLinesUsageLedger
     /// <param name="cancellationToken">Stops the enumeration.</param>
     /// <returns>The records, file by file, in file order.</returns>
     /// <exception cref="FileNotFoundException"><paramref name="fileOrFolder"/> is neither a file nor a folder.</exception>
-    /// <exception cref="FormatException">(While enumerating.) A line other than the last of its file is not a valid ledger line; the message names the file and the line number.</exception>
+    /// <exception cref="FormatException">
+    /// (While enumerating.) A line other than the last of its file is not a valid ledger line — malformed JSON, a schema
+    /// violation, or a record that <see cref="UsageRecord.Validate"/> rejects (the rules and limits <c>Record()</c>
+    /// applies, <see cref="UsageRecordLimits"/>); the message names the file, the line number and the rule.
+    /// </exception>
     /// <exception cref="NotSupportedException">(While enumerating.) A line has a schema version newer than this library reads.</exception>
     public static IAsyncEnumerable<UsageRecord> ReadAsync(string fileOrFolder, CancellationToken cancellationToken = default)
     {

@@ -86,9 +86,10 @@ public sealed class JsonLinesLedgerWriterTests
     [Fact]
     public void WriteLine_SeveralRecords_AppendsOneLinePerRecordThatTheReaderParsesBack()
     {
-        // The reader rejects lines without a model or with an unknown enum value; every other case must parse back.
+        // The reader rejects lines without a model or with an unknown enum value, and (issue 12 §1) what Record() would
+        // reject once written (a lone surrogate is written as U+FFFD, so that one is read back); every other case must parse back.
         var records = Cases.Values
-            .Where(r => !string.IsNullOrWhiteSpace(r.Model) && Enum.IsDefined(r.Provenance) && Enum.IsDefined(r.Outcome))
+            .Where(r => !string.IsNullOrWhiteSpace(r.Model) && Enum.IsDefined(r.Provenance) && Enum.IsDefined(r.Outcome) && PassesRecordRulesOnceWritten(r))
             .ToList();
         using var writer = new JsonLinesLedgerWriter(initialCapacity: 16);
         foreach (var record in records)
@@ -171,6 +172,38 @@ public sealed class JsonLinesLedgerWriterTests
         Encoding.UTF8.GetString(destination[..written]).ShouldBe(WriterNumber(ticks / 10_000m));
     }
 
+    private static bool PassesRecordRulesOnceWritten(UsageRecord record)
+    {
+        var written = record with
+        {
+            Id = AsUtf8CarriesIt(record.Id),
+            Model = AsUtf8CarriesIt(record.Model)!,
+            ResponseModel = AsUtf8CarriesIt(record.ResponseModel),
+            Provider = AsUtf8CarriesIt(record.Provider),
+            Operation = new UsageOperation(AsUtf8CarriesIt(record.Operation.Value)!),
+            DegradedReason = AsUtf8CarriesIt(record.DegradedReason),
+            CorrelationId = AsUtf8CarriesIt(record.CorrelationId),
+            UserId = AsUtf8CarriesIt(record.UserId),
+            TenantId = AsUtf8CarriesIt(record.TenantId),
+            ApiKeyId = AsUtf8CarriesIt(record.ApiKeyId),
+            Route = AsUtf8CarriesIt(record.Route),
+            ServiceTier = AsUtf8CarriesIt(record.ServiceTier),
+            ScopePath = AsUtf8CarriesIt(record.ScopePath),
+            Text = AsUtf8CarriesIt(record.Text),
+            Tags = record.Tags?.ToDictionary(t => AsUtf8CarriesIt(t.Key)!, t => AsUtf8CarriesIt(t.Value)!),
+            StageDurations = record.StageDurations?.ToDictionary(t => AsUtf8CarriesIt(t.Key)!, t => t.Value),
+        };
+        try
+        {
+            written.Validate();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     // A lone surrogate cannot be written as UTF-8: like the serializer, the writer puts U+FFFD in its place.
     private static string? AsUtf8CarriesIt(string? value) => value is null ? null : Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(value));
 
@@ -249,7 +282,9 @@ public sealed class JsonLinesLedgerWriterTests
             ["huge tokens and history"] = new()
             {
                 Model = "m",
-                Tokens = new TokenCounts(long.MaxValue, long.MaxValue, cachedInput: long.MaxValue / 2, cacheWriteInput: long.MaxValue / 4, cacheWriteLongTtlInput: 1, reasoning: long.MaxValue),
+                // Every count at its largest: a saturated sum, since counts whose total overflows are not valid input (issue 12 §2).
+                Tokens = new TokenCounts(long.MaxValue, 0, cachedInput: long.MaxValue / 2, cacheWriteInput: long.MaxValue / 4, cacheWriteLongTtlInput: 1)
+                    + new TokenCounts(0, long.MaxValue, reasoning: long.MaxValue),
                 HistoryLength = int.MinValue,
             },
             ["zero history"] = new() { Model = "m", HistoryLength = 0, Latency = TimeSpan.Zero },
