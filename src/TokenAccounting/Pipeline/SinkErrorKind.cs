@@ -37,15 +37,10 @@ internal static class SinkErrorClassifier
     /// <summary>Gets what makes two failures "the same way": the exception type (messages carry ids and vary).</summary>
     public static string Signature(Exception exception) => exception.GetType().FullName ?? exception.GetType().Name;
 
-    /// <summary>Gets the metric's <c>error.type</c> of a failure.</summary>
+    /// <summary>Gets the metric's <c>error.type</c> of a failure: <c>timeout</c>, <c>rejected</c> (a data error) or <c>exception</c>.</summary>
     public static string ErrorType(Exception exception, SinkErrorKind kind) => exception switch
     {
         TimeoutException or OperationCanceledException => "timeout",
-        _ => kind switch
-        {
-            SinkErrorKind.Permanent => "rejected",
-            SinkErrorKind.Transient => "transient",
-            _ => "exception",
-        },
+        _ => kind == SinkErrorKind.Permanent ? "rejected" : "exception",
     };
 }

@@ -316,6 +316,9 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     /// </summary>
     internal void SuspendBackgroundAggregation(bool suspended) => _backgroundAggregationSuspended = suspended;
 
+    /// <summary>Tests: completes once the aggregator has handed on everything recorded before the call.</summary>
+    internal Task DrainAggregatorAsync() => RequestDrain();
+
     internal int SumBufferedRecords()
     {
         var sum = 0;
