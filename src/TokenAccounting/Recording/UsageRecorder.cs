@@ -347,6 +347,9 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             while (true)
             {
                 var drained = 0;
+
+                // Read once per round: a stop seen here is followed by the final drain below, then the exit.
+                var stopping = _stopping;
                 try
                 {
                     List<TaskCompletionSource>? waiters = null;
@@ -360,10 +363,10 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                         }
                     }
 
-                    if (waiters is not null || _stopping)
+                    if (waiters is not null || stopping)
                     {
                         // Everything enqueued before the request (or, when stopping, before the queues closed).
-                        drained = DrainUpTo(SnapshotPositions(), closeOverflow: _stopping);
+                        drained = DrainUpTo(SnapshotPositions(), closeOverflow: stopping);
                     }
                     else if (!_backgroundAggregationSuspended)
                     {
@@ -384,7 +387,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                     StageFailed(ex, "aggregator");
                 }
 
-                if (_stopping)
+                if (stopping)
                 {
                     return;
                 }
