@@ -99,9 +99,35 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
     /// <summary>Applies a batch: its details, its rollup deltas and its id, in one transaction. A batch whose id was applied before changes nothing.</summary>
     /// <param name="batch">The batch.</param>
     /// <param name="cancellationToken">Cancels the write before it commits.</param>
+    /// <exception cref="UsageSinkRejectedException">
+    /// The batch holds data PostgreSQL cannot store (SQLSTATE class 22 data exception, 23 integrity violation, 54 program
+    /// limit exceeded — for example a rollup key over the index row limit — or a value that cannot be encoded or summed);
+    /// nothing of it was applied. Connection loss, timeouts and server-side transient states (08, 40001, 53, 57P0x) stay
+    /// <see cref="NpgsqlException"/>s with <see cref="System.Data.Common.DbException.IsTransient"/> set, and are retried.
+    /// </exception>
     public async ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        try
+        {
+            await WriteCoreAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException ex) when (IsDataError(ex.SqlState))
+        {
+            throw new UsageSinkRejectedException($"The PostgreSQL usage ledger cannot store batch {batch.BatchId}: {ex.SqlState} {ex.MessageText}", ex);
+        }
+        catch (Exception ex) when (ex is OverflowException or System.Text.EncoderFallbackException || (ex is ArgumentException and not ArgumentNullException))
+        {
+            throw new UsageSinkRejectedException($"The PostgreSQL usage ledger cannot store batch {batch.BatchId}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Data errors: the batch's content is at fault, so retrying the same batch cannot succeed.</summary>
+    private static bool IsDataError(string sqlState) =>
+        sqlState.StartsWith("22", StringComparison.Ordinal) || sqlState.StartsWith("23", StringComparison.Ordinal) || sqlState.StartsWith("54", StringComparison.Ordinal);
+
+    private async Task WriteCoreAsync(UsageBatch batch, CancellationToken cancellationToken)
+    {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var now = _timeProvider.GetUtcNow();
         var rollups = LedgerRows.Aggregate(batch.Rollups);

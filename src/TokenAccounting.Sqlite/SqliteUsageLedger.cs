@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace TokenAccounting.Sqlite;
 
@@ -11,6 +12,12 @@ namespace TokenAccounting.Sqlite;
 /// with <c>synchronous=FULL</c>, so a completed <see cref="WriteAsync"/> is durable and readers do not block the
 /// writer. Writes go through one connection with prepared statements reused across batches (bound by position).
 /// Thread-safe.
+/// <para>
+/// Errors are classified here, near the I/O, and name the database file: data the database cannot hold (too big, a
+/// constraint, a decimal sum that overflows) is a <see cref="UsageSinkRejectedException"/>, so the pipeline isolates
+/// and quarantines it; storage conditions (busy, locked, I/O error, disk full, a corrupt or truncated file, cannot
+/// open) are an <see cref="IOException"/> with the <see cref="SqliteException"/> inside, retried until they clear.
+/// </para>
 /// </remarks>
 public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDisposable
 {
@@ -18,6 +25,7 @@ public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDispos
     private readonly TimeProvider _timeProvider;
     private readonly string _connectionString;
     private readonly string _dataSource;
+    private readonly string _path;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private SqliteConnection? _writer;
     private WriteCommands? _commands;
@@ -44,6 +52,7 @@ public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDispos
 
         _connectionString = builder.ToString();
         _dataSource = builder.DataSource;
+        _path = string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:" ? builder.DataSource : Path.GetFullPath(builder.DataSource);
     }
 
     /// <summary>Describes the ledger by its data source (never the rest of the connection string, which may hold a password).</summary>
@@ -55,31 +64,126 @@ public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDispos
 
     /// <summary>Applies a batch: its details, its rollup deltas and its id, in one transaction. A batch whose id was applied before changes nothing.</summary>
     /// <param name="batch">The batch.</param>
-    /// <param name="cancellationToken">Cancels the write before it commits.</param>
+    /// <param name="cancellationToken">Cancels the write before it commits: the call returns at once and SQLite is interrupted.</param>
+    /// <exception cref="UsageSinkRejectedException">The batch holds data the database cannot store; nothing of it was applied.</exception>
+    /// <exception cref="IOException">The database cannot be written now (busy, I/O error, disk full, corrupt); the message names the file.</exception>
     public async ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Task work;
         try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var commands = EnsureWriter();
-            var now = _timeProvider.GetUtcNow();
-            if (Apply(commands, batch, now, cancellationToken))
-            {
-                AfterCommit?.Invoke(batch);
-            }
-
-            if (_lastTrim is not { } last || now - last >= _options.TrimInterval)
-            {
-                _lastTrim = now;
-                Trim(now);
-            }
+            // The write blocks (fsync, a busy database): run it off the caller's thread, so a caller's timeout (the
+            // pipeline's SinkTimeout) takes effect. The gate is held until the write has really finished.
+            work = Task.Run(() => WriteLocked(batch, cancellationToken), CancellationToken.None);
         }
-        finally
+        catch
         {
             _writeGate.Release();
+            throw;
         }
+
+        _ = work.ContinueWith(
+            static (task, gate) =>
+            {
+                _ = task.Exception;
+                try
+                {
+                    ((SemaphoreSlim)gate!).Release();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Disposed while an abandoned write was finishing.
+                }
+            },
+            _writeGate,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        await work.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void WriteLocked(UsageBatch batch, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var commands = EnsureWriter();
+        var now = _timeProvider.GetUtcNow();
+        bool applied;
+        try
+        {
+            using (cancellationToken.Register(static handle => raw.sqlite3_interrupt((sqlite3)handle!), commands.Connection.Handle))
+            {
+                applied = Apply(commands, batch, now, cancellationToken);
+            }
+        }
+        catch (SqliteException ex)
+        {
+            throw Classify(ex, batch.BatchId, cancellationToken, resetWriter: true);
+        }
+        catch (Exception ex) when (ex is OverflowException or System.Text.EncoderFallbackException or ArgumentException)
+        {
+            throw new UsageSinkRejectedException($"The SQLite usage ledger {_path} cannot store batch {batch.BatchId}: {ex.Message}", ex);
+        }
+
+        if (applied)
+        {
+            AfterCommit?.Invoke(batch);
+        }
+
+        if (_lastTrim is not { } last || now - last >= _options.TrimInterval)
+        {
+            _lastTrim = now;
+            try
+            {
+                Trim(now);
+            }
+            catch (SqliteException ex)
+            {
+                throw Classify(ex, batch.BatchId, cancellationToken, resetWriter: true);
+            }
+        }
+    }
+
+    /// <summary>Turns a SQLite error into what the pipeline acts on: rejected data, a storage condition naming the file, or cancellation.</summary>
+    private Exception Classify(SqliteException ex, string? batchId, CancellationToken cancellationToken, bool resetWriter = false)
+    {
+        const int SqliteError = 1, Interrupt = 9, IoError = 10, Corrupt = 11, CantOpen = 14, TooBig = 18, Constraint = 19, Mismatch = 20, Range = 25, NotADatabase = 26;
+        var code = ex.SqliteErrorCode;
+        if (code == Interrupt && cancellationToken.IsCancellationRequested)
+        {
+            return new OperationCanceledException("The SQLite write was cancelled.", ex, cancellationToken);
+        }
+
+        if (code is TooBig or Constraint or Mismatch or Range
+            || (code == SqliteError && ex.Message.Contains("ta_decimal_add", StringComparison.Ordinal)))
+        {
+            return new UsageSinkRejectedException($"The SQLite usage ledger {_path} cannot store batch {batchId}: {ex.Message}", ex);
+        }
+
+        if (resetWriter && code is IoError or Corrupt or CantOpen or NotADatabase)
+        {
+            // The connection may be unusable (the file was replaced, truncated or damaged): open afresh next time.
+            ResetWriter();
+        }
+
+        var what = code switch
+        {
+            Corrupt or NotADatabase => "is corrupt, truncated or not a SQLite database",
+            CantOpen => "cannot be opened",
+            13 => "cannot grow: the disk is full",
+            5 or 6 => "is busy (locked by another connection)",
+            _ => "could not be written",
+        };
+        return new IOException($"The SQLite usage ledger {_path} {what} (SQLite error {code}): {ex.Message}", ex);
+    }
+
+    private void ResetWriter()
+    {
+        _commands?.Dispose();
+        _writer?.Dispose();
+        _commands = null;
+        _writer = null;
     }
 
     /// <summary>
@@ -203,6 +307,11 @@ public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDispos
             _writer = connection;
             return _commands;
         }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw Classify(ex, batchId: null, CancellationToken.None);
+        }
         catch
         {
             connection.Dispose();
@@ -213,8 +322,16 @@ public sealed partial class SqliteUsageLedger : IUsageSink, IUsageQuery, IDispos
     private SqliteConnection OpenConnection()
     {
         var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        SqliteText.RegisterFunctions(connection);
-        return connection;
+        try
+        {
+            connection.Open();
+            SqliteText.RegisterFunctions(connection);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw Classify(ex, batchId: null, CancellationToken.None);
+        }
     }
 }

@@ -2,8 +2,26 @@
 // (so the parent can start it while it still checks the previous run), then per batch prints "writing <batchId>"
 // before WriteAsync and "ack <batchId> <count>" after it completed (the batch is then durable). The parent test
 // kills it with SIGKILL at a random point. Usage: dotnet TokenAccounting.LedgerCrashChild.dll <folder> <run> <seed>
+// A second mode, `exit-without-dispose <folder> <count>`, records <count> records through a UsageRecorder into a
+// JSON-lines sink with an hour-long flush interval and returns from Main without disposing anything: what reaches the
+// ledger got there through the recorder's process-exit flush.
 using System.Globalization;
 using TokenAccounting;
+
+if (args.Length == 3 && args[0] == "exit-without-dispose")
+{
+    var ledger = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(args[1], "usage-{date}.jsonl") });
+    var recorder = UsageRecorder.Create(new TokenAccountingOptions { FlushInterval = TimeSpan.FromHours(1) }, ledger);
+    var total = int.Parse(args[2], CultureInfo.InvariantCulture);
+    for (var i = 0; i < total; i++)
+    {
+        recorder.Record(new UsageRecord { Id = $"exit-{i}", Model = "gpt-4o-mini", Provider = "openai", Tokens = new TokenCounts(10, 2) });
+    }
+
+    Console.Out.WriteLine($"recorded {total}");
+    GC.KeepAlive(recorder);
+    return 0;
+}
 
 if (args.Length != 3)
 {

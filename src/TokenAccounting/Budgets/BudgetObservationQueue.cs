@@ -55,7 +55,11 @@ internal sealed class BudgetObservationQueue
         {
             lock (_gate)
             {
-                _loop ??= Task.Run(RunAsync);
+                // The loop outlives the caller: it must not run under the caller's Activity or AsyncLocals.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _loop ??= Task.Run(RunAsync);
+                }
             }
         }
     }

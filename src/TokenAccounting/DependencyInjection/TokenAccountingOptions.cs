@@ -25,8 +25,8 @@ public sealed class TokenAccountingOptions : IValidatableObject
 
     /// <summary>
     /// Gets or sets the capacity of the ingest queue between <see cref="IUsageRecorder.Record"/> and the background
-    /// aggregator. When it is full, <c>Record()</c> still does not wait: it folds the record into the rollups itself
-    /// and only the detail is dropped (and counted).
+    /// aggregator. When it is full, <c>Record()</c> still does not wait: it leaves the record on a lock-free overflow
+    /// list that the aggregator rolls up exactly; only the detail is dropped (and counted).
     /// </summary>
     /// <value>The default value is 65,536; between 64 and 16,777,216. Split across one stripe per core (at most 16), each rounded up to a power of two.</value>
     [Range(64, 16_777_216)]
@@ -47,12 +47,37 @@ public sealed class TokenAccountingOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets or sets how long <see cref="IUsageRecorder.FlushAsync"/> keeps retrying a failing sink before it returns.</summary>
-    /// <value>The default value is 10 seconds. Undelivered records stay buffered and are retried in the background.</value>
+    /// <summary>
+    /// Gets or sets how many times in a row a batch may fail the same way (the same exception type, one the pipeline
+    /// cannot classify as transient or permanent) before it is split to isolate the records or rollup keys that fail.
+    /// Errors a sink reports as permanent (<see cref="UsageSinkRejectedException"/>, a data error of the built-in
+    /// ledgers) split at once; transient ones (connection loss, timeouts, busy, disk full) are retried and never split.
+    /// </summary>
+    /// <value>The default value is 5. Between 1 and 1000.</value>
+    [Range(1, 1000)]
+    public int SplitBatchAfterFailures { get; set; } = 5;
+
+    /// <summary>
+    /// Gets or sets how many quarantined items (records or rollup deltas a sink could never write) are kept per sink for
+    /// inspection through <see cref="UsageRecorder.GetQuarantine"/>; older ones are forgotten (all are counted).
+    /// </summary>
+    /// <value>The default value is 100. Between 0 and 100,000.</value>
+    [Range(0, 100_000)]
+    public int MaxQuarantinedPerSink { get; set; } = 100;
+
+    /// <summary>
+    /// Gets or sets how long <see cref="IUsageRecorder.FlushAsync"/> may take: waiting for the aggregator to hand on
+    /// what was recorded before the call, and for every sink to acknowledge it (retrying failures). It returns when
+    /// the time is up, whatever is stuck; undelivered records stay buffered and are retried in the background.
+    /// </summary>
+    /// <value>The default value is 10 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gets or sets how long disposal (for example of the DI container) may take to flush what is pending.</summary>
+    /// <summary>
+    /// Gets or sets how long disposal (for example of the DI container) may take to flush what is pending. A recorder
+    /// that is never disposed flushes the same way, within this time, when the process exits normally.
+    /// </summary>
     /// <value>The default value is 10 seconds.</value>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);

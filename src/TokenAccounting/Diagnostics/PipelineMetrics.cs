@@ -114,6 +114,9 @@ internal sealed class PipelineMetrics : IUsageObserver
     public void RecordsDropped(string sink, string reason, long count) =>
         _instruments.Dropped.Add(count, new KeyValuePair<string, object?>(TokenAccountingDiagnostics.SinkAttribute, sink), new KeyValuePair<string, object?>(TokenAccountingDiagnostics.ReasonAttribute, reason));
 
+    public void RecordsQuarantined(string sink, string kind, long count) =>
+        _instruments.Quarantined.Add(count, new KeyValuePair<string, object?>(TokenAccountingDiagnostics.SinkAttribute, sink), new KeyValuePair<string, object?>("tokenaccounting.kind", kind));
+
     public void SinkFailure(string sink, string errorType) =>
         _instruments.SinkFailures.Add(1, new KeyValuePair<string, object?>(TokenAccountingDiagnostics.SinkAttribute, sink), new KeyValuePair<string, object?>("error.type", errorType));
 
@@ -151,6 +154,7 @@ internal sealed class PipelineMetrics : IUsageObserver
             Cost = meter.CreateCounter<double>(TokenAccountingDiagnostics.CostInstrument, "{USD}", "Cost of priced calls in US dollars.");
             Unpriced = meter.CreateCounter<long>(TokenAccountingDiagnostics.UnpricedRecordsInstrument, "{record}", "Records whose model has no price in the catalog.");
             Dropped = meter.CreateCounter<long>(TokenAccountingDiagnostics.RecordsDroppedInstrument, "{record}", "Detail records dropped under memory pressure (rollups stay exact).");
+            Quarantined = meter.CreateCounter<long>(TokenAccountingDiagnostics.RecordsQuarantinedInstrument, "{record}", "Records and rollup deltas a sink could never write, isolated and set aside.");
             SinkFailures = meter.CreateCounter<long>(TokenAccountingDiagnostics.SinkFailuresInstrument, "{failure}", "Sink writes that threw or timed out.");
             FlushDuration = meter.CreateHistogram<double>(
                 TokenAccountingDiagnostics.SinkFlushDurationInstrument,
@@ -175,6 +179,8 @@ internal sealed class PipelineMetrics : IUsageObserver
         public Counter<long> Dropped { get; }
 
         public Counter<long> SinkFailures { get; }
+
+        public Counter<long> Quarantined { get; }
 
         public Histogram<double> FlushDuration { get; }
 

@@ -24,6 +24,12 @@ public static class TokenAccountingDiagnostics
     /// <summary>Detail records dropped, by sink and reason: <c>tokenaccounting.records.dropped</c>.</summary>
     public const string RecordsDroppedInstrument = "tokenaccounting.records.dropped";
 
+    /// <summary>
+    /// Records and rollup deltas a sink could never write, isolated and set aside, by sink and kind (<c>record</c>,
+    /// <c>rollup</c>): <c>tokenaccounting.records.quarantined</c>.
+    /// </summary>
+    public const string RecordsQuarantinedInstrument = "tokenaccounting.records.quarantined";
+
     /// <summary>Failed sink writes, by sink and error type: <c>tokenaccounting.sink.failures</c>.</summary>
     public const string SinkFailuresInstrument = "tokenaccounting.sink.failures";
 

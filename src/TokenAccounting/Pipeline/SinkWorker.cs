@@ -21,9 +21,19 @@ internal sealed partial class SinkWorker : IDisposable
     private readonly IdGenerator _batchIds = new();
     private readonly List<(long Target, TaskCompletionSource Done)> _flushWaiters = [];
     private Dictionary<UsageRollupKey, RollupCell> _rollups = [];
-    private UsageBatch? _pending;
+    // The batch in flight: one part, or several while a failing batch is split to isolate what its sink cannot write.
+    private readonly List<Part> _parts = [];
+    private readonly Queue<QuarantinedUsage> _quarantine = new();
+    private readonly Action<Exception, string>? _stageFailed;
     private long _pendingCovers;
     private int _inFlightDetails;
+    private int _inFlightRollups;
+    private bool _episodeAlive;
+    private int _episodeQuarantined;
+    private readonly List<string> _episodeQuarantinedIds = [];
+    private string? _episodeReason;
+    private long _droppedThisOverflow;
+    private bool _saturationLogged;
     private long _appended;
     private long _delivered;
     private bool _overflowing;
@@ -36,9 +46,12 @@ internal sealed partial class SinkWorker : IDisposable
     private long _droppedQueueFull;
     private long _failedAttempts;
     private long _retries;
+    private long _quarantinedRecords;
+    private long _quarantinedRollups;
 
-    public SinkWorker(IUsageSink sink, string name, TokenAccountingOptions options, TimeProvider time, ILogger logger, PipelineMetrics? metrics)
+    public SinkWorker(IUsageSink sink, string name, TokenAccountingOptions options, TimeProvider time, ILogger logger, PipelineMetrics? metrics, Action<Exception, string>? stageFailed = null)
     {
+        _stageFailed = stageFailed;
         _sink = sink;
         Name = name;
         _options = options;
@@ -51,7 +64,23 @@ internal sealed partial class SinkWorker : IDisposable
 
     public IUsageSink Sink => _sink;
 
-    public void Start() => _loop = Task.Run(RunAsync);
+    public void Start()
+    {
+        // The loop outlives whatever request created the recorder: it must not run under that request's Activity or AsyncLocals.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _loop = Task.Run(RunAsync);
+        }
+    }
+
+    /// <summary>Gets the last quarantined items, oldest first.</summary>
+    public QuarantinedUsage[] Quarantine()
+    {
+        lock (_gate)
+        {
+            return [.. _quarantine];
+        }
+    }
 
     /// <summary>Adds processed records: rollups always (exact), details within the buffer cap (oldest dropped first).</summary>
     public void Append(ReadOnlySpan<ProcessedRecord> records)
@@ -60,6 +89,7 @@ internal sealed partial class SinkWorker : IDisposable
         long droppedNow = 0;
         long droppedQueueFull = 0;
         var warnOverflow = false;
+        var saturated = false;
         lock (_gate)
         {
             foreach (ref readonly var item in records)
@@ -71,7 +101,11 @@ internal sealed partial class SinkWorker : IDisposable
                     _rollups.Add(item.Key, cell);
                 }
 
-                cell.Add(item.Record);
+                if (!cell.Add(item.Record))
+                {
+                    saturated = true;
+                }
+
                 if (item.DetailDropped)
                 {
                     droppedQueueFull++;
@@ -100,6 +134,7 @@ internal sealed partial class SinkWorker : IDisposable
             }
 
             _droppedOverflow += droppedNow;
+            _droppedThisOverflow += droppedNow;
             _droppedQueueFull += droppedQueueFull;
             wake = _buffer.Count >= _options.MaxBatchSize;
         }
@@ -117,6 +152,11 @@ internal sealed partial class SinkWorker : IDisposable
         if (warnOverflow)
         {
             LogOverflow(_logger, Name, _options.MaxBufferedRecords);
+        }
+
+        if (saturated)
+        {
+            RollupSaturated();
         }
 
         if (wake)
@@ -177,6 +217,11 @@ internal sealed partial class SinkWorker : IDisposable
             // A hung sink write: abandoned, it cannot be awaited forever.
         }
 
+        lock (_gate)
+        {
+            LogEpisodeQuarantine();
+        }
+
         var left = Snapshot();
         if (left.BufferedRecords > 0 || left.PendingRollups > 0)
         {
@@ -200,7 +245,9 @@ internal sealed partial class SinkWorker : IDisposable
                 Interlocked.Read(ref _failedAttempts),
                 Interlocked.Read(ref _retries),
                 _buffer.Count + _inFlightDetails,
-                _rollups.Count + (_pending?.Rollups.Count ?? 0));
+                _rollups.Count + _inFlightRollups,
+                Interlocked.Read(ref _quarantinedRecords),
+                Interlocked.Read(ref _quarantinedRollups));
         }
     }
 
@@ -237,17 +284,22 @@ internal sealed partial class SinkWorker : IDisposable
     {
         while (true)
         {
-            if (_pending is null && !TakeBatch())
+            if (_parts.Count == 0 && !TakeBatch())
             {
                 return 0;
             }
 
-            if (!await TryWriteAsync(_pending!, stop).ConfigureAwait(false))
+            switch (await TryWriteAsync(_parts[0], stop).ConfigureAwait(false))
             {
-                return attempt + 1;
+                case WriteOutcome.Delivered:
+                    attempt = 0;
+                    break;
+                case WriteOutcome.Isolated:
+                    // Split or quarantined: go on with the next part at once (the data, not the sink, was at fault).
+                    break;
+                default:
+                    return attempt + 1;
             }
-
-            attempt = 0;
         }
     }
 
@@ -278,14 +330,17 @@ internal sealed partial class SinkWorker : IDisposable
 
             _rollups = new Dictionary<UsageRollupKey, RollupCell>(Math.Max(4, rollups.Length));
             _inFlightDetails = count;
+            _inFlightRollups = rollups.Length;
             _pendingCovers = _buffer.TryPeek(out var next) ? next.Sequence - 1 : _appended;
-            _pending = new UsageBatch(_batchIds.Next(), records, rollups);
+            _parts.Add(new Part(new UsageBatch(_batchIds.Next(), records, rollups)));
+            _episodeAlive = false;
             return true;
         }
     }
 
-    private async Task<bool> TryWriteAsync(UsageBatch batch, CancellationToken stop)
+    private async Task<WriteOutcome> TryWriteAsync(Part part, CancellationToken stop)
     {
+        var batch = part.Batch;
         var started = _time.GetTimestamp();
         using var timeout = new CancellationTokenSource(_options.SinkTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stop);
@@ -295,7 +350,19 @@ internal sealed partial class SinkWorker : IDisposable
             if (!write.IsCompletedSuccessfully)
             {
                 // WaitAsync also abandons a sink that ignores its token.
-                await write.AsTask().WaitAsync(_options.SinkTimeout, _time, stop).ConfigureAwait(false);
+                var task = write.AsTask();
+                try
+                {
+                    await task.WaitAsync(_options.SinkTimeout, _time, stop).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (!task.IsCompleted)
+                    {
+                        // Abandoned: observe its eventual failure, so it never surfaces as an unobserved task exception.
+                        _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    }
+                }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -304,16 +371,17 @@ internal sealed partial class SinkWorker : IDisposable
         }
         catch (Exception ex)
         {
+            var kind = SinkErrorClassifier.Classify(ex);
             Interlocked.Increment(ref _failedAttempts);
-            _metrics?.SinkFailure(Name, ex is TimeoutException or OperationCanceledException ? "timeout" : "exception");
+            _metrics?.SinkFailure(Name, SinkErrorClassifier.ErrorType(ex, kind));
             _metrics?.FlushDuration(Name, _time.GetElapsedTime(started), succeeded: false);
             if (!_failing)
             {
                 _failing = true;
-                LogSinkFailing(_logger, ex, Name, batch.BatchId);
+                LogSinkFailing(_logger, ex, Name, batch.BatchId, kind);
             }
 
-            return false;
+            return OnFailure(part, ex, kind);
         }
 
         _metrics?.FlushDuration(Name, _time.GetElapsedTime(started), succeeded: true);
@@ -327,18 +395,237 @@ internal sealed partial class SinkWorker : IDisposable
 
         lock (_gate)
         {
-            _pending = null;
-            _inFlightDetails = 0;
-            _delivered = Math.Max(_delivered, _pendingCovers);
-            if (_buffer.Count + _inFlightDetails < _options.MaxBufferedRecords)
+            RemovePart(part, delivered: true);
+            _episodeAlive = true;
+            foreach (var other in _parts)
             {
-                _overflowing = false;
+                other.TriedThisRound = false;
             }
-
-            CompleteFlushWaiters();
         }
 
-        return true;
+        return WriteOutcome.Delivered;
+    }
+
+    /// <summary>Decides, from how the write failed, whether to retry the part, split it, or quarantine it.</summary>
+    private WriteOutcome OnFailure(Part part, Exception exception, SinkErrorKind kind)
+    {
+        lock (_gate)
+        {
+            switch (kind)
+            {
+                case SinkErrorKind.Transient:
+                    part.Streak = 0;
+                    return WriteOutcome.Retry;
+                case SinkErrorKind.Permanent:
+                    Isolate(part, exception);
+                    return WriteOutcome.Isolated;
+            }
+
+            // Unknown: "the same way N times" makes it a data error, as far as the sink shows it is otherwise alive.
+            var signature = SinkErrorClassifier.Signature(exception);
+            part.Streak = string.Equals(part.Signature, signature, StringComparison.Ordinal) ? part.Streak + 1 : 1;
+            part.Signature = signature;
+            if (!part.Confirmed && part.Streak < _options.SplitBatchAfterFailures)
+            {
+                return WriteOutcome.Retry;
+            }
+
+            if (_episodeAlive)
+            {
+                Isolate(part, exception);
+                return WriteOutcome.Isolated;
+            }
+
+            if (_parts.Count == 1 && !part.Confirmed && part.Units > 1)
+            {
+                // First split of the batch: if one half goes through, the sink is alive and the other half holds the fault.
+                Split(part, signature);
+                return WriteOutcome.Isolated;
+            }
+
+            part.TriedThisRound = true;
+            var untried = _parts.FindIndex(p => !p.TriedThisRound);
+            if (untried >= 0)
+            {
+                _parts.Remove(part);
+                _parts.Add(part);
+                return WriteOutcome.Isolated;
+            }
+
+            // Every part fails the same way: the sink is at fault, not the data. Back off and try them all again.
+            foreach (var other in _parts)
+            {
+                other.TriedThisRound = false;
+            }
+
+            return WriteOutcome.Retry;
+        }
+    }
+
+    /// <summary>Under the lock: quarantines what the sink named, or the last unit, or splits the part in two.</summary>
+    private void Isolate(Part part, Exception exception)
+    {
+        var batch = part.Batch;
+        if (exception is UsageSinkRejectedException { RecordIds.Count: > 0 } rejected)
+        {
+            var named = new HashSet<string>(rejected.RecordIds, StringComparer.Ordinal);
+            var bad = batch.Records.Where(r => r.Id is not null && named.Contains(r.Id)).ToList();
+            if (bad.Count > 0)
+            {
+                foreach (var record in bad)
+                {
+                    QuarantineRecord(batch.BatchId, record, exception);
+                }
+
+                var keep = batch.Records.Where(r => r.Id is null || !named.Contains(r.Id)).ToArray();
+                ReplacePart(part, [new Part(new UsageBatch(batch.BatchId + ".r", keep, batch.Rollups))]);
+                return;
+            }
+        }
+
+        if (part.Units > 1)
+        {
+            Split(part, SinkErrorClassifier.Signature(exception));
+            return;
+        }
+
+        if (batch.Records.Count == 1)
+        {
+            QuarantineRecord(batch.BatchId, batch.Records[0], exception);
+        }
+        else
+        {
+            QuarantineRollup(batch.BatchId, batch.Rollups[0], exception);
+        }
+
+        RemovePart(part);
+    }
+
+    private void Split(Part part, string signature)
+    {
+        var batch = part.Batch;
+        var half = (part.Units + 1) / 2;
+        var records = batch.Records;
+        var rollups = batch.Rollups;
+        var firstRecords = Math.Min(records.Count, half);
+        var firstRollups = half - firstRecords;
+        var first = new UsageBatch(batch.BatchId + ".0", Slice(records, 0, firstRecords), Slice(rollups, 0, firstRollups));
+        var second = new UsageBatch(batch.BatchId + ".1", Slice(records, firstRecords, records.Count - firstRecords), Slice(rollups, firstRollups, rollups.Count - firstRollups));
+        ReplacePart(part, [new Part(first) { Confirmed = true, Signature = signature }, new Part(second) { Confirmed = true, Signature = signature }]);
+    }
+
+    private static T[] Slice<T>(IReadOnlyList<T> items, int start, int count)
+    {
+        var slice = new T[count];
+        for (var i = 0; i < count; i++)
+        {
+            slice[i] = items[start + i];
+        }
+
+        return slice;
+    }
+
+    private void ReplacePart(Part part, Part[] replacements)
+    {
+        var index = _parts.IndexOf(part);
+        _parts.RemoveAt(index);
+        _parts.InsertRange(index, replacements.Where(p => p.Units > 0));
+    }
+
+    private void QuarantineRecord(string batchId, UsageRecord record, Exception exception)
+    {
+        _inFlightDetails--;
+        Interlocked.Increment(ref _quarantinedRecords);
+        _metrics?.RecordsQuarantined(Name, "record", 1);
+        Keep(new QuarantinedUsage(Name, batchId, record, null, Reason(exception), _time.GetUtcNow()));
+        if (_episodeQuarantinedIds.Count < 20)
+        {
+            _episodeQuarantinedIds.Add(record.Id ?? "(no id)");
+        }
+    }
+
+    private void QuarantineRollup(string batchId, UsageRollup rollup, Exception exception)
+    {
+        _inFlightRollups--;
+        Interlocked.Increment(ref _quarantinedRollups);
+        _metrics?.RecordsQuarantined(Name, "rollup", 1);
+        Keep(new QuarantinedUsage(Name, batchId, null, rollup, Reason(exception), _time.GetUtcNow()));
+        if (_episodeQuarantinedIds.Count < 20)
+        {
+            _episodeQuarantinedIds.Add("rollup " + rollup.Key);
+        }
+    }
+
+    private void Keep(QuarantinedUsage item)
+    {
+        _episodeQuarantined++;
+        _episodeReason ??= item.Reason;
+        if (_options.MaxQuarantinedPerSink == 0)
+        {
+            return;
+        }
+
+        if (_quarantine.Count >= _options.MaxQuarantinedPerSink)
+        {
+            _quarantine.Dequeue();
+        }
+
+        _quarantine.Enqueue(item);
+    }
+
+    private static string Reason(Exception exception) => $"{exception.GetType().Name}: {exception.Message}";
+
+    /// <summary>Under the lock: a part is done (delivered or quarantined); when it was the last, the batch is.</summary>
+    private void RemovePart(Part part, bool delivered = false)
+    {
+        _parts.Remove(part);
+        if (delivered)
+        {
+            _inFlightDetails -= part.Batch.Records.Count;
+            _inFlightRollups -= part.Batch.Rollups.Count;
+        }
+
+        if (_parts.Count > 0)
+        {
+            return;
+        }
+
+        _inFlightDetails = 0;
+        _inFlightRollups = 0;
+        _delivered = Math.Max(_delivered, _pendingCovers);
+        if (_overflowing && _buffer.Count <= _options.MaxBufferedRecords / 2)
+        {
+            // The episode ends only once the sink has caught up well below its cap, not after every delivered batch.
+            _overflowing = false;
+            LogOverflowEnded(_logger, Name, _droppedThisOverflow);
+            _droppedThisOverflow = 0;
+        }
+
+        LogEpisodeQuarantine();
+        CompleteFlushWaiters();
+    }
+
+    private void LogEpisodeQuarantine()
+    {
+        if (_episodeQuarantined == 0)
+        {
+            return;
+        }
+
+        LogQuarantined(_logger, Name, _episodeQuarantined, string.Join(", ", _episodeQuarantinedIds) + (_episodeQuarantined > _episodeQuarantinedIds.Count ? ", …" : string.Empty), _episodeReason ?? string.Empty);
+        _episodeQuarantined = 0;
+        _episodeQuarantinedIds.Clear();
+        _episodeReason = null;
+    }
+
+    private void RollupSaturated()
+    {
+        _stageFailed?.Invoke(new OverflowException($"A rollup sum of sink {Name} reached the largest value it can hold; it is kept there (saturated), not wrapped."), "rollups");
+        if (!_saturationLogged)
+        {
+            _saturationLogged = true;
+            LogRollupSaturated(_logger, Name);
+        }
     }
 
     private void CompleteFlushWaiters()
@@ -374,8 +661,17 @@ internal sealed partial class SinkWorker : IDisposable
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Usage sink {Sink} holds more than {Cap} detail records: the oldest details are being dropped (rollups stay exact). Counted in diagnostics and the tokenaccounting.records.dropped metric.")]
     private static partial void LogOverflow(ILogger logger, string sink, int cap);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Usage sink {Sink} failed to write batch {BatchId}; it will be retried with backoff.")]
-    private static partial void LogSinkFailing(ILogger logger, Exception exception, string sink, string batchId);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Usage sink {Sink} failed to write batch {BatchId} ({Kind} error); it will be retried with backoff, or split to isolate what it cannot write.")]
+    private static partial void LogSinkFailing(ILogger logger, Exception exception, string sink, string batchId, SinkErrorKind kind);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Usage sink {Sink} can never write {Count} items; they were isolated from their batch and quarantined (everything else was delivered): {Ids}. Reason: {Reason}. Counted in diagnostics and the tokenaccounting.records.quarantined metric; see UsageRecorder.GetQuarantine().")]
+    private static partial void LogQuarantined(ILogger logger, string sink, int count, string ids, string reason);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Usage sink {Sink} has caught up: {Dropped} detail records were dropped during the overflow.")]
+    private static partial void LogOverflowEnded(ILogger logger, string sink, long dropped);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Warning, Message = "A rollup sum of usage sink {Sink} reached the largest value it can hold: it is kept there (saturated), never wrapped. Counted as a stage failure.")]
+    private static partial void LogRollupSaturated(ILogger logger, string sink);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Usage sink {Sink} is writing again.")]
     private static partial void LogSinkRecovered(ILogger logger, string sink);
@@ -383,5 +679,30 @@ internal sealed partial class SinkWorker : IDisposable
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Usage sink {Sink} still held {Records} detail records and {Rollups} rollups at shutdown; they were not delivered.")]
     private static partial void LogUndeliveredAtShutdown(ILogger logger, string sink, int records, int rollups);
 
+    private enum WriteOutcome
+    {
+        Delivered,
+        Retry,
+        Isolated,
+    }
+
     private readonly record struct BufferedDetail(UsageRecord Record, long Sequence);
+
+    /// <summary>A batch, or a part of one being isolated, with its failure streak.</summary>
+    private sealed class Part(UsageBatch batch)
+    {
+        public UsageBatch Batch { get; } = batch;
+
+        public int Units => Batch.Records.Count + Batch.Rollups.Count;
+
+        /// <summary>Consecutive failures of the same unknown kind.</summary>
+        public int Streak { get; set; }
+
+        public string? Signature { get; set; }
+
+        /// <summary>Split off a batch that failed the same way repeatedly: that failure isolates at once.</summary>
+        public bool Confirmed { get; set; }
+
+        public bool TriedThisRound { get; set; }
+    }
 }

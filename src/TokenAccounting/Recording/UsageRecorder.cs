@@ -9,11 +9,15 @@ namespace TokenAccounting;
 /// The default <see cref="IUsageRecorder"/>: <see cref="Record"/> attributes the record to the open scopes, tags
 /// the current activity and enqueues it; a background aggregator enriches, prices, rolls up and hands records to
 /// one worker per sink, which batches, retries and counts. Registered by <c>AddTokenAccounting()</c>; usable
-/// without DI through <see cref="Create(IUsageSink[])"/> or the constructor. Dispose it to flush what is pending.
+/// without DI through <see cref="Create(IUsageSink[])"/> or the constructor. Dispose it to flush what is pending; a
+/// recorder that is never disposed flushes, within <see cref="TokenAccountingOptions.ShutdownTimeout"/>, when the
+/// process exits normally (<see cref="AppDomain.ProcessExit"/>).
 /// </summary>
 public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncDisposable
 {
     private const int ChunkSize = 256;
+    private const int MaxUnpricedModelsLogged = 1000;
+    private static readonly TimeSpan StageFailureEpisode = TimeSpan.FromMinutes(1);
 
     private static int s_nextStripe;
 
@@ -28,7 +32,13 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private readonly Func<UsageRecord, UsageCost?>? _pricer;
     private readonly IUsageObserver[] _observers;
     private readonly PipelineMetrics _metrics;
-    private readonly object _aggregateLock = new();
+    private readonly OverflowStack _overflow = new();
+    private readonly object _flushGate = new();
+    private readonly List<TaskCompletionSource> _drainWaiters = [];
+    private readonly TaskCompletionSource _aggregatorExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, DateTimeOffset> _stageFailing = new(StringComparer.Ordinal);
+    private readonly HashSet<(string? Provider, string Model)> _unpricedSeen = [];
+    private readonly EventHandler _onProcessExit;
     private readonly IngestItem[] _chunk = new IngestItem[ChunkSize];
     private readonly ProcessedRecord[] _processed = new ProcessedRecord[ChunkSize];
     private readonly AutoResetEvent _wake = new(false);
@@ -39,6 +49,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private volatile bool _stopping;
     private volatile bool _backgroundAggregationSuspended;
     private int _idle;
+    private int _drainRequested;
     private int _disposeStarted;
     private int _warnedAfterDispose;
     private long _aggregated;
@@ -108,7 +119,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         _workers = new SinkWorker[sinkList.Count];
         for (var i = 0; i < sinkList.Count; i++)
         {
-            _workers[i] = new SinkWorker(sinkList[i], SinkName(sinkList, i), _options, _time, sinkLogger, _metrics);
+            _workers[i] = new SinkWorker(sinkList[i], SinkName(sinkList, i), _options, _time, sinkLogger, _metrics, StageFailed);
         }
 
         _metrics.Attach(this);
@@ -117,8 +128,13 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             worker.Start();
         }
 
+        // UnsafeStart: the aggregator outlives the request that may have created the recorder (lazily, through DI) and
+        // must not carry its Activity or AsyncLocals into every stage and sink write that follows.
         _aggregator = new Thread(AggregatorLoop) { IsBackground = true, Name = "TokenAccounting aggregator" };
-        _aggregator.Start();
+        _aggregator.UnsafeStart();
+
+        _onProcessExit = OnProcessExit;
+        AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
     }
 
     internal PipelineMetrics Metrics => _metrics;
@@ -159,40 +175,49 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         var stripe = ProducerStripe();
         for (var i = 0; i < _queues.Length; i++)
         {
-            if (!_queues[(stripe + i) & (_queues.Length - 1)].TryEnqueue(item, out var position))
+            var result = _queues[(stripe + i) & (_queues.Length - 1)].TryEnqueue(item, out var position);
+            if (result == IngestQueue.Full)
             {
                 continue;
+            }
+
+            if (result == IngestQueue.Closed)
+            {
+                // Disposal closed the queues after this call checked: the final drain has been fixed without it.
+                RejectAfterDispose();
+                return;
             }
 
             // The aggregator polls; producers wake it only every so often, so a burst never pays a wake-up per record.
             if ((position & _wakeMask) == 0 && Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
             {
-                _wake.Set();
-            }
-
-            if (Volatile.Read(ref _disposeStarted) != 0)
-            {
-                // Raced with disposal past its final drain: hand the record to the sink buffers ourselves.
-                DrainQueue();
+                Wake();
             }
 
             return;
         }
 
-        FoldOnQueueFull(item);
+        OverflowOnQueueFull(item);
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Signals the aggregator to hand on everything recorded before the call, then waits for every sink to acknowledge
+    /// it and for background stages (budget counting on a remote store) to catch up — all within
+    /// <see cref="TokenAccountingOptions.FlushTimeout"/>, whatever is stuck (a slow price catalog, event handler or
+    /// sink). On timeout it logs a warning and returns; what is undelivered stays buffered and is retried.
+    /// </remarks>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
-        DrainQueue();
         using var timeout = new CancellationTokenSource(_options.FlushTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         try
         {
+            await RequestDrain().WaitAsync(linked.Token).ConfigureAwait(false);
+
             // Sinks acknowledge, and stages that count in the background (budgets on a remote store) catch up.
             await Task.WhenAll(_workers.Select(w => w.FlushAsync(linked.Token)).Concat(_observers.Select(o => o.DrainAsync(linked.Token))))
-                .ConfigureAwait(false);
+                .WaitAsync(linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -200,17 +225,27 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
     }
 
+    /// <summary>
+    /// Gets the items that each sink could never write (records and rollup deltas isolated from failing batches and set
+    /// aside): the last <see cref="TokenAccountingOptions.MaxQuarantinedPerSink"/> per sink, oldest first. All of them
+    /// are counted in <see cref="UsageSinkDiagnostics.QuarantinedRecords"/> and
+    /// <see cref="UsageSinkDiagnostics.QuarantinedRollups"/>, and in the <c>tokenaccounting.records.quarantined</c> metric.
+    /// </summary>
+    public IReadOnlyList<QuarantinedUsage> GetQuarantine() => _workers.SelectMany(w => w.Quarantine()).ToArray();
+
     /// <summary>Gets a snapshot of the pipeline's counters: accepted, aggregated, dropped, failed and retried, per sink.</summary>
     public UsagePipelineDiagnostics GetDiagnostics()
     {
-        // Accepted = aggregated (folded ones included) + still queued; no shared counter on the hot path.
-        var queued = QueueLength();
+        // Accepted = rejected after dispose + aggregated + still queued (ring or overflow); no shared counter on the hot path.
+        // Read the aggregated count first: a record moves from queued to aggregated, never back.
+        var rejected = Interlocked.Read(ref _rejectedAfterDispose);
         var aggregated = Interlocked.Read(ref _aggregated);
+        var queued = QueueLength() + (int)Math.Min(int.MaxValue, _overflow.Count);
         return new(
-            aggregated + queued,
+            rejected + aggregated + queued,
             aggregated,
             Interlocked.Read(ref _foldedOnQueueFull),
-            Interlocked.Read(ref _rejectedAfterDispose),
+            rejected,
             Interlocked.Read(ref _stageFailures),
             queued,
             Array.ConvertAll(_workers, w => w.Snapshot()));
@@ -231,19 +266,28 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         try
         {
-            _stopping = true;
-            _wake.Set();
-            if (!_aggregator.Join(_options.ShutdownTimeout))
+            AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
+
+            // Close the queues: a Record() already past its disposed check either got its item in before the close
+            // (then the final drain takes it) or is told the queue is closed (then it is counted as rejected).
+            foreach (var queue in _queues)
             {
-                // A pipeline stage (a budget store, a metrics listener) is stuck: do not hang the caller's shutdown on it.
-                LogAggregatorStuck(_logger, _options.ShutdownTimeout);
-            }
-            else
-            {
-                DrainQueue();
+                queue.Close();
             }
 
             using var timeout = new CancellationTokenSource(_options.ShutdownTimeout, _time);
+            _stopping = true;
+            Wake();
+            try
+            {
+                await _aggregatorExited.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A pipeline stage (a price catalog, a metrics listener) is stuck: do not hang the caller's shutdown on it.
+                LogAggregatorStuck(_logger, _options.ShutdownTimeout);
+            }
+
             await Task.WhenAll(_workers.Select(w => w.StopAsync(timeout.Token)).Append(DrainObserversAsync(timeout.Token))).ConfigureAwait(false);
             foreach (var worker in _workers)
             {
@@ -253,7 +297,12 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         finally
         {
             _metrics.Detach(this);
-            _wake.Dispose();
+            if (_aggregatorExited.Task.IsCompleted)
+            {
+                // A late Record() that still signals finds it disposed; Wake() ignores that.
+                _wake.Dispose();
+            }
+
             _disposed.TrySetResult();
         }
     }
@@ -263,9 +312,12 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
     /// <summary>
     /// Benchmarks only: stops the background aggregator from draining, so the caller-thread cost of Record() is
-    /// measured apart from the aggregation it hands off. FlushAsync still drains on the caller's thread.
+    /// measured apart from the aggregation it hands off. FlushAsync still has the aggregator drain.
     /// </summary>
     internal void SuspendBackgroundAggregation(bool suspended) => _backgroundAggregationSuspended = suspended;
+
+    /// <summary>Tests: completes once the aggregator has handed on everything recorded before the call.</summary>
+    internal Task DrainAggregatorAsync() => RequestDrain();
 
     internal int SumBufferedRecords()
     {
@@ -288,20 +340,126 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private void AggregatorLoop()
     {
         // Poll every millisecond while records flow, backing off to 50 ms when idle. Producers wake the aggregator
-        // early only on a filling queue; FlushAsync drains on the caller's thread, so nothing waits on this pace.
+        // early only on a filling queue; FlushAsync wakes it and waits for the drain it asked for.
         var idleRounds = 0;
-        while (true)
+        try
         {
-            var drained = _backgroundAggregationSuspended ? 0 : DrainQueue();
-            if (_stopping)
+            while (true)
             {
-                return;
+                var drained = 0;
+
+                // Read once per round: a stop seen here is followed by the final drain below, then the exit.
+                var stopping = _stopping;
+                try
+                {
+                    List<TaskCompletionSource>? waiters = null;
+                    if (Volatile.Read(ref _drainRequested) != 0)
+                    {
+                        Interlocked.Exchange(ref _drainRequested, 0);
+                        lock (_flushGate)
+                        {
+                            waiters = [.. _drainWaiters];
+                            _drainWaiters.Clear();
+                        }
+                    }
+
+                    if (waiters is not null || stopping)
+                    {
+                        // Everything enqueued before the request (or, when stopping, before the queues closed).
+                        drained = DrainUpTo(SnapshotPositions(), closeOverflow: stopping);
+                    }
+                    else if (!_backgroundAggregationSuspended)
+                    {
+                        drained = DrainAvailable();
+                    }
+
+                    if (waiters is not null)
+                    {
+                        foreach (var waiter in waiters)
+                        {
+                            waiter.TrySetResult();
+                        }
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // Never let a stage kill the process: count it, log it once per episode, keep going.
+                    StageFailed(ex, "aggregator");
+                }
+
+                if (stopping)
+                {
+                    return;
+                }
+
+                idleRounds = drained > 0 ? 0 : Math.Min(idleRounds + 1, 6);
+                Interlocked.Exchange(ref _idle, 1);
+                _wake.WaitOne(idleRounds == 0 ? 1 : Math.Min(50, 1 << idleRounds));
+                Volatile.Write(ref _idle, 0);
+            }
+        }
+        finally
+        {
+            lock (_flushGate)
+            {
+                foreach (var waiter in _drainWaiters)
+                {
+                    waiter.TrySetResult();
+                }
+
+                _drainWaiters.Clear();
             }
 
-            idleRounds = drained > 0 ? 0 : Math.Min(idleRounds + 1, 6);
-            Interlocked.Exchange(ref _idle, 1);
-            _wake.WaitOne(idleRounds == 0 ? 1 : Math.Min(50, 1 << idleRounds));
-            Volatile.Write(ref _idle, 0);
+            _aggregatorExited.TrySetResult();
+        }
+    }
+
+    /// <summary>Asks the aggregator to drain what was enqueued before now; completes when it has.</summary>
+    private Task RequestDrain()
+    {
+        if (_aggregatorExited.Task.IsCompleted)
+        {
+            return Task.CompletedTask;
+        }
+
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_flushGate)
+        {
+            _drainWaiters.Add(waiter);
+        }
+
+        Interlocked.Exchange(ref _drainRequested, 1);
+        Wake();
+        if (_aggregatorExited.Task.IsCompleted)
+        {
+            waiter.TrySetResult();
+        }
+
+        return waiter.Task;
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Signalled after disposal: nothing is waiting any more.
+        }
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        try
+        {
+            // A recorder nobody disposed: flush what it holds, bounded by ShutdownTimeout, before the process goes.
+            Dispose();
+        }
+        catch (Exception ex)
+        {
+            LogStageFailed(_logger, ex, "process-exit flush");
         }
     }
 
@@ -328,44 +486,111 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         return sum;
     }
 
-    private int DrainQueue()
+    private long[] SnapshotPositions()
+    {
+        var positions = new long[_queues.Length];
+        for (var i = 0; i < positions.Length; i++)
+        {
+            positions[i] = _queues[i].EnqueuePosition;
+        }
+
+        return positions;
+    }
+
+    /// <summary>Aggregator only: processes what is in the queues now, then what overflowed.</summary>
+    private int DrainAvailable()
     {
         var drained = 0;
         while (true)
         {
-            lock (_aggregateLock)
+            var count = 0;
+            foreach (var queue in _queues)
             {
-                var count = 0;
-                foreach (var queue in _queues)
+                while (count < ChunkSize && queue.TryDequeue(out var item))
                 {
-                    while (count < ChunkSize && queue.TryDequeue(out var item))
-                    {
-                        _chunk[count++] = item;
-                    }
+                    _chunk[count++] = item;
                 }
-
-                if (count == 0)
-                {
-                    return drained;
-                }
-
-                drained += count;
-                Process(_chunk.AsSpan(0, count), detailDropped: false);
-                Array.Clear(_chunk, 0, count);
             }
+
+            if (count == 0)
+            {
+                return drained + DrainOverflow(close: false);
+            }
+
+            drained += count;
+            ProcessChunk(count, detailDropped: false);
         }
     }
 
-    private void FoldOnQueueFull(in IngestItem item)
+    /// <summary>Aggregator only: processes everything up to the given positions (waiting for producers mid-enqueue), then what overflowed.</summary>
+    private int DrainUpTo(long[] targets, bool closeOverflow)
     {
-        // The aggregator cannot keep up: do its work for this one record here, keeping totals exact and dropping
-        // only the detail. Bounded by one chunk of the aggregator's work, never by a sink.
-        Interlocked.Increment(ref _foldedOnQueueFull);
-        lock (_aggregateLock)
+        var drained = 0;
+        while (true)
         {
-            _chunk[0] = item;
-            Process(_chunk.AsSpan(0, 1), detailDropped: true);
-            _chunk[0] = default;
+            var count = 0;
+            for (var q = 0; q < _queues.Length; q++)
+            {
+                while (count < ChunkSize && _queues[q].TryDequeueUpTo(targets[q], out var item))
+                {
+                    _chunk[count++] = item;
+                }
+            }
+
+            if (count == 0)
+            {
+                return drained + DrainOverflow(closeOverflow);
+            }
+
+            drained += count;
+            ProcessChunk(count, detailDropped: false);
+        }
+    }
+
+    private int DrainOverflow(bool close)
+    {
+        if (_overflow.TakeAll(close) is not { } items)
+        {
+            return 0;
+        }
+
+        for (var start = 0; start < items.Count; start += ChunkSize)
+        {
+            var count = Math.Min(ChunkSize, items.Count - start);
+            items.CopyTo(start, _chunk, 0, count);
+            ProcessChunk(count, detailDropped: true);
+            _overflow.Processed(count);
+        }
+
+        return items.Count;
+    }
+
+    private void ProcessChunk(int count, bool detailDropped)
+    {
+        try
+        {
+            Process(_chunk.AsSpan(0, count), detailDropped);
+        }
+        finally
+        {
+            Array.Clear(_chunk, 0, count);
+        }
+    }
+
+    private void OverflowOnQueueFull(in IngestItem item)
+    {
+        // The aggregator cannot keep up: leave the record on a lock-free stack that the aggregator empties (rolling it
+        // up exactly and dropping only its detail). The caller never takes a lock the aggregator holds.
+        if (!_overflow.TryPush(item))
+        {
+            RejectAfterDispose();
+            return;
+        }
+
+        Interlocked.Increment(ref _foldedOnQueueFull);
+        if (Volatile.Read(ref _idle) == 1 && Interlocked.Exchange(ref _idle, 0) == 1)
+        {
+            Wake();
         }
     }
 
@@ -373,7 +598,18 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     {
         for (var i = 0; i < items.Length; i++)
         {
-            var record = Enrich(items[i]);
+            UsageRecord record;
+            try
+            {
+                record = Enrich(items[i]);
+            }
+            catch (Exception ex)
+            {
+                // Deliver the record as recorded rather than lose it.
+                StageFailed(ex, "enrich");
+                record = items[i].Record with { Id = items[i].Record.Id ?? _ids.Next(), CompletedAt = items[i].CompletedAt, Text = _options.CaptureText ? items[i].Record.Text : null };
+            }
+
             foreach (var observer in _observers)
             {
                 try
@@ -389,13 +625,20 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             _processed[i] = new ProcessedRecord(record, UsageRollupKey.For(record), detailDropped);
         }
 
-        Interlocked.Add(ref _aggregated, items.Length);
         var processed = _processed.AsSpan(0, items.Length);
         foreach (var worker in _workers)
         {
-            worker.Append(processed);
+            try
+            {
+                worker.Append(processed);
+            }
+            catch (Exception ex)
+            {
+                StageFailed(ex, "rollups");
+            }
         }
 
+        Interlocked.Add(ref _aggregated, items.Length);
         processed.Clear();
     }
 
@@ -436,6 +679,10 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                 {
                     record = record with { Cost = cost };
                 }
+                else
+                {
+                    NoteUnpriced(record);
+                }
             }
             catch (Exception ex)
             {
@@ -463,10 +710,39 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
     }
 
+    /// <summary>Aggregator only: warns once per (provider, model) that has no price (bounded), besides the unpriced counters.</summary>
+    private void NoteUnpriced(UsageRecord record)
+    {
+        if (_unpricedSeen.Count > MaxUnpricedModelsLogged || !_unpricedSeen.Add((record.Provider, record.Model)))
+        {
+            return;
+        }
+
+        if (_unpricedSeen.Count > MaxUnpricedModelsLogged)
+        {
+            LogTooManyUnpriced(_logger, MaxUnpricedModelsLogged);
+            return;
+        }
+
+        LogUnpricedModel(_logger, record.Model, record.Provider ?? "unknown");
+    }
+
     private void StageFailed(Exception exception, string stage)
     {
         Interlocked.Increment(ref _stageFailures);
-        LogStageFailed(_logger, exception, stage);
+        bool log;
+        var now = _time.GetUtcNow();
+        lock (_stageFailing)
+        {
+            // One warning per episode: a stage that keeps failing is logged again only after a quiet minute.
+            log = !_stageFailing.TryGetValue(stage, out var last) || now - last >= StageFailureEpisode;
+            _stageFailing[stage] = now;
+        }
+
+        if (log)
+        {
+            LogStageFailed(_logger, exception, stage);
+        }
     }
 
     private void RejectAfterDispose()
@@ -478,7 +754,13 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
     }
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A usage pipeline stage ({Stage}) threw; the record was still delivered. Counted in diagnostics as a stage failure.")]
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "No price for model {Model} (provider {Provider}): its records are recorded with cost null (counted in UnpricedByModel and tokenaccounting.records.unpriced). Add a price to the catalog. Logged once per model.")]
+    private static partial void LogUnpricedModel(ILogger logger, string model, string provider);
+
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "More than {Count} models without a price were seen; further ones are only counted.")]
+    private static partial void LogTooManyUnpriced(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A usage pipeline stage ({Stage}) threw; the record was still delivered. Counted in diagnostics as a stage failure; further failures of this stage are only counted until it has been quiet for a minute.")]
     private static partial void LogStageFailed(ILogger logger, Exception exception, string stage);
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Record() was called on a disposed UsageRecorder: the record was not recorded. Further occurrences are only counted (RecordsRejectedAfterDispose).")]

@@ -57,33 +57,46 @@ public sealed class InMemoryUsageSink : IUsageSink
     public decimal TotalCost => Sum(_ => true).Cost;
 
     /// <inheritdoc />
+    /// <remarks>Sums saturate at the largest value they can hold rather than overflow. The batch id is remembered only once the batch has applied.</remarks>
     public ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         lock (_gate)
         {
-            if (!_batchIds.Add(batch.BatchId))
+            if (_batchIds.Contains(batch.BatchId))
             {
                 return ValueTask.CompletedTask;
             }
 
-            _records.AddRange(batch.Records);
+            // Sum into new cells first and swap them in at the end: a batch applies entirely or not at all.
+            var updated = new List<(UsageRollupKey Key, RollupCell Cell)>(batch.Rollups.Count);
             foreach (var rollup in batch.Rollups)
             {
-                if (!_rollups.TryGetValue(rollup.Key, out var cell))
+                var cell = new RollupCell();
+                if (_rollups.TryGetValue(rollup.Key, out var existing))
                 {
-                    cell = new RollupCell();
-                    _rollups.Add(rollup.Key, cell);
+                    cell.Add(existing.Tokens, existing.Requests, existing.Unpriced, existing.Cost);
                 }
 
-                cell.Tokens += rollup.Tokens;
-                cell.Requests += rollup.RequestCount;
-                cell.Unpriced += rollup.UnpricedRequestCount;
-                if (rollup.Cost is not null)
+                foreach (var (key, pending) in updated)
                 {
-                    cell.Cost = cell.Cost is null ? rollup.Cost : cell.Cost + rollup.Cost;
+                    if (key.Equals(rollup.Key))
+                    {
+                        cell = pending;
+                    }
                 }
+
+                cell.Add(rollup.Tokens, rollup.RequestCount, rollup.UnpricedRequestCount, rollup.Cost);
+                updated.Add((rollup.Key, cell));
             }
+
+            _records.AddRange(batch.Records);
+            foreach (var (key, cell) in updated)
+            {
+                _rollups[key] = cell;
+            }
+
+            _batchIds.Add(batch.BatchId);
         }
 
         return ValueTask.CompletedTask;
@@ -152,9 +165,11 @@ public sealed class InMemoryUsageSink : IUsageSink
             {
                 if (predicate(pair.Key))
                 {
-                    tokens += pair.Value.Tokens;
-                    requests += pair.Value.Requests;
-                    cost += pair.Value.Cost?.Total ?? 0m;
+                    var exact = true;
+                    tokens = RollupCell.AddSaturating(tokens, pair.Value.Tokens, ref exact);
+                    requests = RollupCell.AddSaturating(requests, pair.Value.Requests, ref exact);
+                    var add = pair.Value.Cost?.Total ?? 0m;
+                    cost = decimal.MaxValue - cost < add ? decimal.MaxValue : cost + add;
                 }
             }
         }

@@ -32,6 +32,7 @@ public sealed class MeterFactoryTests
                 "tokenaccounting.cost",
                 "tokenaccounting.records.unpriced",
                 "tokenaccounting.records.dropped",
+                "tokenaccounting.records.quarantined",
                 "tokenaccounting.sink.failures",
                 "tokenaccounting.sink.flush.duration",
                 "tokenaccounting.budget.denials",

@@ -21,7 +21,8 @@ public sealed class PipelineHealthMetricsTests
             recorder.Record(Usage.Chat("gpt-4o", 10, 1));
         }
 
-        // FlushAsync drains the ingest queue before it first awaits: the drops are counted by the time it returns.
+        // The aggregator has handed every record to the sink worker: the drops are counted.
+        await recorder.DrainAggregatorAsync();
         var flush = recorder.FlushAsync();
         var dropped = meters.Collector.For("tokenaccounting.records.dropped");
         sink.Heal();
@@ -109,6 +110,7 @@ public sealed class PipelineHealthMetricsTests
             recorder.Record(Usage.Chat("gpt-4o", 10, 1));
         }
 
+        await recorder.DrainAggregatorAsync();
         var flush = recorder.FlushAsync();
         meters.Collector.RecordObservableInstruments();
         sink.Heal();
@@ -134,6 +136,8 @@ public sealed class PipelineHealthMetricsTests
         recorderA.Record(Usage.Chat("gpt-4o", 1, 1));
         recorderA.Record(Usage.Chat("gpt-4o", 1, 1));
         recorderB.Record(Usage.Chat("gpt-4o", 1, 1));
+        await recorderA.DrainAggregatorAsync();
+        await recorderB.DrainAggregatorAsync();
         var flushA = recorderA.FlushAsync();
         var flushB = recorderB.FlushAsync();
         meters.Collector.RecordObservableInstruments();

@@ -64,6 +64,9 @@ public sealed class PipelineReliabilityTests
             recorder.Record(new UsageRecord { Model = "gpt-4o-mini", Tokens = new TokenCounts(10, 1), TenantId = i % 2 == 0 ? "even" : "odd" });
         }
 
+        // FlushAsync is bounded by its 50 ms FlushTimeout, also while the aggregator works through a million records:
+        // wait for the aggregator first, so that what is counted below is the sink's state, not the aggregator's progress.
+        await recorder.DrainAggregatorAsync();
         await recorder.FlushAsync();
         var whileDown = recorder.GetDiagnostics();
         var sinkDiagnostics = whileDown.Sinks.ShouldHaveSingleItem();
@@ -73,7 +76,12 @@ public sealed class PipelineReliabilityTests
         whileDown.RecordsAggregated.ShouldBe(Total);
 
         sink.Heal();
-        await recorder.FlushAsync();
+
+        // Each FlushAsync is bounded by the 50 ms FlushTimeout (on a loaded machine the backlog may need more than one).
+        while (recorder.GetDiagnostics().Sinks[0].BufferedRecords > 0 || recorder.GetDiagnostics().Sinks[0].PendingRollups > 0)
+        {
+            await recorder.FlushAsync();
+        }
 
         sink.Inner.Records.Count.ShouldBe(Cap);
         sink.Inner.TotalRequests.ShouldBe(Total);

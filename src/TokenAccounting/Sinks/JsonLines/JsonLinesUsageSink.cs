@@ -22,6 +22,12 @@ namespace TokenAccounting;
 /// and a retry of one of the last 64 completed batches (its caller gave up waiting) writes nothing. Readers
 /// deduplicate by <see cref="UsageRecord.Id"/> in any case (for example after a restart).
 /// </para>
+/// <para>
+/// Errors are classified here, near the I/O: a record that cannot be written as it stands (a cost whose total
+/// overflows, text that cannot be encoded) fails the batch with <see cref="UsageSinkRejectedException"/> naming the
+/// records, so the pipeline quarantines exactly those; an I/O error, disk full included, stays an
+/// <see cref="IOException"/> and is retried until space comes back.
+/// </para>
 /// <para>One process writes a ledger folder at a time. Calls are serialized; the instance is thread-safe.</para>
 /// </remarks>
 public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsyncDisposable
@@ -41,6 +47,8 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
     private readonly HashSet<string> _completedBatchIds = new(StringComparer.Ordinal);
     private readonly Queue<string> _completedBatchOrder = new();
     private string? _failedBatchId;
+    private List<string>? _rejected;
+    private Exception? _rejectedReason;
     private DateOnly? _lastRetentionCheck;
     private bool _disposed;
 
@@ -216,7 +224,26 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
                 continue;
             }
 
-            _lines.WriteLine(record, batchId);
+            try
+            {
+                _lines.WriteLine(record, batchId);
+            }
+            catch (Exception ex) when (ex is OverflowException or ArgumentException or InvalidOperationException or System.Text.EncoderFallbackException)
+            {
+                // The data, not the disk, is at fault (a cost whose total overflows, text that cannot be encoded):
+                // retrying cannot help. Name every such record; nothing of this file's part of the batch is written.
+                (_rejected ??= []).Add(record.Id ?? string.Empty);
+                _rejectedReason ??= ex;
+            }
+        }
+
+        if (_rejected is { Count: > 0 } rejected)
+        {
+            var reason = _rejectedReason!;
+            _rejected = null;
+            _rejectedReason = null;
+            throw new UsageSinkRejectedException(
+                $"The JSON-lines ledger cannot write {rejected.Count} record(s) of batch {batchId}: {reason.Message}", reason, rejected);
         }
     }
 
