@@ -170,13 +170,14 @@ public static class UsageAssertions
         if (totalCost is { } expectedCost)
         {
             var cost = matching.Sum(static r => r.Cost?.Total ?? 0m);
-            var unpriced = matching.Count(static r => r.Cost is null);
-            if (unpriced > 0)
+            var unpriced = matching.Where(static r => r.Cost is null).ToArray();
+            if (unpriced.Length > 0)
             {
+                var models = string.Join(", ", unpriced.Select(static r => r.Model).Distinct(StringComparer.Ordinal));
                 differences.Add(Difference(
                     "total cost",
                     UsageRecordFormatter.Money(expectedCost),
-                    string.Create(CultureInfo.InvariantCulture, $"{UsageRecordFormatter.Money(cost)} with {Plural(unpriced, "unpriced record")} (no price for the model?)")));
+                    string.Create(CultureInfo.InvariantCulture, $"{UsageRecordFormatter.Money(cost)} priced plus {Plural(unpriced.Length, "unpriced record")} (no price for {models})")));
             }
             else if (cost != expectedCost)
             {

@@ -78,7 +78,8 @@ internal static class UsageRecordFormatter
         return builder.ToString();
     }
 
-    public static string Money(decimal value) => "$" + value.ToString(CultureInfo.InvariantCulture);
+    /// <summary>Formats an amount without trailing zeros, so equal amounts of different scale (0.0036m, 0.003600m) read alike.</summary>
+    public static string Money(decimal value) => "$" + value.ToString("0.############################", CultureInfo.InvariantCulture);
 
     public static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
