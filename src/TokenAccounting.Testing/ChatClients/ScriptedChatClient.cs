@@ -41,6 +41,10 @@ public sealed class ScriptedChatClient : IChatClient
     /// <value>The default value is null.</value>
     public Action<ScriptedChatCall>? OnCall { get; set; }
 
+    /// <summary>Gets or sets an exception <see cref="GetService"/> throws (a misbehaving client), or null.</summary>
+    /// <value>The default value is null.</value>
+    public Exception? GetServiceFailure { get; set; }
+
     /// <summary>Gets the calls received so far, in order.</summary>
     public IReadOnlyList<ScriptedChatCall> Calls
     {
@@ -181,6 +185,11 @@ public sealed class ScriptedChatClient : IChatClient
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
         ArgumentNullException.ThrowIfNull(serviceType);
+        if (GetServiceFailure is { } failure)
+        {
+            throw failure;
+        }
+
         return serviceKey is not null ? null
             : serviceType == typeof(ChatClientMetadata) ? _metadata
             : serviceType.IsInstanceOfType(this) ? this

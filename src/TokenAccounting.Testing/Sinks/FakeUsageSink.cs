@@ -9,7 +9,8 @@ namespace TokenAccounting.Testing;
 /// </summary>
 /// <remarks>
 /// <para>Failures: <see cref="FailNext"/> fails the next <c>n</c> writes, <see cref="FailAlways"/> every write,
-/// <see cref="FailEvery"/> every <c>n</c>-th write attempt (a flaky sink whose pattern repeats run after run), all
+/// <see cref="FailEvery"/> every <c>n</c>-th write attempt, <see cref="FailWithProbability"/> a seeded share of
+/// attempts (flaky sinks whose pattern repeats run after run), all
 /// until <see cref="Heal"/>. The default exception is an <see cref="IOException"/> naming the batch and attempt;
 /// pass a factory to throw something else (for example a permanent data error).</para>
 /// <para>Hanging: after <see cref="Hang"/>, writes wait until <see cref="Release"/> (or <see cref="Heal"/>) — honouring
@@ -27,6 +28,8 @@ public sealed class FakeUsageSink : IUsageSink
     private int _failNext;
     private bool _failAlways;
     private int _failEvery;
+    private double _failRate;
+    private Random? _random;
     private TaskCompletionSource? _hang;
     private bool _hangIgnoresCancellation;
     private int _failures;
@@ -98,6 +101,27 @@ public sealed class FakeUsageSink : IUsageSink
         }
     }
 
+    /// <summary>
+    /// Fails each write attempt with probability <paramref name="rate"/>, drawn from a generator seeded with
+    /// <paramref name="seed"/> (so the same attempts fail every run), until <see cref="Heal"/>.
+    /// </summary>
+    /// <param name="rate">The failure probability, from 0 to 1.</param>
+    /// <param name="seed">The seed of the draws.</param>
+    /// <param name="exception">Makes the exception from the batch and the 1-based attempt number; an <see cref="IOException"/> when null.</param>
+    public void FailWithProbability(double rate, int seed = 42, Func<UsageBatch, int, Exception>? exception = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rate);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rate, 1d);
+        lock (_gate)
+        {
+            _failRate = rate;
+#pragma warning disable CA5394 // Not security: a seeded generator is the point, so a flaky run repeats.
+            _random = new Random(seed);
+#pragma warning restore CA5394
+            _exception = exception;
+        }
+    }
+
     /// <summary>Makes writes from now on wait until <see cref="Release"/> or <see cref="Heal"/>.</summary>
     /// <param name="ignoreCancellation">When true, a hung write ignores its cancellation token (a call that cannot be cancelled).</param>
     public void Hang(bool ignoreCancellation = false)
@@ -130,6 +154,8 @@ public sealed class FakeUsageSink : IUsageSink
             _failNext = 0;
             _failAlways = false;
             _failEvery = 0;
+            _failRate = 0;
+            _random = null;
             _exception = null;
         }
 
@@ -159,7 +185,10 @@ public sealed class FakeUsageSink : IUsageSink
         {
             _attempts.Add(batch);
             var attempt = _attempts.Count;
-            if (_failAlways || _failNext > 0 || (_failEvery > 0 && attempt % _failEvery == 0))
+#pragma warning disable CA5394 // Not security: seeded draws make a flaky sink repeatable.
+            var flaked = _random is not null && _random.NextDouble() < _failRate;
+#pragma warning restore CA5394
+            if (_failAlways || _failNext > 0 || (_failEvery > 0 && attempt % _failEvery == 0) || flaked)
             {
                 if (_failNext > 0)
                 {

@@ -172,6 +172,8 @@ public sealed class ScriptedChatClientTests
         client.GetService<ChatClientMetadata>().ShouldBeSameAs(metadata);
         client.GetService<ScriptedChatClient>().ShouldBeSameAs(client);
         client.GetService(typeof(ChatClientMetadata), serviceKey: "other").ShouldBeNull();
+        client.GetServiceFailure = new NotSupportedException("broken");
+        Should.Throw<NotSupportedException>(() => client.GetService<ChatClientMetadata>()).Message.ShouldBe("broken");
     }
 
     private static async Task<List<ChatResponseUpdate>> Collect(IAsyncEnumerable<ChatResponseUpdate> stream)

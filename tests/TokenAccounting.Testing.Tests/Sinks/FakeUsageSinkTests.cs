@@ -44,6 +44,35 @@ public sealed class FakeUsageSinkTests
     }
 
     [Fact]
+    public async Task WriteAsync_FailWithProbability_FailsTheSameAttemptsForTheSameSeed()
+    {
+        async Task<List<int>> FailedAttempts(int seed)
+        {
+            var sink = new FakeUsageSink();
+            sink.FailWithProbability(0.5, seed);
+            var failed = new List<int>();
+            for (var i = 1; i <= 40; i++)
+            {
+                try
+                {
+                    await sink.WriteAsync(Batch($"b-{i}", 1), default);
+                }
+                catch (IOException)
+                {
+                    failed.Add(i);
+                }
+            }
+
+            return failed;
+        }
+
+        var first = await FailedAttempts(7);
+
+        (await FailedAttempts(7)).ShouldBe(first);
+        first.Count.ShouldBeInRange(5, 35);
+    }
+
+    [Fact]
     public async Task WriteAsync_FailAlwaysThenHeal_FailsUntilHealed()
     {
         var sink = new FakeUsageSink();
