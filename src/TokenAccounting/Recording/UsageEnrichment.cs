@@ -1,0 +1,102 @@
+namespace TokenAccounting;
+
+/// <summary>
+/// What every recorder does to a record besides storing it, in one place so the pipeline's
+/// <see cref="UsageRecorder"/> and the synchronous <c>FakeUsageRecorder</c> of TokenAccounting.Testing cannot drift
+/// apart: attribution into the open scopes on the caller's flow (<see cref="Attribute"/>), then enrichment — id,
+/// completed-at, the user, tenant, tags and scope path inherited from the innermost scope, text stripping, pricing
+/// and the priced cost added to the scopes that received the tokens (<see cref="Enrich"/>).
+/// </summary>
+/// <remarks>
+/// Validation is not here: both recorders call <see cref="UsageRecord.Validate"/> first, so a rule added there holds
+/// for both. <see cref="Enrich"/> may run on another thread than <see cref="Attribute"/> (the aggregator); it must not
+/// read the caller's AsyncLocal state, only what the <see cref="IngestItem"/> captured.
+/// </remarks>
+internal sealed class UsageEnrichment
+{
+    private readonly bool _captureText;
+    private readonly Func<UsageRecord, UsageCost?>? _pricer;
+    private readonly Action<Exception, string>? _stageFailed;
+    private readonly Func<string> _nextId;
+
+    /// <param name="captureText">Whether <see cref="UsageRecord.Text"/> is kept (<see cref="TokenAccountingOptions.CaptureText"/>).</param>
+    /// <param name="pricer">Prices records that carry no cost, or null for none.</param>
+    /// <param name="stageFailed">Told when the pricer throws (the record is still delivered, unpriced), with the stage name.</param>
+    /// <param name="nextId">Makes ids for records without one; unique random-prefixed ids (<see cref="IdGenerator"/>) when null.</param>
+    public UsageEnrichment(bool captureText, Func<UsageRecord, UsageCost?>? pricer, Action<Exception, string>? stageFailed, Func<string>? nextId = null)
+    {
+        _captureText = captureText;
+        _pricer = pricer;
+        _stageFailed = stageFailed;
+        _nextId = nextId ?? new IdGenerator().Next;
+    }
+
+    /// <summary>Gets whether a pricer is set (the metrics count unpriced records only then).</summary>
+    public bool HasPricer => _pricer is not null;
+
+    /// <summary>
+    /// On the caller's flow: adds the record's tokens into every open scope on the chain and fixes what must be read
+    /// now — the innermost open scope, which scopes received it, and the completion time (stamped when absent).
+    /// </summary>
+    /// <param name="record">A validated record.</param>
+    /// <param name="time">The recorder's clock.</param>
+    public static IngestItem Attribute(UsageRecord record, TimeProvider time)
+    {
+        var scope = UsageScope.NearestOpen(UsageScope.CurrentRaw);
+        var mask = scope is null ? 0UL : UsageScope.AddToChain(scope, record.Operation, record.Model, record.Tokens);
+        return new IngestItem(record, scope, mask, record.CompletedAt ?? time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Completes a record attributed by <see cref="Attribute"/>: id when absent, completed-at, the innermost scope's
+    /// user, tenant and tags unless the record set its own (the record's tag wins per key), the scope path, text
+    /// stripped unless captured, the cost from the pricer when absent (a throwing pricer leaves it unpriced), and
+    /// the cost added to the scopes that received the tokens. Allocates a new record only when something changed.
+    /// </summary>
+    public UsageRecord Enrich(in IngestItem item)
+    {
+        var record = item.Record;
+        var scope = item.Scope;
+        var userId = record.UserId ?? scope?.EffectiveUserId;
+        var tenantId = record.TenantId ?? scope?.EffectiveTenantId;
+        var tags = UsageScope.MergeTags(scope?.EffectiveTags, record.Tags);
+        var scopePath = record.ScopePath ?? scope?.Path;
+        var text = _captureText ? record.Text : null;
+        if (record.Id is null || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
+            || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text))
+        {
+            record = record with
+            {
+                Id = record.Id ?? _nextId(),
+                CompletedAt = item.CompletedAt,
+                UserId = userId,
+                TenantId = tenantId,
+                Tags = tags,
+                ScopePath = scopePath,
+                Text = text,
+            };
+        }
+
+        if (record.Cost is null && _pricer is not null)
+        {
+            try
+            {
+                if (_pricer(record) is { } cost)
+                {
+                    record = record with { Cost = cost };
+                }
+            }
+            catch (Exception ex)
+            {
+                _stageFailed?.Invoke(ex, "pricing");
+            }
+        }
+
+        if (record.Cost is { } priced && scope is not null)
+        {
+            UsageScope.AddCostToChain(scope, item.OpenScopeMask, record.Operation, record.Model, priced);
+        }
+
+        return record;
+    }
+}

@@ -1,0 +1,33 @@
+namespace TokenAccounting.Testing.Tests;
+
+/// <summary>The README's "Testing your code" example is the sample file CI compiles and runs, character for character.</summary>
+public sealed class ReadmeSnippetTests
+{
+    [Fact]
+    public void Readme_TestingYourCodeExample_IsTheSampleThatCiRuns()
+    {
+        var root = RepositoryRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        var section = readme[readme.IndexOf("## Testing your code", StringComparison.Ordinal)..];
+        const string Fence = "```csharp\n";
+        var start = section.IndexOf(Fence, StringComparison.Ordinal) + Fence.Length;
+        var snippet = section[start..section.IndexOf("```\n", start, StringComparison.Ordinal)];
+
+        var sample = File.ReadAllText(Path.Combine(root, "samples", "TestingSample", "TicketSummarizerTests.cs")).ReplaceLineEndings("\n");
+
+        snippet.ShouldBe(sample);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TokenAccounting.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("TokenAccounting.sln not found above the test's output folder.");
+    }
+}
