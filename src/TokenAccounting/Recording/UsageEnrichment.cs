@@ -4,7 +4,7 @@ namespace TokenAccounting;
 /// What every recorder does to a record besides storing it, in one place so the pipeline's
 /// <see cref="UsageRecorder"/> and the synchronous <c>FakeUsageRecorder</c> of TokenAccounting.Testing cannot drift
 /// apart: attribution into the open scopes on the caller's flow (<see cref="Attribute"/>), then enrichment — id,
-/// completed-at, the user, tenant, tags and scope path inherited from the innermost scope, text stripping, pricing
+/// completed-at, the user, tenant, API key id, route, tags and scope path inherited from the innermost scope, text stripping, pricing
 /// and the priced cost added to the scopes that received the tokens (<see cref="Enrich"/>).
 /// </summary>
 /// <remarks>
@@ -17,19 +17,28 @@ internal sealed class UsageEnrichment
     private readonly bool _captureText;
     private readonly Func<UsageRecord, UsageCost?>? _pricer;
     private readonly Action<Exception, string>? _stageFailed;
+    private readonly Action<UsageRecord>? _unpriced;
     private readonly Func<string> _nextId;
 
     /// <param name="captureText">Whether <see cref="UsageRecord.Text"/> is kept (<see cref="TokenAccountingOptions.CaptureText"/>).</param>
     /// <param name="pricer">Prices records that carry no cost, or null for none.</param>
     /// <param name="stageFailed">Told when the pricer throws (the record is still delivered, unpriced), with the stage name.</param>
     /// <param name="nextId">Makes ids for records without one; unique random-prefixed ids (<see cref="IdGenerator"/>) when null.</param>
-    public UsageEnrichment(bool captureText, Func<UsageRecord, UsageCost?>? pricer, Action<Exception, string>? stageFailed, Func<string>? nextId = null)
+    /// <param name="unpriced">Told about each record the pricer found no price for (the recorder warns once per model), or null.</param>
+    public UsageEnrichment(bool captureText, Func<UsageRecord, UsageCost?>? pricer, Action<Exception, string>? stageFailed, Func<string>? nextId = null, Action<UsageRecord>? unpriced = null)
     {
         _captureText = captureText;
         _pricer = pricer;
         _stageFailed = stageFailed;
+        _unpriced = unpriced;
         _nextId = nextId ?? new IdGenerator().Next;
     }
+
+    /// <summary>Makes an id for a record that has none (also used when enrichment itself failed).</summary>
+    public string NextId() => _nextId();
+
+    /// <summary>Gets whether <see cref="UsageRecord.Text"/> is kept.</summary>
+    public bool CaptureText => _captureText;
 
     /// <summary>Gets whether a pricer is set (the metrics count unpriced records only then).</summary>
     public bool HasPricer => _pricer is not null;
@@ -61,9 +70,12 @@ internal sealed class UsageEnrichment
         var tenantId = record.TenantId ?? scope?.EffectiveTenantId;
         var tags = UsageScope.MergeTags(scope?.EffectiveTags, record.Tags);
         var scopePath = record.ScopePath ?? scope?.Path;
+        var apiKeyId = record.ApiKeyId ?? scope?.EffectiveApiKeyId;
+        var route = record.Route ?? scope?.EffectiveRoute;
         var text = _captureText ? record.Text : null;
         if (record.Id is null || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
-            || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text))
+            || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text)
+            || !ReferenceEquals(apiKeyId, record.ApiKeyId) || !ReferenceEquals(route, record.Route))
         {
             record = record with
             {
@@ -73,6 +85,8 @@ internal sealed class UsageEnrichment
                 TenantId = tenantId,
                 Tags = tags,
                 ScopePath = scopePath,
+                ApiKeyId = apiKeyId,
+                Route = route,
                 Text = text,
             };
         }
@@ -84,6 +98,10 @@ internal sealed class UsageEnrichment
                 if (_pricer(record) is { } cost)
                 {
                     record = record with { Cost = cost };
+                }
+                else
+                {
+                    _unpriced?.Invoke(record);
                 }
             }
             catch (Exception ex)

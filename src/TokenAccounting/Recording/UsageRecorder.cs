@@ -44,7 +44,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread _aggregator;
     private readonly long _wakeMask;
-    private readonly IdGenerator _ids = new();
+    private readonly UsageEnrichment _enrichment;
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
     private volatile bool _backgroundAggregationSuspended;
@@ -101,6 +101,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         _wakeMask = Math.Min(_queues[0].Capacity / 4, 1024) - 1;
         _pricer = pricer;
+        _enrichment = new UsageEnrichment(_options.CaptureText, pricer, StageFailed, unpriced: NoteUnpriced);
         _metrics = new PipelineMetrics(meterFactory, _options.IncludeUserDimensionsInMetrics, countUnpriced: pricer is not null);
         _observers = [_metrics, .. observers ?? []];
         foreach (var observer in _observers)
@@ -162,15 +163,13 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             return;
         }
 
-        var scope = UsageScope.NearestOpen(UsageScope.CurrentRaw);
-        var mask = scope is null ? 0UL : UsageScope.AddToChain(scope, record.Operation, record.Model, record.Tokens);
+        var item = UsageEnrichment.Attribute(record, _time);
         var activity = Activity.Current;
         if (activity is { IsAllDataRequested: true })
         {
             UsageActivityTags.Apply(activity, record, _pricer);
         }
 
-        var item = new IngestItem(record, scope, mask, record.CompletedAt ?? _time.GetUtcNow());
         // This thread's stripe first; when it is full, the others, so the whole QueueCapacity is usable.
         var stripe = ProducerStripe();
         for (var i = 0; i < _queues.Length; i++)
@@ -607,7 +606,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             {
                 // Deliver the record as recorded rather than lose it.
                 StageFailed(ex, "enrich");
-                record = items[i].Record with { Id = items[i].Record.Id ?? _ids.Next(), CompletedAt = items[i].CompletedAt, Text = _options.CaptureText ? items[i].Record.Text : null };
+                record = items[i].Record with { Id = items[i].Record.Id ?? _enrichment.NextId(), CompletedAt = items[i].CompletedAt, Text = _options.CaptureText ? items[i].Record.Text : null };
             }
 
             foreach (var observer in _observers)
@@ -642,61 +641,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         processed.Clear();
     }
 
-    private UsageRecord Enrich(in IngestItem item)
-    {
-        var record = item.Record;
-        var scope = item.Scope;
-        var userId = record.UserId ?? scope?.EffectiveUserId;
-        var tenantId = record.TenantId ?? scope?.EffectiveTenantId;
-        var tags = UsageScope.MergeTags(scope?.EffectiveTags, record.Tags);
-        var scopePath = record.ScopePath ?? scope?.Path;
-        var apiKeyId = record.ApiKeyId ?? scope?.EffectiveApiKeyId;
-        var route = record.Route ?? scope?.EffectiveRoute;
-        var text = _options.CaptureText ? record.Text : null;
-        if (record.Id is null || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
-            || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text)
-            || !ReferenceEquals(apiKeyId, record.ApiKeyId) || !ReferenceEquals(route, record.Route))
-        {
-            record = record with
-            {
-                Id = record.Id ?? _ids.Next(),
-                CompletedAt = item.CompletedAt,
-                UserId = userId,
-                TenantId = tenantId,
-                Tags = tags,
-                ScopePath = scopePath,
-                ApiKeyId = apiKeyId,
-                Route = route,
-                Text = text,
-            };
-        }
-
-        if (record.Cost is null && _pricer is not null)
-        {
-            try
-            {
-                if (_pricer(record) is { } cost)
-                {
-                    record = record with { Cost = cost };
-                }
-                else
-                {
-                    NoteUnpriced(record);
-                }
-            }
-            catch (Exception ex)
-            {
-                StageFailed(ex, "pricing");
-            }
-        }
-
-        if (record.Cost is { } priced && scope is not null)
-        {
-            UsageScope.AddCostToChain(scope, item.OpenScopeMask, record.Operation, record.Model, priced);
-        }
-
-        return record;
-    }
+    private UsageRecord Enrich(in IngestItem item) => _enrichment.Enrich(item);
 
     private async Task DrainObserversAsync(CancellationToken cancellationToken)
     {
