@@ -145,6 +145,9 @@ internal static partial class SpendCharts
         }
 
         svg = XmlDeclaration().Replace(svg, string.Empty);
+
+        // Several charts share one page: give each chart's internal ids (clip paths) its own prefix.
+        svg = LocalId().Replace(svg, m => m.Groups[1].Value + id + "-" + m.Groups[2].Value);
         var titleId = id + "-title";
         var open = SvgOpen().Match(svg);
         var attributes = $"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {Width} {Height}\" width=\"{Width}\" height=\"{Height}\" role=\"img\" aria-labelledby=\"{titleId}\" class=\"chart\" id=\"{id}\">"
@@ -154,6 +157,9 @@ internal static partial class SpendCharts
 
     [GeneratedRegex(@"^\s*<\?xml[^>]*\?>\s*", RegexOptions.CultureInvariant)]
     private static partial Regex XmlDeclaration();
+
+    [GeneratedRegex(@"(\bid=""|url\(#|href=""#)([^""()]+)", RegexOptions.CultureInvariant)]
+    private static partial Regex LocalId();
 
     [GeneratedRegex(@"<svg\b[^>]*>", RegexOptions.CultureInvariant)]
     private static partial Regex SvgOpen();

@@ -7,7 +7,7 @@ namespace TokenAccounting.Reporting;
 /// </remarks>
 public static class SpendReportTables
 {
-    private static readonly string[] MetricColumns = ["requests", "input tokens", "cached input", "output tokens", "reasoning", "total tokens", "cost USD", "unpriced requests", "share of cost"];
+    private static readonly string[] MetricColumns = ["requests", "input", "cached", "output", "reasoning", "total tokens", "cost USD", "unpriced", "cost share"];
 
     /// <summary>Gets the sections of <paramref name="report"/>, in reading order; empty breakdowns are left out.</summary>
     /// <param name="report">The report.</param>
