@@ -135,6 +135,9 @@ internal static partial class SpendCharts
         try
         {
             var plot = new Plot();
+
+            // The system's sans-serif face (the page's font stack is sans-serif too); ScottPlot measures text with it.
+            plot.Font.Set(Fonts.Sans);
             build(plot);
             svg = plot.GetSvgXml(Width, Height);
         }
