@@ -142,6 +142,9 @@ public static class SpendReportBuilder
     private static List<CacheSavingsRow> CacheSavings(IEnumerable<UsageQueryRow> rows, IPriceCatalog? prices)
     {
         var byModel = new Dictionary<(string Model, string? Provider), (long Cached, long Unpriced, decimal Uncached, decimal AtCachedRate)>();
+
+        // A catalog lookup normalizes names and walks dated entries: do it once per (model, provider, day), not per row.
+        var lookups = new Dictionary<(string Model, string? Provider, DateOnly? Day), ModelPrice?>();
         foreach (var row in rows)
         {
             if (row.Tokens.CachedInput == 0 || row.Model is null)
@@ -152,8 +155,14 @@ public static class SpendReportBuilder
             var key = (row.Model, row.Provider);
             byModel.TryGetValue(key, out var sums);
             sums.Cached += row.Tokens.CachedInput;
-            var day = row.Date is { } date ? new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
-            if (prices?.FindPrice(row.Provider, row.Model, day) is { } price)
+            if (!lookups.TryGetValue((row.Model, row.Provider, row.Date), out var found))
+            {
+                var day = row.Date is { } date ? new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : DateTimeOffset.MinValue;
+                found = prices?.FindPrice(row.Provider, row.Model, day);
+                lookups.Add((row.Model, row.Provider, row.Date), found);
+            }
+
+            if (found is { } price)
             {
                 sums.Uncached += row.Tokens.CachedInput * price.Input / 1_000_000m;
                 sums.AtCachedRate += row.Tokens.CachedInput * (price.CachedInput ?? price.Input) / 1_000_000m;
