@@ -1,4 +1,12 @@
 using BenchmarkDotNet.Running;
+using TokenAccounting.Benchmarks;
 
 // dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- --filter '*'
+// dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- report-harness [records]   (one timed report per ledger kind)
+if (args.Length > 0 && args[0] == "report-harness")
+{
+    return await ReportHarness.RunAsync(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

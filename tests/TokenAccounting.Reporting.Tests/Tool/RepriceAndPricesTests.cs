@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using TokenAccounting.Reporting.Tests.Infrastructure;
+
+namespace TokenAccounting.Reporting.Tests.Tool;
+
+public sealed class RepriceAndPricesTests(GeneratedLedgers ledgers) : IClassFixture<GeneratedLedgers>
+{
+    /// <summary>A LiteLLM file with gpt-4o at $5 in / $20 out per million (no cache rate) and nothing else.</summary>
+    private static string WriteLiteLlm(TempFolder folder)
+    {
+        var path = folder.File("prices.json");
+        File.WriteAllText(path, """
+            { "gpt-4o": { "litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 0.000005, "output_cost_per_token": 0.00002 } }
+            """);
+        return path;
+    }
+
+    private static decimal NewCost(UsageRecord r) => r.Tokens.Input * 5m / 1_000_000m + r.Tokens.Output * 20m / 1_000_000m;
+
+    [Theory]
+    [InlineData("jsonlines")]
+    [InlineData("sqlite")]
+    public async Task Reprice_LiteLlmFile_GivesOldNewAndDeltaPerModel(string kind)
+    {
+        using var folder = new TempFolder();
+        var ledger = kind == "sqlite" ? ledgers.SqlitePath : ledgers.JsonLinesFolder;
+
+        var run = await ToolRun.InProcessAsync(["reprice", ledger, "--prices", WriteLiteLlm(folder), "--format", "json"]);
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        var root = JsonDocument.Parse(run.RawOutput).RootElement;
+        var gpt4o = ledgers.Usage.Records.Where(r => r.Model == "gpt-4o").ToList();
+        var row = root.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4o");
+        row.GetProperty("records").GetInt64().ShouldBe(gpt4o.Count);
+        row.GetProperty("old_usd").GetDecimal().ShouldBe(GeneratedUsage.Cost(gpt4o));
+        row.GetProperty("new_usd").GetDecimal().ShouldBe(gpt4o.Sum(NewCost));
+        row.GetProperty("delta_usd").GetDecimal().ShouldBe(gpt4o.Sum(NewCost) - GeneratedUsage.Cost(gpt4o));
+        var mini = root.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4o-mini");
+        mini.GetProperty("unpriced_after").GetInt64().ShouldBe(ledgers.Usage.Records.Count(r => r.Model == "gpt-4o-mini"));
+        root.GetProperty("old_usd").GetDecimal().ShouldBe(GeneratedUsage.Cost(ledgers.Usage.Records));
+    }
+
+    [Fact]
+    public async Task Reprice_Table_ShowsTheTotalRow()
+    {
+        using var folder = new TempFolder();
+
+        var run = await ToolRun.InProcessAsync(["reprice", ledgers.JsonLinesFolder, "--prices", WriteLiteLlm(folder)]);
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        run.Output.ShouldContain("Re-priced usage");
+        run.Output.ShouldContain("total");
+        run.Output.ShouldContain(GeneratedUsage.Cost(ledgers.Usage.Records).ToString("0.############################", CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Reprice_WithoutPrices_ExitsTwo()
+    {
+        var run = await ToolRun.InProcessAsync(["reprice", ledgers.JsonLinesFolder]);
+
+        run.ExitCode.ShouldBe(2);
+        run.Error.ShouldContain("--prices");
+    }
+
+    [Fact]
+    public async Task Reprice_MissingPriceFile_ExitsOneNamingIt()
+    {
+        var run = await ToolRun.InProcessAsync(["reprice", ledgers.JsonLinesFolder, "--prices", "nowhere.json"]);
+
+        run.ExitCode.ShouldBe(1);
+        run.Error.ShouldContain("nowhere.json: no such price file");
+    }
+
+    [Fact]
+    public async Task Reprice_GenAiPricesFile_ExitsOneSayingItIsNotReadYet()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("genai.json");
+        File.WriteAllText(path, "[]");
+
+        var run = await ToolRun.InProcessAsync(["reprice", ledgers.JsonLinesFolder, "--prices", path]);
+
+        run.ExitCode.ShouldBe(1);
+        run.Error.ShouldContain("genai-prices");
+    }
+
+    [Fact]
+    public async Task Prices_KnownModel_ShowsTheEntryInEffectWithItsRates()
+    {
+        var run = await ToolRun.InProcessAsync(["prices", "gpt-4o", "--provider", "openai"]);
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        var price = PriceCatalog.BuiltIn.FindPrice("openai", "gpt-4o", ToolRun.Now)!;
+        run.Output.ShouldContain("gpt-4o");
+        run.Output.ShouldContain("now");
+        run.Output.ShouldContain(price.Input.ToString("0.############################", CultureInfo.InvariantCulture));
+        run.Output.ShouldContain(price.Output.ToString("0.############################", CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Prices_UnknownModel_ExitsOne()
+    {
+        var run = await ToolRun.InProcessAsync(["prices", "no-such-model-xyz"]);
+
+        run.ExitCode.ShouldBe(1);
+        run.Error.ShouldContain("No price for model \"no-such-model-xyz\"");
+    }
+}
