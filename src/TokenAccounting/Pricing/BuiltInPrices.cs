@@ -12,7 +12,8 @@ namespace TokenAccounting;
 /// price with effective dates replaces all of its versions (the curated history wins), and an undated curated price
 /// replaces the version in effect at the data's date, keeping that version's <see cref="ModelPrice.EffectiveFrom"/>
 /// and the older versions. Either way the curated prices win part by part, and every part they leave unset (audio
-/// rates, cache prices, tiers, windows, the match rule) comes from genai-prices. Curated models genai-prices has no
+/// rates, cache prices, tiers, the match rule; time-of-day windows only for an undated curated price) comes from
+/// genai-prices. Curated models genai-prices has no
 /// id for are added as they are (and, being exact names, are found before genai-prices' match rules).
 /// </remarks>
 internal static class BuiltInPrices
@@ -67,11 +68,12 @@ internal static class BuiltInPrices
             var theirs = group.OrderBy(p => p.EffectiveFrom ?? DateTimeOffset.MinValue).ToList();
             if (ours.Any(p => p.EffectiveFrom is not null))
             {
-                // Our dated history replaces theirs; each of our versions is filled from theirs in effect at its date.
+                // Our dated history replaces theirs; each of our versions is filled from theirs in effect at its date,
+                // except for time-of-day windows: a dated history says itself which versions had them.
                 foreach (var price in ours)
                 {
                     var inEffect = theirs.LastOrDefault(t => t.EffectiveFrom is null || (price.EffectiveFrom is { } from && t.EffectiveFrom <= from)) ?? theirs[0];
-                    result.Add(ModelPriceCopy.Fill(price, inEffect, price.EffectiveFrom));
+                    result.Add(ModelPriceCopy.Fill(price, inEffect, price.EffectiveFrom, takeWindows: false));
                 }
 
                 continue;

@@ -41,7 +41,7 @@ public static partial class LiteLlmPriceLoader
     private static readonly string[] NonTextMarkers = ["audio", "image", "video", "per_second", "per_character", "per_query", "search_context", "per_request", "per_pixel", "per_page", "web_search", "file_search", "vector_store", "code_interpreter", "computer_use", "tool_use"];
 
     // Non-token output prices: a request's output cannot be told apart into them, so such entries are skipped.
-    private static readonly string[] NonTokenOutputMarkers = ["per_image", "per_second", "per_character", "per_pixel", "video"];
+    private static readonly string[] NonTokenOutputMarkers = ["per_image", "per_second", "per_character", "per_pixel", "per_video"];
 
     // Providers that bill a long-context tier from the threshold itself rather than strictly above it.
     private static readonly HashSet<string> InclusiveThresholdProviders = new(StringComparer.Ordinal) { "xai" };
@@ -176,7 +176,8 @@ public static partial class LiteLlmPriceLoader
             {
                 if (NonTextMarkers.Any(m => field.Name.Contains(m, StringComparison.Ordinal)))
                 {
-                    if (field.Name.StartsWith("output_", StringComparison.Ordinal) && NonTokenOutputMarkers.Any(m => field.Name.Contains(m, StringComparison.Ordinal))
+                    if (field.Name.StartsWith("output_", StringComparison.Ordinal) && !field.Name.EndsWith("_token", StringComparison.Ordinal)
+                        && NonTokenOutputMarkers.Any(m => field.Name.Contains(m, StringComparison.Ordinal))
                         && field.Value.ValueKind == JsonValueKind.Number && field.Value.GetDouble() != 0)
                     {
                         return (null, $"prices non-token output ('{field.Name}'), which token counts cannot tell apart", false);

@@ -10,7 +10,7 @@ internal static class ModelPriceCopy
     /// <paramref name="primary"/>'s prices, with every part it leaves unset taken from <paramref name="fill"/>
     /// (cache, reasoning and audio rates, fees, tool prices, context window, tiers, windows, match rule, service tiers).
     /// </summary>
-    public static ModelPrice Fill(ModelPrice primary, ModelPrice? fill, DateTimeOffset? effectiveFrom, IReadOnlyDictionary<string, decimal>? serverToolCalls = null)
+    public static ModelPrice Fill(ModelPrice primary, ModelPrice? fill, DateTimeOffset? effectiveFrom, IReadOnlyDictionary<string, decimal>? serverToolCalls = null, bool takeWindows = true)
     {
         var tiersFromFill = primary.LongContext is null && primary.AdditionalTiers.Count == 0 && fill is not null;
         return new ModelPrice
@@ -32,7 +32,7 @@ internal static class ModelPriceCopy
             PerThousandServerToolCalls = serverToolCalls ?? primary.PerThousandServerToolCalls ?? fill?.PerThousandServerToolCalls,
             LongContext = tiersFromFill ? fill!.LongContext : primary.LongContext,
             AdditionalTiers = tiersFromFill ? fill!.AdditionalTiers : primary.AdditionalTiers,
-            TimeOfDay = primary.TimeOfDay.Count > 0 || fill is null ? primary.TimeOfDay : fill.TimeOfDay,
+            TimeOfDay = primary.TimeOfDay.Count > 0 || fill is null || !takeWindows ? primary.TimeOfDay : fill.TimeOfDay,
             Match = primary.Match ?? fill?.Match,
             Batch = primary.Batch ?? fill?.Batch,
             Priority = primary.Priority ?? fill?.Priority,

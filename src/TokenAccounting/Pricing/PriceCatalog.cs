@@ -160,7 +160,9 @@ public sealed class PriceCatalog : IPriceCatalog
             return this;
         }
 
-        var kept = Prices.Where(p => !layer.Any(o => Replaces(o, p)));
+        // Only prices whose model the layer names can be replaced: a set keeps large layers linear.
+        var layerModels = layer.Select(o => o.Model).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var kept = Prices.Where(p => !layerModels.Contains(p.Model) || !layer.Any(o => Replaces(o, p)));
         return Create(kept.Concat(layer), AsOf, Providers);
     }
 
