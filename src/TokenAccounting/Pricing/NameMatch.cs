@@ -17,7 +17,7 @@ namespace TokenAccounting;
 public sealed class NameMatch
 {
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
-    private readonly Regex? _regex;
+    private Regex? _regex;
 
     private NameMatch(NameMatchKind kind, string? value, NameMatch[] clauses)
     {
@@ -26,7 +26,8 @@ public sealed class NameMatch
         Clauses = clauses;
         if (kind == NameMatchKind.Regex)
         {
-            _regex = CreateRegex(value!);
+            // Validate now; the interpreter is built again lazily on first use (most rules are never evaluated).
+            _ = CreateRegex(value!);
         }
     }
 
@@ -94,7 +95,7 @@ public sealed class NameMatch
             case NameMatchKind.Regex:
                 try
                 {
-                    return _regex!.IsMatch(name);
+                    return (_regex ??= CreateRegex(Value!)).IsMatch(name);
                 }
                 catch (RegexMatchTimeoutException)
                 {
@@ -179,11 +180,7 @@ public sealed class NameMatch
     {
         try
         {
-            // Non-backtracking where the pattern allows it, so no name can make a lookup slow.
-            return new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, RegexTimeout);
-        }
-        catch (NotSupportedException)
-        {
+            // The interpreter (cheap to build), with a timeout so no name can make a lookup slow; a timed-out match is no match.
             return new Regex(pattern, RegexOptions.CultureInvariant, RegexTimeout);
         }
         catch (ArgumentException ex)
