@@ -18,7 +18,7 @@ public sealed class LiteLlmPriceLoaderTests
         // Changed deliberately (issue 15): several thresholds, tiers lacking a part, audio prices and tiered_pricing
         // are represented now, so sonnet-incomplete-tier, two-thresholds and audio-test load instead of being skipped.
         result.Prices.Select(p => p.Model).ShouldBe(
-            ["gpt-test", "claude-test", "gemini-test-pro", "deepseek-test", "embed-test", "sonnet-incomplete-tier", "two-thresholds", "audio-test", "tiered-test", "grok-test", "image-token-test"],
+            ["gpt-test", "claude-test", "gemini-test-pro", "deepseek-test", "embed-test", "sonnet-incomplete-tier", "two-thresholds", "audio-test", "tiered-test", "grok-test", "image-token-test", "claude-sonnet-4-20250514"],
             ignoreOrder: true);
         result.Skipped.Select(s => s.Name).ShouldBe(
             ["image-test", "mystery-test", "negative-test", "no-price-test", "openai/gpt-test", "image-per-image-test"],
@@ -45,6 +45,21 @@ public sealed class LiteLlmPriceLoaderTests
 
         // 250,000 input of which 50,000 cached, 1,000 output: 200,000 × 6 + 50,000 × 0.3 + 1,000 × 22.5, / 1M = 1.2 + 0.015 + 0.0225.
         price.Cost(TokenCounts.FromAnthropic(200_000, 1_000, 50_000, 0)).Total.ShouldBe(1.2375m);
+    }
+
+    [Fact]
+    public void Load_ClaudeSonnet4Entry_IsPricedWithTheBaseOneHourWriteAbove200k()
+    {
+        // The entry as LiteLLM ships it (it was skipped before: its 200k tier lists no 1-hour write price).
+        var price = Load().ToCatalog().FindPrice("anthropic", "claude-sonnet-4-20250514", Now)!;
+
+        price.LongContext!.AboveInputTokens.ShouldBe(200_000);
+        price.LongContext.Rates.CacheWriteLongTtl.ShouldBe(6m);
+        price.PerThousandServerToolCalls!["web_search"].ShouldBe(10m);
+
+        // 300,000 input: uncached 100,000 × 6 + read 100,000 × 0.6 + 5m write 50,000 × 7.5 + 1h write 50,000 × 6, output 2,000 × 22.5 (per 1M)
+        // = 0.6 + 0.06 + 0.375 + 0.3 + 0.045.
+        price.Cost(TokenCounts.FromAnthropic(100_000, 2_000, 100_000, 100_000, 50_000)).Total.ShouldBe(1.38m);
     }
 
     [Fact]
