@@ -4,8 +4,9 @@ namespace TokenAccounting.Benchmarks;
 
 /// <summary>
 /// Price lookup plus cost computation as the pipeline does it per record (target ≤ 60 ns, no allocation beyond the
-/// <see cref="UsageCost"/>). The baseline is the least a pricer can do: an exact-name dictionary probe and the same
-/// cost arithmetic, without normalization, providers, effective dates or service tiers.
+/// <see cref="UsageCost"/>), on the built-in catalog of more than 1,000 models. The baseline is the least a pricer
+/// can do: an exact-name dictionary probe and the same cost arithmetic, without normalization, providers, match
+/// rules, effective dates or service tiers.
 /// </summary>
 [MemoryDiagnoser]
 public class PricingBenchmarks
@@ -16,6 +17,9 @@ public class PricingBenchmarks
     private Dictionary<string, ModelPrice> _exact = null!;
     private UsageRecord _exactRecord = null!;
     private UsageRecord _snapshotRecord = null!;
+    private UsageRecord _matchRuleRecord = null!;
+    private UsageRecord _bedrockRecord = null!;
+    private UsageRecord _windowRecord = null!;
     private UsageRecord _batchRecord = null!;
     private UsageRecord _longContextRecord = null!;
     private UsageRecord _unknownRecord = null!;
@@ -23,17 +27,33 @@ public class PricingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _catalog = PriceCatalog.Create(PriceCatalog.BuiltIn.Prices, PriceCatalog.BuiltIn.AsOf);
+        _catalog = PriceCatalog.Create(PriceCatalog.BuiltIn.Prices, PriceCatalog.BuiltIn.AsOf, PriceCatalog.BuiltIn.Providers);
+        if (_catalog.Prices.Count < 1_000)
+        {
+            throw new InvalidOperationException($"The built-in catalog holds {_catalog.Prices.Count} prices; these benchmarks are meant for ≥ 1,000.");
+        }
+
         _exact = _catalog.Prices.GroupBy(p => p.Model).ToDictionary(g => g.Key, g => g.Last());
         var tokens = TokenCounts.FromOpenAI(promptTokens: 12_000, completionTokens: 900, cachedTokens: 8_000, reasoningTokens: 300);
         _exactRecord = new UsageRecord { Provider = "openai", Model = "gpt-4o", CompletedAt = CompletedAt, Tokens = tokens };
         _snapshotRecord = _exactRecord with { Model = "gpt-4o-2024-08-06" };
+
+        // Found only by genai-prices' starts_with rule (no entry is named so).
+        _matchRuleRecord = _exactRecord with { Provider = "anthropic", Model = "claude-sonnet-4.5-20250929" };
+        _bedrockRecord = _exactRecord with { Provider = "aws.bedrock", Model = "us.anthropic.claude-sonnet-4-20250514-v1:0" };
+
+        // A price with a time-of-day window (DeepSeek's former off-peak hours), at a time inside it.
+        _windowRecord = _exactRecord with { Provider = "deepseek", Model = "deepseek-chat", CompletedAt = new DateTimeOffset(2025, 6, 1, 18, 0, 0, TimeSpan.Zero) };
         _batchRecord = _exactRecord with { ServiceTier = "batch" };
         _longContextRecord = new UsageRecord { Provider = "gcp.gemini", Model = "gemini-2.5-pro", CompletedAt = CompletedAt, Tokens = TokenCounts.FromGemini(250_000, 1_000, 50_000, 2_000) };
         _unknownRecord = _exactRecord with { Model = "gpt-imaginary" };
 
-        // Warm the normalization cache the way the first records of a run would.
-        _ = UsagePricing.Price(_catalog, _snapshotRecord);
+        // Warm the lookup cache the way the first records of a run would, and check each case finds what it should.
+        foreach (var record in new[] { _exactRecord, _snapshotRecord, _matchRuleRecord, _bedrockRecord, _windowRecord, _longContextRecord })
+        {
+            _ = UsagePricing.Price(_catalog, record) ?? throw new InvalidOperationException($"{record.Provider}/{record.Model} is not priced.");
+        }
+
         _ = UsagePricing.Price(_catalog, _unknownRecord);
     }
 
@@ -46,6 +66,15 @@ public class PricingBenchmarks
 
     [Benchmark]
     public UsageCost? Price_DatedSnapshot() => UsagePricing.Price(_catalog, _snapshotRecord);
+
+    [Benchmark]
+    public UsageCost? Price_MatchRuleName() => UsagePricing.Price(_catalog, _matchRuleRecord);
+
+    [Benchmark]
+    public UsageCost? Price_BedrockId() => UsagePricing.Price(_catalog, _bedrockRecord);
+
+    [Benchmark]
+    public UsageCost? Price_TimeOfDayWindow() => UsagePricing.Price(_catalog, _windowRecord);
 
     [Benchmark]
     public UsageCost? Price_BatchTier() => UsagePricing.Price(_catalog, _batchRecord);

@@ -8,5 +8,12 @@ if (args.Length > 0 && args[0] == "report-harness")
     return await ReportHarness.RunAsync(args);
 }
 
+// dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- catalog-memory   (load time and retained memory of the built-in catalog)
+if (args is ["catalog-memory"])
+{
+    CatalogLoadBenchmarks.Report(Console.Out);
+    return 0;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -4,18 +4,24 @@ namespace TokenAccounting;
 
 /// <summary>
 /// The standard <see cref="IPriceCatalog"/>: an immutable set of <see cref="ModelPrice"/>s with the documented
-/// lookup rules. Start from <see cref="BuiltIn"/>, a LiteLLM file (<see cref="LiteLlmPriceLoader"/>) or your own
-/// prices (<see cref="Create"/>), and layer overrides with <see cref="WithOverrides(IEnumerable{ModelPrice})"/>.
+/// lookup rules. Start from <see cref="BuiltIn"/>, a LiteLLM file (<see cref="LiteLlmPriceLoader"/>), a
+/// genai-prices file (<see cref="GenAiPricesLoader"/>) or your own prices (<see cref="Create(IEnumerable{ModelPrice}, DateTimeOffset?)"/>),
+/// and layer overrides with <see cref="WithOverrides(IEnumerable{ModelPrice})"/>.
 /// </summary>
 /// <remarks>
-/// <para>Lookup of (provider, model) at a time: (1) the model name as given, case-insensitively; (2) without a
-/// provider-style prefix (<c>openai/gpt-4o</c> → <c>gpt-4o</c>; the prefix serves as the provider when the record
-/// has none); (3) without a dated-snapshot suffix (<c>gpt-4o-2024-08-06</c> → <c>gpt-4o</c>,
-/// <c>claude-sonnet-4-20250514</c> → <c>claude-sonnet-4</c>), only when no entry exists for the longer name. The
-/// first name with an entry for the provider wins: an entry of the same (normalized) provider, else an entry without
-/// a provider; a record without a provider takes the first entry listed for the name. Within that entry the newest
-/// price whose <see cref="ModelPrice.EffectiveFrom"/> is not later than the time is used; none → null.</para>
-/// <para>Results of name normalization are cached (bounded), so a lookup is one dictionary probe and allocates
+/// <para>Lookup of (provider, model) at a time. The names tried, in order: the model name as given; without a
+/// provider-style prefix (<c>openai/gpt-4o</c> → <c>gpt-4o</c>; a known prefix serves as the provider when the
+/// record has none); without cloud decorations (Bedrock region and vendor prefixes <c>us.</c>, <c>eu.</c>,
+/// <c>apac.</c>, <c>global.</c>, <c>anthropic.</c>…, version suffixes <c>-v1:0</c>, Vertex AI <c>@001</c>); without a
+/// dated-snapshot suffix (<c>gpt-4o-2024-08-06</c> → <c>gpt-4o</c>, <c>claude-sonnet-4@20250514</c> →
+/// <c>claude-sonnet-4</c>). For the record's provider, first every name against the prices' <see cref="ModelPrice.Model"/>
+/// (an entry of the same normalized provider, else one without a provider), then every name against the
+/// prices' <see cref="ModelPrice.Match"/> rules in catalog order, then the same for each of the provider's
+/// <see cref="PriceProvider.Fallbacks"/>. A record without a provider is looked up under each provider whose
+/// <see cref="PriceProvider.ModelMatch"/> accepts the name, then takes the first entry listed for an exact name.
+/// Within the entry found, the newest price whose <see cref="ModelPrice.EffectiveFrom"/> is not later than the
+/// time is used; none → null.</para>
+/// <para>Results are cached (up to 4,096 names), so a repeated lookup is one dictionary probe and allocates
 /// nothing.</para>
 /// </remarks>
 public sealed class PriceCatalog : IPriceCatalog
@@ -25,29 +31,45 @@ public sealed class PriceCatalog : IPriceCatalog
     private static readonly Lazy<PriceCatalog> BuiltInCatalog = new(BuiltInPrices.Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly Dictionary<string, ProviderPrices[]> _byModel;
+
+    // Entries with a match rule, per normalized provider ("" for entries without a provider), in catalog order.
+    private readonly Dictionary<string, (NameMatch Match, ModelPrice[] Versions)[]> _rules;
+    private readonly Dictionary<string, PriceProvider> _providers;
+    private readonly HashSet<string> _families;
+
     // Keyed by the model string with the default comparer, which hashes strings without randomization (fast);
     // each model keeps a tiny array of the providers it was looked up with.
     private readonly ConcurrentDictionary<string, ResolvedSlot[]> _resolved = new();
     private int _resolvedCount;
 
-    private PriceCatalog(IReadOnlyList<ModelPrice> prices, DateTimeOffset? asOf)
+    private PriceCatalog(IReadOnlyList<ModelPrice> prices, DateTimeOffset? asOf, IReadOnlyList<PriceProvider> providers)
     {
         Prices = prices;
         AsOf = asOf;
-        _byModel = Index(prices);
+        Providers = providers;
+        (_byModel, _rules) = Index(prices);
+        _families = prices.Select(p => ProviderNames.Normalize(p.Provider)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        _providers = new Dictionary<string, PriceProvider>(StringComparer.Ordinal);
+        foreach (var provider in providers)
+        {
+            _providers[ProviderNames.Normalize(provider.Name)!] = provider;
+        }
     }
 
     /// <summary>Gets the built-in catalog of major models' published list prices (embedded; see <see cref="AsOf"/>).</summary>
     public static PriceCatalog BuiltIn => BuiltInCatalog.Value;
 
     /// <summary>Gets a catalog with no prices (every record stays unpriced).</summary>
-    public static PriceCatalog Empty { get; } = new([], null);
+    public static PriceCatalog Empty { get; } = new([], null, []);
 
     /// <summary>Gets the date the prices were collected, when known (the built-in catalog states one).</summary>
     public DateTimeOffset? AsOf { get; }
 
     /// <summary>Gets every price in the catalog, in the order given.</summary>
     public IReadOnlyList<ModelPrice> Prices { get; }
+
+    /// <summary>Gets what the catalog knows about providers: model-name rules, provider-name rules and fallbacks.</summary>
+    public IReadOnlyList<PriceProvider> Providers { get; }
 
     /// <summary>Gets the counters of records this catalog could not price (filled by the pipeline).</summary>
     public PricingDiagnostics Diagnostics { get; } = new();
@@ -56,10 +78,19 @@ public sealed class PriceCatalog : IPriceCatalog
     /// <param name="prices">The prices; one model may have several (different providers or effective dates).</param>
     /// <param name="asOf">The date the prices were collected, if known.</param>
     /// <returns>The catalog.</returns>
-    /// <exception cref="ArgumentException">Two prices share model (ignoring case), provider and effective date.</exception>
-    public static PriceCatalog Create(IEnumerable<ModelPrice> prices, DateTimeOffset? asOf = null)
+    /// <exception cref="ArgumentException">Two prices share model (ignoring case), provider and effective date, or a price's tiers are inconsistent.</exception>
+    public static PriceCatalog Create(IEnumerable<ModelPrice> prices, DateTimeOffset? asOf = null) => Create(prices, asOf, []);
+
+    /// <summary>Creates a catalog from prices and what is known about their providers.</summary>
+    /// <param name="prices">The prices; one model may have several (different providers or effective dates).</param>
+    /// <param name="asOf">The date the prices were collected, if known.</param>
+    /// <param name="providers">Provider rules (model-name rules, provider-name rules, fallbacks); at most one per normalized name.</param>
+    /// <returns>The catalog.</returns>
+    /// <exception cref="ArgumentException">Two prices share model (ignoring case), provider and effective date; a price's tiers are inconsistent; or two provider rules share a name.</exception>
+    public static PriceCatalog Create(IEnumerable<ModelPrice> prices, DateTimeOffset? asOf, IEnumerable<PriceProvider> providers)
     {
         ArgumentNullException.ThrowIfNull(prices);
+        ArgumentNullException.ThrowIfNull(providers);
         var list = prices.ToArray();
         for (var i = 0; i < list.Length; i++)
         {
@@ -67,9 +98,27 @@ public sealed class PriceCatalog : IPriceCatalog
             {
                 throw new ArgumentException($"prices[{i}] is null.", nameof(prices));
             }
+
+            // Compile now, so an inconsistent price fails here rather than on the pipeline's first record.
+            _ = list[i].Compiled;
         }
 
-        return new PriceCatalog(list, asOf);
+        var rules = providers.ToArray();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < rules.Length; i++)
+        {
+            if (rules[i] is null)
+            {
+                throw new ArgumentException($"providers[{i}] is null.", nameof(providers));
+            }
+
+            if (!names.Add(ProviderNames.Normalize(rules[i].Name)!))
+            {
+                throw new ArgumentException($"Two provider rules are named '{rules[i].Name}'; each provider may have one.", nameof(providers));
+            }
+        }
+
+        return new PriceCatalog(list, asOf, rules);
     }
 
     /// <summary>
@@ -111,8 +160,26 @@ public sealed class PriceCatalog : IPriceCatalog
             return this;
         }
 
-        var kept = Prices.Where(p => !layer.Any(o => Replaces(o, p)));
-        return Create(kept.Concat(layer), AsOf);
+        // Only prices whose model the layer names can be replaced: a set keeps large layers linear.
+        var layerModels = layer.Select(o => o.Model).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var kept = Prices.Where(p => !layerModels.Contains(p.Model) || !layer.Any(o => Replaces(o, p)));
+        return Create(kept.Concat(layer), AsOf, Providers);
+    }
+
+    /// <summary>
+    /// Returns a new catalog in which <paramref name="layer"/>'s prices replace this catalog's (as
+    /// <see cref="WithOverrides(IEnumerable{ModelPrice})"/>) and its provider rules replace rules of the same
+    /// provider. <see cref="AsOf"/> is the layer's when it states one.
+    /// </summary>
+    /// <param name="layer">The catalog that wins, for example one loaded from a newer price file.</param>
+    /// <returns>The combined catalog (both are unchanged).</returns>
+    public PriceCatalog WithOverrides(PriceCatalog layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var replaced = layer.Prices.Count == 0 ? this : WithOverrides(layer.Prices);
+        var layerNames = layer.Providers.Select(p => ProviderNames.Normalize(p.Name)).ToHashSet(StringComparer.Ordinal);
+        var providers = Providers.Where(p => !layerNames.Contains(ProviderNames.Normalize(p.Name))).Concat(layer.Providers);
+        return Create(replaced.Prices, layer.AsOf ?? AsOf, providers);
     }
 
     /// <summary>Returns a new catalog in which <paramref name="overrides"/> replace this catalog's prices (see the other overload).</summary>
@@ -150,9 +217,10 @@ public sealed class PriceCatalog : IPriceCatalog
         return overProvider is null || overProvider == ProviderNames.Normalize(existing.Provider);
     }
 
-    private static Dictionary<string, ProviderPrices[]> Index(IReadOnlyList<ModelPrice> prices)
+    private static (Dictionary<string, ProviderPrices[]> ByModel, Dictionary<string, (NameMatch, ModelPrice[])[]> Rules) Index(IReadOnlyList<ModelPrice> prices)
     {
         var byModel = new Dictionary<string, List<(string? Provider, List<ModelPrice> Versions)>>(StringComparer.OrdinalIgnoreCase);
+        var order = new List<(string? Provider, List<ModelPrice> Versions)>();
         foreach (var price in prices)
         {
             if (!byModel.TryGetValue(price.Model, out var groups))
@@ -165,7 +233,9 @@ public sealed class PriceCatalog : IPriceCatalog
             var index = groups.FindIndex(g => g.Provider == provider);
             if (index < 0)
             {
-                groups.Add((provider, [price]));
+                var group = (provider, new List<ModelPrice> { price });
+                groups.Add(group);
+                order.Add(group);
                 continue;
             }
 
@@ -180,10 +250,34 @@ public sealed class PriceCatalog : IPriceCatalog
             versions.Add(price);
         }
 
-        return byModel.ToDictionary(
-            pair => pair.Key,
-            pair => pair.Value.Select(g => new ProviderPrices(g.Provider, [.. g.Versions.OrderBy(v => v.EffectiveFrom ?? DateTimeOffset.MinValue)])).ToArray(),
-            StringComparer.OrdinalIgnoreCase);
+        var sorted = new Dictionary<List<ModelPrice>, ModelPrice[]>(ReferenceEqualityComparer.Instance);
+        foreach (var (_, versions) in order)
+        {
+            sorted[versions] = [.. versions.OrderBy(v => v.EffectiveFrom ?? DateTimeOffset.MinValue)];
+        }
+
+        var rules = new Dictionary<string, List<(NameMatch, ModelPrice[])>>(StringComparer.Ordinal);
+        foreach (var (provider, versions) in order)
+        {
+            var array = sorted[versions];
+
+            // The newest version's rule speaks for the model; older versions without one share it.
+            if (array.LastOrDefault(v => v.Match is not null)?.Match is { } match)
+            {
+                var key = provider ?? string.Empty;
+                if (!rules.TryGetValue(key, out var list))
+                {
+                    list = [];
+                    rules.Add(key, list);
+                }
+
+                list.Add((match, array));
+            }
+        }
+
+        return (
+            byModel.ToDictionary(pair => pair.Key, pair => pair.Value.Select(g => new ProviderPrices(g.Provider, sorted[g.Versions])).ToArray(), StringComparer.OrdinalIgnoreCase),
+            rules.ToDictionary(pair => pair.Key, pair => pair.Value.ToArray(), StringComparer.Ordinal));
     }
 
     private ModelPrice[] Resolve(string? provider, string model)
@@ -212,33 +306,124 @@ public sealed class PriceCatalog : IPriceCatalog
 
     private ModelPrice[] ResolveUncached(string? provider, string model)
     {
-        var family = ProviderNames.Normalize(provider);
-        if (Match(model, family) is { } exact)
-        {
-            return exact;
-        }
-
+        var family = ResolveFamily(provider);
+        var names = new List<string>(4) { model };
         var name = model;
         if (ModelNames.StripPrefix(model, out var prefix) is { } unprefixed)
         {
             name = unprefixed;
-            if (family is null && ProviderNames.Normalize(prefix) is { } prefixFamily && ProviderNames.IsKnownFamily(prefixFamily))
+            names.Add(name);
+            if (family is null && ProviderNames.Normalize(prefix) is { } prefixFamily && (ProviderNames.IsKnownFamily(prefixFamily) || _providers.ContainsKey(prefixFamily)))
             {
                 family = prefixFamily;
             }
+        }
 
-            if (Match(name, family) is { } byName)
+        if (ModelNames.StripCloud(name) is { } plain)
+        {
+            name = plain;
+            names.Add(name);
+        }
+
+        if (ModelNames.StripDate(name) is { } undated)
+        {
+            names.Add(undated);
+        }
+
+        if (family is not null)
+        {
+            return ResolveFor(family, names, depth: 0) ?? NoPrices;
+        }
+
+        // No provider: the providers whose model rule accepts the name, in catalog order.
+        foreach (var rule in Providers)
+        {
+            if (rule.ModelMatch is { } match && names.Exists(match.IsMatch) && ResolveFor(ProviderNames.Normalize(rule.Name)!, names, depth: 0) is { } byRule)
             {
-                return byName;
+                return byRule;
             }
         }
 
-        if (ModelNames.StripDate(name) is { } undated && Match(undated, family) is { } byUndated)
+        foreach (var candidate in names)
         {
-            return byUndated;
+            if (Match(candidate, null) is { } any)
+            {
+                return any;
+            }
         }
 
-        return NoPrices;
+        return _rules.TryGetValue(string.Empty, out var anyProvider) ? FirstRule(anyProvider, names) ?? NoPrices : NoPrices;
+    }
+
+    private ModelPrice[]? ResolveFor(string family, List<string> names, int depth)
+    {
+        foreach (var candidate in names)
+        {
+            if (Match(candidate, family) is { } exact)
+            {
+                return exact;
+            }
+        }
+
+        if (_rules.TryGetValue(family, out var rules) && FirstRule(rules, names) is { } byRule)
+        {
+            return byRule;
+        }
+
+        if (_rules.TryGetValue(string.Empty, out var anyProvider) && FirstRule(anyProvider, names) is { } byAnyRule)
+        {
+            return byAnyRule;
+        }
+
+        // Fallbacks are data (Azure → OpenAI); the depth bound stops a cycle in a user's rules.
+        if (depth < 4 && _providers.TryGetValue(family, out var provider))
+        {
+            foreach (var fallback in provider.Fallbacks)
+            {
+                if (ProviderNames.Normalize(fallback) is { } next && next != family && ResolveFor(next, names, depth + 1) is { } found)
+                {
+                    return found;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static ModelPrice[]? FirstRule((NameMatch Match, ModelPrice[] Versions)[] rules, List<string> names)
+    {
+        foreach (var candidate in names)
+        {
+            foreach (var (match, versions) in rules)
+            {
+                if (match.IsMatch(candidate))
+                {
+                    return versions;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private string? ResolveFamily(string? provider)
+    {
+        var family = ProviderNames.Normalize(provider);
+        if (family is null || _families.Contains(family) || _providers.ContainsKey(family))
+        {
+            return family;
+        }
+
+        var lower = provider!.Trim().ToLowerInvariant();
+        foreach (var rule in Providers)
+        {
+            if (rule.ProviderMatch is { } match && match.IsMatch(lower))
+            {
+                return ProviderNames.Normalize(rule.Name);
+            }
+        }
+
+        return family;
     }
 
     private ModelPrice[]? Match(string name, string? family)

@@ -6,7 +6,15 @@ namespace TokenAccounting;
 /// <summary>Reads the built-in catalog's JSON format (prices in USD per million tokens).</summary>
 internal static class PriceCatalogJson
 {
+    public sealed record CatalogDocument(List<ModelPrice> Prices, DateTimeOffset? AsOf, List<PriceProvider> Providers, Dictionary<string, IReadOnlyDictionary<string, decimal>> ToolDefaults);
+
     public static (List<ModelPrice> Prices, DateTimeOffset? AsOf) Read(Stream utf8Json)
+    {
+        var document = ReadDocument(utf8Json);
+        return (document.Prices, document.AsOf);
+    }
+
+    public static CatalogDocument ReadDocument(Stream utf8Json)
     {
         using var document = ParseDocument(utf8Json);
         var root = document.RootElement;
@@ -39,7 +47,73 @@ internal static class PriceCatalogJson
             }
         }
 
-        return (prices, asOf);
+        var providers = new List<PriceProvider>();
+        if (root.TryGetProperty("providers", out var providerArray) && providerArray.ValueKind == JsonValueKind.Array)
+        {
+            var i = 0;
+            foreach (var provider in providerArray.EnumerateArray())
+            {
+                var where = $"providers[{i++}]";
+                try
+                {
+                    providers.Add(new PriceProvider
+                    {
+                        Name = RequiredString(provider, "name", where),
+                        ModelMatch = provider.TryGetProperty("modelMatch", out var modelMatch) ? GenAiPricesLoader.ReadMatch(modelMatch) : null,
+                        ProviderMatch = provider.TryGetProperty("providerMatch", out var providerMatch) ? GenAiPricesLoader.ReadMatch(providerMatch) : null,
+                        Fallbacks = provider.TryGetProperty("fallbacks", out var fallbacks) && fallbacks.ValueKind == JsonValueKind.Array
+                            ? [.. fallbacks.EnumerateArray().Select(f => f.GetString()).OfType<string>()]
+                            : [],
+                    });
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new FormatException($"{where}: {ex.Message}", ex);
+                }
+            }
+        }
+
+        // "providerDefaults": { "anthropic": { "perThousandServerToolCalls": { "web_search": 10 } } } — for every price of the provider without its own.
+        var toolDefaults = new Dictionary<string, IReadOnlyDictionary<string, decimal>>(StringComparer.Ordinal);
+        if (root.TryGetProperty("providerDefaults", out var defaults) && defaults.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var provider in defaults.EnumerateObject())
+            {
+                if (ReadToolPrices(provider.Value, $"providerDefaults.{provider.Name}") is { } tools)
+                {
+                    toolDefaults[ProviderNames.Normalize(provider.Name)!] = tools;
+                }
+            }
+        }
+
+        return new CatalogDocument(prices, asOf, providers, toolDefaults);
+    }
+
+    /// <summary>Gives prices of a provider with a default its own <see cref="ModelPrice.PerThousandServerToolCalls"/> (when it has none).</summary>
+    public static List<ModelPrice> ApplyToolDefaults(IEnumerable<ModelPrice> prices, Dictionary<string, IReadOnlyDictionary<string, decimal>> toolDefaults) =>
+        [.. prices.Select(p => p.PerThousandServerToolCalls is null && ProviderNames.Normalize(p.Provider) is { } family && toolDefaults.TryGetValue(family, out var tools)
+            ? ModelPriceCopy.With(p, serverToolCalls: tools)
+            : p)];
+
+    private static Dictionary<string, decimal>? ReadToolPrices(JsonElement element, string where)
+    {
+        if (!element.TryGetProperty("perThousandServerToolCalls", out var tools) || tools.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (tools.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException($"{where}.perThousandServerToolCalls must be an object of tool name → USD per 1,000 calls.");
+        }
+
+        var prices = new Dictionary<string, decimal>(StringComparer.OrdinalIgnoreCase);
+        foreach (var tool in tools.EnumerateObject())
+        {
+            prices[tool.Name] = OptionalDecimal(tools, tool.Name, $"{where}.perThousandServerToolCalls") ?? 0m;
+        }
+
+        return prices;
     }
 
     private static JsonDocument ParseDocument(Stream utf8Json)
@@ -70,7 +144,15 @@ internal static class PriceCatalogJson
                 CacheWriteLongTtl = OptionalDecimal(entry, "cacheWriteLongTtl", where),
                 Output = OptionalDecimal(entry, "output", where) ?? 0m,
                 Reasoning = OptionalDecimal(entry, "reasoning", where),
+                InputAudio = OptionalDecimal(entry, "inputAudio", where),
+                CachedInputAudio = OptionalDecimal(entry, "cachedInputAudio", where),
+                OutputAudio = OptionalDecimal(entry, "outputAudio", where),
+                PerThousandRequests = OptionalDecimal(entry, "perThousandRequests", where),
+                PerThousandServerToolCalls = ReadToolPrices(entry, where),
+                Match = entry.TryGetProperty("match", out var match) && match.ValueKind != JsonValueKind.Null ? GenAiPricesLoader.ReadMatch(match) : null,
                 LongContext = ReadTier(entry, $"{where}.longContext"),
+                AdditionalTiers = ReadTiers(entry, $"{where}.additionalTiers"),
+                TimeOfDay = ReadWindows(entry, $"{where}.timeOfDay"),
                 Batch = ReadServiceTier(entry, "batch", where),
                 Priority = ReadServiceTier(entry, "priority", where),
                 Flex = ReadServiceTier(entry, "flex", where),
@@ -89,22 +171,78 @@ internal static class PriceCatalogJson
             return null;
         }
 
-        return new ServiceTierPrice { Rates = ReadRates(tier, $"{where}.{name}"), LongContext = ReadTier(tier, $"{where}.{name}.longContext") };
+        return new ServiceTierPrice
+        {
+            Rates = ReadRates(tier, $"{where}.{name}"),
+            LongContext = ReadTier(tier, $"{where}.{name}.longContext"),
+            AdditionalTiers = ReadTiers(tier, $"{where}.{name}.additionalTiers"),
+        };
     }
 
-    private static PriceTier? ReadTier(JsonElement parent, string where)
+    private static PriceTier? ReadTier(JsonElement parent, string where) =>
+        parent.TryGetProperty("longContext", out var tier) && tier.ValueKind != JsonValueKind.Null ? ReadTierObject(tier, where) : null;
+
+    private static List<PriceTier> ReadTiers(JsonElement parent, string where)
     {
-        if (!parent.TryGetProperty("longContext", out var tier) || tier.ValueKind == JsonValueKind.Null)
+        if (!parent.TryGetProperty("additionalTiers", out var tiers) || tiers.ValueKind == JsonValueKind.Null)
         {
-            return null;
+            return [];
         }
 
+        if (tiers.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException($"{where} must be an array of tiers.");
+        }
+
+        var i = 0;
+        return [.. tiers.EnumerateArray().Select(t => ReadTierObject(t, $"{where}[{i++}]"))];
+    }
+
+    private static PriceTier ReadTierObject(JsonElement tier, string where)
+    {
         if (!tier.TryGetProperty("aboveInputTokens", out var above) || above.ValueKind != JsonValueKind.Number)
         {
             throw new FormatException($"{where}: \"aboveInputTokens\" (a number) is required.");
         }
 
-        return new PriceTier { AboveInputTokens = above.GetInt64(), Rates = ReadRates(tier, where) };
+        var inclusive = tier.TryGetProperty("includesThreshold", out var includes) && includes.ValueKind == JsonValueKind.True;
+        return new PriceTier { AboveInputTokens = above.GetInt64(), IncludesThreshold = inclusive, Rates = ReadRates(tier, where) };
+    }
+
+    private static List<TimeOfDayPrice> ReadWindows(JsonElement parent, string where)
+    {
+        if (!parent.TryGetProperty("timeOfDay", out var windows) || windows.ValueKind == JsonValueKind.Null)
+        {
+            return [];
+        }
+
+        if (windows.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException($"{where} must be an array of windows.");
+        }
+
+        var list = new List<TimeOfDayPrice>();
+        var i = 0;
+        foreach (var window in windows.EnumerateArray())
+        {
+            var at = $"{where}[{i++}]";
+            list.Add(new TimeOfDayPrice { Start = ReadTime(window, "start", at), End = ReadTime(window, "end", at), Rates = ReadRates(window, at) });
+        }
+
+        return list;
+    }
+
+    private static TimeOnly ReadTime(JsonElement element, string name, string where)
+    {
+        var text = OptionalString(element, name);
+        if (text is not null && text.EndsWith('Z'))
+        {
+            text = text[..^1];
+        }
+
+        return text is not null && TimeOnly.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
+            ? time
+            : throw new FormatException($"{where}: \"{name}\" must be a UTC time of day such as \"16:30\".");
     }
 
     private static TokenRates ReadRates(JsonElement element, string where) => new()
@@ -115,6 +253,9 @@ internal static class PriceCatalogJson
         CacheWriteLongTtl = OptionalDecimal(element, "cacheWriteLongTtl", where),
         Output = OptionalDecimal(element, "output", where) ?? 0m,
         Reasoning = OptionalDecimal(element, "reasoning", where),
+        InputAudio = OptionalDecimal(element, "inputAudio", where),
+        CachedInputAudio = OptionalDecimal(element, "cachedInputAudio", where),
+        OutputAudio = OptionalDecimal(element, "outputAudio", where),
     };
 
     private static string RequiredString(JsonElement element, string name, string where) =>

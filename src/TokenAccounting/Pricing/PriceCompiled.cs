@@ -3,12 +3,21 @@ namespace TokenAccounting;
 /// <summary>A <see cref="ModelPrice"/> compiled into per-token rates for each service tier, computed once.</summary>
 internal sealed class PriceCompiled
 {
-    private PriceCompiled(PriceSchedule standard, PriceSchedule batch, PriceSchedule priority, PriceSchedule flex)
+    private readonly TimeOfDayPrice[] _windows;
+    private readonly PerTokenRates[] _windowRates;
+    private readonly decimal _perRequest;
+    private readonly Dictionary<string, decimal>? _perToolCall;
+
+    private PriceCompiled(PriceSchedule standard, PriceSchedule batch, PriceSchedule priority, PriceSchedule flex, TimeOfDayPrice[] windows, PerTokenRates[] windowRates, decimal perRequest, Dictionary<string, decimal>? perToolCall)
     {
         Standard = standard;
         Batch = batch;
         Priority = priority;
         Flex = flex;
+        _windows = windows;
+        _windowRates = windowRates;
+        _perRequest = perRequest;
+        _perToolCall = perToolCall;
     }
 
     public PriceSchedule Standard { get; }
@@ -21,11 +30,55 @@ internal sealed class PriceCompiled
 
     public static PriceCompiled From(ModelPrice price)
     {
-        var baseRates = PerTokenRates.From(price.Input, price.CachedInput, price.CacheWrite, price.CacheWriteLongTtl, price.Output, price.Reasoning);
-        var threshold = price.LongContext?.AboveInputTokens ?? long.MaxValue;
-        var aboveRates = price.LongContext?.Rates.ToPerToken() ?? baseRates;
-        var standard = new PriceSchedule(baseRates, threshold, aboveRates);
-        return new PriceCompiled(standard, Variant(price.Batch, standard, threshold, aboveRates), Variant(price.Priority, standard, threshold, aboveRates), Variant(price.Flex, standard, threshold, aboveRates));
+        var baseRates = PerTokenRates.From(price.Input, price.CachedInput, price.CacheWrite, price.CacheWriteLongTtl, price.Output, price.Reasoning, price.InputAudio, price.CachedInputAudio, price.OutputAudio);
+        var (starts, tierRates) = Tiers(price.Model, price.LongContext, price.AdditionalTiers);
+        var standard = new PriceSchedule(baseRates, starts, tierRates);
+        var windows = price.TimeOfDay.ToArray();
+        foreach (var window in windows)
+        {
+            if (window.Start == window.End)
+            {
+                throw new ArgumentException($"Model '{price.Model}': a time-of-day window must not start and end at the same time ({window.Start:HH\\:mm\\:ss}).", nameof(price));
+            }
+        }
+
+        Dictionary<string, decimal>? perToolCall = null;
+        if (price.PerThousandServerToolCalls is { Count: > 0 } tools)
+        {
+            perToolCall = new Dictionary<string, decimal>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (tool, perThousand) in tools)
+            {
+                perToolCall[tool] = perThousand / 1_000m;
+            }
+        }
+
+        return new PriceCompiled(
+            standard,
+            Variant(price.Model, price.Batch, standard),
+            Variant(price.Model, price.Priority, standard),
+            Variant(price.Model, price.Flex, standard),
+            windows,
+            [.. windows.Select(w => w.Rates.ToPerToken())],
+            (price.PerThousandRequests ?? 0m) / 1_000m,
+            perToolCall);
+    }
+
+    /// <summary>Prices one request. Allocates only the <see cref="UsageCost"/>.</summary>
+    public UsageCost Cost(in TokenCounts tokens, in BillableExtras extras, string? serviceTier, DateTimeOffset? at)
+    {
+        var toolCalls = _perToolCall is null || extras.ServerToolCalls is null ? 0m : ToolCalls(extras.ServerToolCalls);
+        if (_windows.Length != 0 && at is { } moment)
+        {
+            for (var i = 0; i < _windows.Length; i++)
+            {
+                if (_windows[i].Contains(moment))
+                {
+                    return _windowRates[i].Cost(tokens, extras, _perRequest, toolCalls);
+                }
+            }
+        }
+
+        return Select(serviceTier).RatesFor(tokens.Input).Cost(tokens, extras, _perRequest, toolCalls);
     }
 
     /// <summary>Chooses the schedule of a service tier; null and unknown tiers get the base schedule. Allocation-free.</summary>
@@ -49,7 +102,47 @@ internal sealed class PriceCompiled
         return serviceTier.Equals("flex", StringComparison.OrdinalIgnoreCase) ? Flex : Standard;
     }
 
-    private static PriceSchedule Variant(ServiceTierPrice? variant, PriceSchedule standard, long baseThreshold, PerTokenRates baseAboveRates)
+    private decimal ToolCalls(IReadOnlyDictionary<string, long> calls)
+    {
+        var total = 0m;
+        foreach (var (tool, count) in calls)
+        {
+            if (count > 0 && _perToolCall!.TryGetValue(tool, out var perCall))
+            {
+                total += count * perCall;
+            }
+        }
+
+        return total;
+    }
+
+    private static (long[] Starts, PerTokenRates[] Rates) Tiers(string model, PriceTier? first, IReadOnlyList<PriceTier> more)
+    {
+        if (first is null && more.Count == 0)
+        {
+            return ([], []);
+        }
+
+        var all = new List<PriceTier>(more.Count + 1);
+        if (first is not null)
+        {
+            all.Add(first);
+        }
+
+        all.AddRange(more);
+        all.Sort((a, b) => b.FirstInputTokens.CompareTo(a.FirstInputTokens));
+        for (var i = 1; i < all.Count; i++)
+        {
+            if (all[i].FirstInputTokens == all[i - 1].FirstInputTokens)
+            {
+                throw new ArgumentException($"Model '{model}' has two long-context tiers starting at {all[i].FirstInputTokens} input tokens; thresholds must differ.", nameof(more));
+            }
+        }
+
+        return ([.. all.Select(t => t.FirstInputTokens)], [.. all.Select(t => t.Rates.ToPerToken())]);
+    }
+
+    private static PriceSchedule Variant(string model, ServiceTierPrice? variant, PriceSchedule standard)
     {
         if (variant is null)
         {
@@ -57,12 +150,13 @@ internal sealed class PriceCompiled
         }
 
         var rates = variant.Rates.ToPerToken();
-        if (variant.LongContext is { } tier)
+        if (variant.LongContext is not null || variant.AdditionalTiers.Count > 0)
         {
-            return new PriceSchedule(rates, tier.AboveInputTokens, tier.Rates.ToPerToken());
+            var (starts, tierRates) = Tiers(model, variant.LongContext, variant.AdditionalTiers);
+            return new PriceSchedule(rates, starts, tierRates);
         }
 
-        // No tier of its own: above the base threshold the base schedule's long-context rates apply.
-        return new PriceSchedule(rates, baseThreshold, baseAboveRates);
+        // No tier of its own: above the base thresholds the base schedule's long-context rates apply.
+        return new PriceSchedule(rates, [.. standard.Starts], [.. standard.TierRates]);
     }
 }

@@ -52,7 +52,7 @@ public static partial class PricingBuilderExtensions
 
     /// <summary>
     /// Prices records with the catalog described by a configuration section: <c>IncludeBuiltIn</c> (bool),
-    /// <c>LiteLlmFilePath</c>, and <c>Models</c>, a list (or an object keyed by model name) of prices in USD per
+    /// <c>GenAiPricesFilePath</c>, <c>LiteLlmFilePath</c>, and <c>Models</c>, a list (or an object keyed by model name) of prices in USD per
     /// million tokens named like <see cref="ModelPrice"/>'s properties (<c>Provider</c>, <c>Model</c>, <c>Input</c>,
     /// <c>CachedInput</c>, <c>CacheWrite</c>, <c>CacheWriteLongTtl</c>, <c>Output</c>, <c>Reasoning</c>,
     /// <c>EffectiveFrom</c>, <c>MaxInputTokens</c>, <c>LongContext</c>, <c>Batch</c>, <c>Priority</c>, <c>Flex</c>).
@@ -82,9 +82,44 @@ public static partial class PricingBuilderExtensions
         });
     }
 
+    /// <summary>
+    /// Prices records with a genai-prices data file (<c>prices/data.json</c> of pydantic/genai-prices, for example a
+    /// newer one than the built-in catalog's), on top of the built-in catalog when <paramref name="includeBuiltIn"/>.
+    /// Its prices replace built-in prices of the same model and provider, and its provider rules replace theirs.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="filePath">The file's path.</param>
+    /// <param name="includeBuiltIn">Whether the built-in catalog stays below the file's prices.</param>
+    /// <returns>The builder.</returns>
+    public static ITokenAccountingBuilder AddGenAiPrices(this ITokenAccountingBuilder builder, string filePath, bool includeBuiltIn = true)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
+        return builder.AddPricing(options =>
+        {
+            options.GenAiPricesFilePath = filePath;
+            options.IncludeBuiltIn = includeBuiltIn;
+        });
+    }
+
     private static PriceCatalog BuildCatalog(PricingOptions options, ILogger logger)
     {
         var catalog = options.IncludeBuiltIn ? PriceCatalog.BuiltIn : PriceCatalog.Empty;
+        if (options.GenAiPricesFilePath is { } genAiPath)
+        {
+            var loaded = GenAiPricesLoader.LoadFile(genAiPath);
+            if (loaded.Skipped.Count > 0)
+            {
+                LogSkippedGenAi(
+                    logger,
+                    genAiPath,
+                    loaded.Prices.Count,
+                    loaded.Skipped.Count,
+                    string.Join("; ", loaded.Skipped.Take(5).Select(s => $"{s.Name}: {s.Reason}")));
+            }
+
+            catalog = catalog.WithOverrides(loaded.ToCatalog());
+        }
+
         if (options.LiteLlmFilePath is { } path)
         {
             var loaded = LiteLlmPriceLoader.LoadFile(path);
@@ -102,9 +137,12 @@ public static partial class PricingBuilderExtensions
         }
 
         // A fresh catalog even without overrides, so its diagnostics belong to this container only.
-        return PriceCatalog.Create(catalog.Prices, catalog.AsOf).WithOverrides(options.Overrides);
+        return PriceCatalog.Create(catalog.Prices, catalog.AsOf, catalog.Providers).WithOverrides(options.Overrides);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "LiteLLM price file {Path}: loaded {Loaded} prices, skipped {Skipped} entries it cannot represent exactly (first: {First}).")]
     private static partial void LogSkipped(ILogger logger, string path, int loaded, int skipped, string first);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "genai-prices file {Path}: loaded {Loaded} prices, skipped {Skipped} models it cannot represent exactly (first: {First}).")]
+    private static partial void LogSkippedGenAi(ILogger logger, string path, int loaded, int skipped, string first);
 }

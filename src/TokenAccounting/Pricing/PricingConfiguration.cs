@@ -4,7 +4,7 @@ using Microsoft.Extensions.Configuration;
 namespace TokenAccounting;
 
 /// <summary>
-/// Reads pricing from configuration: <c>IncludeBuiltIn</c>, <c>LiteLlmFilePath</c>, and <c>Models</c> — a list (or
+/// Reads pricing from configuration: <c>IncludeBuiltIn</c>, <c>GenAiPricesFilePath</c>, <c>LiteLlmFilePath</c>, and <c>Models</c> — a list (or
 /// an object keyed by model name) of prices in USD per million tokens with the property names of
 /// <see cref="ModelPrice"/>.
 /// </summary>
@@ -17,6 +17,11 @@ internal static class PricingConfiguration
             options.IncludeBuiltIn = bool.TryParse(includeBuiltIn, out var include)
                 ? include
                 : throw new InvalidOperationException($"{Path(section, "IncludeBuiltIn")} must be true or false (was '{includeBuiltIn}').");
+        }
+
+        if (section["GenAiPricesFilePath"] is { Length: > 0 } genAiPath)
+        {
+            options.GenAiPricesFilePath = genAiPath;
         }
 
         if (section["LiteLlmFilePath"] is { Length: > 0 } path)

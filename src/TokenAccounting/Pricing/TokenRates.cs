@@ -2,12 +2,15 @@ namespace TokenAccounting;
 
 /// <summary>
 /// Prices of one kind of request, in US dollars per million tokens: the rates of a long-context tier
-/// (<see cref="PriceTier"/>) or of a service tier (<see cref="ServiceTierPrice"/>).
+/// (<see cref="PriceTier"/>), of a service tier (<see cref="ServiceTierPrice"/>) or of a time-of-day window
+/// (<see cref="TimeOfDayPrice"/>).
 /// </summary>
 /// <remarks>
 /// Unset parts default like <see cref="ModelPrice"/>'s: <see cref="CachedInput"/> and <see cref="CacheWrite"/> to
 /// <see cref="Input"/>, <see cref="CacheWriteLongTtl"/> to <see cref="CacheWrite"/>, <see cref="Reasoning"/> to
-/// <see cref="Output"/>.
+/// <see cref="Output"/>, <see cref="InputAudio"/> to <see cref="Input"/>, <see cref="OutputAudio"/> to
+/// <see cref="Output"/>, and <see cref="CachedInputAudio"/> to <see cref="CachedInput"/> when that is set, else to
+/// <see cref="InputAudio"/>.
 /// </remarks>
 public sealed class TokenRates
 {
@@ -29,5 +32,14 @@ public sealed class TokenRates
     /// <summary>Gets the price of reasoning tokens per million, or null for <see cref="Output"/>.</summary>
     public decimal? Reasoning { get => field; init => field = PriceGuard.NotNegative(value, nameof(Reasoning)); }
 
-    internal PerTokenRates ToPerToken() => PerTokenRates.From(Input, CachedInput, CacheWrite, CacheWriteLongTtl, Output, Reasoning);
+    /// <summary>Gets the price of uncached audio input tokens per million, or null for <see cref="Input"/>.</summary>
+    public decimal? InputAudio { get => field; init => field = PriceGuard.NotNegative(value, nameof(InputAudio)); }
+
+    /// <summary>Gets the price of audio input tokens read from a cache per million, or null (see the remarks for the default).</summary>
+    public decimal? CachedInputAudio { get => field; init => field = PriceGuard.NotNegative(value, nameof(CachedInputAudio)); }
+
+    /// <summary>Gets the price of audio output tokens per million, or null for <see cref="Output"/>.</summary>
+    public decimal? OutputAudio { get => field; init => field = PriceGuard.NotNegative(value, nameof(OutputAudio)); }
+
+    internal PerTokenRates ToPerToken() => PerTokenRates.From(Input, CachedInput, CacheWrite, CacheWriteLongTtl, Output, Reasoning, InputAudio, CachedInputAudio, OutputAudio);
 }

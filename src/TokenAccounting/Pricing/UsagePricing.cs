@@ -21,6 +21,16 @@ internal static class UsagePricing
             return null;
         }
 
-        return price.Compiled.Select(record.ServiceTier).Cost(record.Tokens);
+        return price.Cost(record.Tokens, Extras(record), record.ServiceTier, record.CompletedAt);
+    }
+
+    /// <summary>
+    /// The record's usage beyond text tokens. Audio counts and <c>UsageRecord.ServerToolCalls</c> are wired in here
+    /// once the record carries them; until then this is <see cref="BillableExtras.None"/>.
+    /// </summary>
+    private static BillableExtras Extras(UsageRecord record)
+    {
+        _ = record;
+        return BillableExtras.None;
     }
 }

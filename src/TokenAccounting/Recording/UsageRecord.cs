@@ -135,7 +135,7 @@ public sealed record UsageRecord
             // Each part is a decimal, so only their sum can overflow; UsageCost.Total would saturate, so add them checked.
             try
             {
-                _ = cost.Input + cost.CachedInput + cost.CacheWrite + cost.Output + cost.Reasoning;
+                _ = cost.Input + cost.CachedInput + cost.CacheWrite + cost.Output + cost.Reasoning + cost.InputAudio + cost.CachedInputAudio + cost.OutputAudio + cost.Requests + cost.ServerToolCalls;
             }
             catch (OverflowException ex)
             {

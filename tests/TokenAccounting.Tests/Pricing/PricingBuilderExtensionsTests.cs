@@ -8,6 +8,36 @@ public sealed class PricingBuilderExtensionsTests
     private static readonly DateTimeOffset Now = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
+    public void AddGenAiPrices_File_LayersItsPricesAndProviderRulesOverTheBuiltInCatalog()
+    {
+        using var provider = Build(b => b.AddGenAiPrices(PricingFixtures.Path("genai-prices-small.json")));
+
+        var catalog = (PriceCatalog)provider.GetRequiredService<IPriceCatalog>();
+
+        // From the file: its own model, and its o3 replaces the built-in o3 (no batch variant there).
+        catalog.FindPrice("openai", "gpt-test-tiers", Now)!.AdditionalTiers.Count.ShouldBe(1);
+        catalog.FindPrice("openai", "o3", Now)!.Batch.ShouldBeNull();
+
+        // Still from the built-in catalog below it.
+        catalog.FindPrice("anthropic", "claude-sonnet-4-5", Now)!.Input.ShouldBe(3m);
+    }
+
+    [Fact]
+    public void AddPricing_ConfigurationGenAiPricesFilePath_LoadsTheFileWithoutTheBuiltIn()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Pricing:IncludeBuiltIn"] = "false",
+            ["Pricing:GenAiPricesFilePath"] = PricingFixtures.Path("genai-prices-small.json"),
+        }).Build();
+        using var provider = Build(b => b.AddPricing(configuration.GetSection("Pricing")));
+
+        var catalog = provider.GetRequiredService<IPriceCatalog>();
+        catalog.FindPrice("perplexity", "sonar", Now)!.PerThousandRequests.ShouldBe(12m);
+        catalog.FindPrice("anthropic", "claude-sonnet-4-5", Now).ShouldBeNull();
+    }
+
+    [Fact]
     public void AddPricing_Default_RegistersBuiltInCatalogAndDiagnostics()
     {
         using var provider = Build(b => b.AddPricing());
