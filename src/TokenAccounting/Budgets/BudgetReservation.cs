@@ -34,7 +34,7 @@ public sealed class BudgetReservation : IDisposable, IAsyncDisposable
     private int _state;
     private int _intent;
     private BudgetAmount _actual;
-    private int _settled; // holds [0, _settled) are done
+    private bool[]? _done; // per hold, once the store took its part of a settlement that failed elsewhere
     private bool _busy;
     private bool _inBackground;
 
@@ -298,21 +298,46 @@ public sealed class BudgetReservation : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Applies the pending change to every hold not yet settled, in order; the state changes only once all landed.</summary>
+    /// <summary>
+    /// Applies the pending change to every hold not yet settled, each on its own (a failing policy never skips the
+    /// others); the state changes only once all landed. Throws the first store failure.
+    /// </summary>
     private async ValueTask SettleCoreAsync(CancellationToken cancellationToken)
     {
         var commit = Volatile.Read(ref _intent) == CommitIntent;
         var operation = commit ? BudgetStoreOperation.Commit : BudgetStoreOperation.Release;
-        while (_settled < _holds.Length)
+        Exception? failure = null;
+        for (var i = 0; i < _holds.Length; i++)
         {
-            var hold = _holds[_settled];
-            var delta = commit ? _actual.In(hold.Policy.Unit) - hold.Amount : -hold.Amount;
-            if (delta != 0)
+            if (_done is { } done && done[i])
             {
-                await _manager.AdjustAsync(hold, delta, operation, cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
-            _settled++;
+            var hold = _holds[i];
+            var delta = commit ? _actual.In(hold.Policy.Unit) - hold.Amount : -hold.Amount;
+            try
+            {
+                if (delta != 0)
+                {
+                    await _manager.AdjustAsync(hold, delta, operation, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (BudgetStoreException exception)
+            {
+                failure ??= exception;
+                continue;
+            }
+
+            if (_holds.Length > 1)
+            {
+                (_done ??= new bool[_holds.Length])[i] = true;
+            }
+        }
+
+        if (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         Volatile.Write(ref _state, (int)(commit ? BudgetReservationState.Committed : BudgetReservationState.Released));
