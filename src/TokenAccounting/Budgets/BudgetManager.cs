@@ -193,7 +193,7 @@ public sealed class BudgetManager : IUsageObserver
                 {
                     Interlocked.Increment(ref _denials);
                     Denied?.Invoke(policy.Name);
-                    throw Denial(policy, counter, amount, result);
+                    throw await DenialAsync(policy, counter, amount, result, cancellationToken).ConfigureAwait(false);
                 }
 
                 holds.Add(new Hold(policy, counter, amount));
@@ -212,7 +212,7 @@ public sealed class BudgetManager : IUsageObserver
     }
 
     /// <summary>The denial of <paramref name="amount"/> under <paramref name="policy"/>, with when it would fit.</summary>
-    private static BudgetExceededException Denial(BudgetPolicy policy, BudgetCounter counter, decimal amount, BudgetStoreResult result)
+    private async ValueTask<BudgetExceededException> DenialAsync(BudgetPolicy policy, BudgetCounter counter, decimal amount, BudgetStoreResult result, CancellationToken cancellationToken)
     {
         var window = policy.Window;
         DateTimeOffset? windowEnd = null;
@@ -226,9 +226,20 @@ public sealed class BudgetManager : IUsageObserver
                 retryAt = fits ? windowEnd : null;
                 break;
             case BudgetWindowKind.Rolling when fits:
-                // From the store's buckets; a store that does not say gets the safe bound: everything counted now has
-                // left a bucketed window after Duration + one bucket.
-                retryAt = result.RetryAt ?? Saturating(counter.At, window.Duration + TimeSpan.FromTicks(InMemoryBudgetStore.BucketWidth(window)));
+                // From the store's buckets (one more store call, on denials only); a store that does not say gets the
+                // safe bound: everything counted now has left a bucketed window after Duration + one bucket.
+                try
+                {
+                    retryAt = await _store.GetRetryAtAsync(counter, amount, policy.Limit, cancellationToken).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // Only the retry hint is lost: the denial itself must reach the caller.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                    retryAt = null;
+                }
+
+                retryAt ??= Saturating(counter.At, window.Duration + TimeSpan.FromTicks(InMemoryBudgetStore.BucketWidth(window)));
                 break;
         }
 

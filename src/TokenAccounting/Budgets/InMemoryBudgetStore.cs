@@ -31,7 +31,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
             var used = state.Used(counter.Window, counter.At);
             if (limit is { } max && !(used < max && amount <= max - used))
             {
-                return ValueTask.FromResult(new BudgetStoreResult(false, used) { RetryAt = state.RetryAt(counter.Window, amount, max) });
+                return ValueTask.FromResult(new BudgetStoreResult(false, used));
             }
 
             return ValueTask.FromResult(new BudgetStoreResult(true, state.Add(counter.Window, counter.At, amount)));
@@ -57,6 +57,19 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         lock (state)
         {
             return ValueTask.FromResult(state.Used(counter.Window, counter.At));
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>From the buckets: a bucket leaves the window 61 bucket widths after its start.</remarks>
+    public ValueTask<DateTimeOffset?> GetRetryAtAsync(BudgetCounter counter, decimal amount, decimal limit, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var state = Get(counter);
+        lock (state)
+        {
+            state.Used(counter.Window, counter.At);
+            return ValueTask.FromResult(state.RetryAt(counter.Window, amount, limit));
         }
     }
 

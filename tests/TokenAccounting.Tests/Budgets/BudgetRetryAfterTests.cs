@@ -115,13 +115,13 @@ public sealed class BudgetRetryAfterTests
         BudgetWindow.Rolling(TimeSpan.FromHours(1)).GetEnd(at).ShouldBeNull();
     }
 
-    /// <summary>A store that reports no <see cref="BudgetStoreResult.RetryAt"/> (as a store written before it existed).</summary>
+    /// <summary>A store that keeps the default <see cref="IBudgetStore.GetRetryAtAsync"/> (as a store written before it existed).</summary>
     private sealed class SilentStore : IBudgetStore
     {
         private readonly InMemoryBudgetStore _inner = new();
 
-        public async ValueTask<BudgetStoreResult> TryAddAsync(BudgetCounter counter, decimal amount, decimal? limit, CancellationToken cancellationToken = default) =>
-            (await _inner.TryAddAsync(counter, amount, limit, cancellationToken)) with { RetryAt = null };
+        public ValueTask<BudgetStoreResult> TryAddAsync(BudgetCounter counter, decimal amount, decimal? limit, CancellationToken cancellationToken = default) =>
+            _inner.TryAddAsync(counter, amount, limit, cancellationToken);
 
         public ValueTask<decimal> AdjustAsync(BudgetCounter counter, decimal delta, CancellationToken cancellationToken = default) => _inner.AdjustAsync(counter, delta, cancellationToken);
 
