@@ -2,17 +2,19 @@ namespace TokenAccounting;
 
 /// <summary>
 /// The budget gate: reserves an estimate with <see cref="BudgetManager"/> before the call (a denial throws
-/// <see cref="BudgetExceededException"/> before anything reaches the inner client), commits the actual usage after,
-/// releases when the call consumed nothing.
+/// <see cref="BudgetExceededException"/> before anything reaches the inner client; a store failure throws
+/// <see cref="BudgetStoreException"/>, so the gate fails closed), commits the actual usage after, releases when the
+/// provider cannot have billed the call. Every store call is awaited, never waited on.
 /// </summary>
 internal sealed class BudgetUsageGate(BudgetManager budgets, IPriceCatalog? catalog, TimeProvider time, int defaultOutputTokens, bool capOutputTokens) : IUsageGate
 {
-    public IUsageGateLease Admit(UsageGateRequest request)
+    public async ValueTask<IUsageGateLease> AdmitAsync(UsageGateRequest request, CancellationToken cancellationToken)
     {
         var subject = Subject(request.Attribution);
         var output = (long)(request.MaxOutputTokens ?? defaultOutputTokens);
         int? cap = null;
-        if (capOutputTokens && Allowed(subject) is { } remaining && remaining - request.EstimatedInputTokens is var allowed && allowed > 0 && allowed < output)
+        if (capOutputTokens && await AllowedAsync(subject, cancellationToken).ConfigureAwait(false) is { } remaining
+            && remaining - request.EstimatedInputTokens is var allowed && allowed > 0 && allowed < output)
         {
             // Reserve (and allow) only the output the hard token budgets still have room for.
             output = allowed;
@@ -21,7 +23,8 @@ internal sealed class BudgetUsageGate(BudgetManager budgets, IPriceCatalog? cata
 
         var estimate = new TokenCounts(request.EstimatedInputTokens, output);
         var cost = Price(request.Provider, request.Model, estimate, request.Attribution?.ServiceTier)?.Total ?? 0m;
-        var reservation = budgets.Reserve(new BudgetAmount(estimate.Total, cost), subject);
+        var total = estimate.Input > long.MaxValue - estimate.Output ? long.MaxValue : estimate.Input + estimate.Output;
+        var reservation = await budgets.ReserveAsync(new BudgetAmount(total, cost), subject, cancellationToken).ConfigureAwait(false);
         return new Lease(this, reservation, cap);
     }
 
@@ -59,12 +62,13 @@ internal sealed class BudgetUsageGate(BudgetManager budgets, IPriceCatalog? cata
         catalog?.FindPrice(provider, model, time.GetUtcNow())?.Cost(tokens, serviceTier);
 
     /// <summary>The tokens the tightest hard token budget of <paramref name="subject"/> still has room for, or null.</summary>
-    private long? Allowed(BudgetSubject subject)
+    private async ValueTask<long?> AllowedAsync(BudgetSubject subject, CancellationToken cancellationToken)
     {
         long? allowed = null;
         foreach (var policy in budgets.Policies)
         {
-            if (policy.Unit != BudgetUnit.Tokens || policy.Enforcement != BudgetEnforcement.Hard || budgets.GetUsed(policy.Name, subject) is not { } used)
+            if (policy.Unit != BudgetUnit.Tokens || policy.Enforcement != BudgetEnforcement.Hard
+                || await budgets.GetUsedAsync(policy.Name, subject, cancellationToken).ConfigureAwait(false) is not { } used)
             {
                 continue;
             }
@@ -76,23 +80,45 @@ internal sealed class BudgetUsageGate(BudgetManager budgets, IPriceCatalog? cata
         return allowed;
     }
 
+    /// <summary>Marks a record as settled by its reservation, so the budgets' observer of recorded usage skips it.</summary>
+    private static UsageRecord Tag(UsageRecord record, BudgetReservation reservation)
+    {
+        var tags = record.Tags is null ? new Dictionary<string, string>(1, StringComparer.Ordinal) : new Dictionary<string, string>(record.Tags, StringComparer.Ordinal);
+        tags[BudgetManager.ReservationTagKey] = reservation.Id;
+        return record with { Tags = tags };
+    }
+
     private sealed class Lease(BudgetUsageGate gate, BudgetReservation reservation, int? maxOutputTokens) : IUsageGateLease
     {
         public int? MaxOutputTokens => maxOutputTokens;
 
-        public UsageRecord Complete(UsageRecord record)
+        public async ValueTask<UsageRecord> CompleteAsync(UsageRecord record, bool billable, CancellationToken cancellationToken)
         {
-            if (record.Outcome == UsageOutcome.Skipped || record.Tokens.IsZero)
+            if (!billable || record.Outcome == UsageOutcome.Skipped || record.Tokens.IsZero)
             {
-                reservation.Release();
-                return record;
+                // The provider billed nothing. Release; DisposeAsync never throws: a store failure is logged, counted
+                // and retried in the background. A released record with an estimate must not be counted by the
+                // observer of recorded usage either.
+                await reservation.DisposeAsync().ConfigureAwait(false);
+                return record.Tokens.IsZero ? record : Tag(record, reservation);
             }
 
             // Price now so a USD budget commits the actual cost; the pipeline keeps a cost the record already has.
             var priced = record.Cost is null && gate.Price(record.Provider, record.Model, record.Tokens, record.ServiceTier) is { } cost
                 ? record with { Cost = cost }
                 : record;
-            return reservation.Commit(priced);
+            try
+            {
+                return await reservation.CommitAsync(priced, cancellationToken).ConfigureAwait(false);
+            }
+            catch (BudgetStoreException)
+            {
+                // The reservation stays held with its commit pending: disposing it retries the commit, then hands it
+                // to the manager's background retry (logged and counted there). The record is marked, since that
+                // commit will count it.
+                await reservation.DisposeAsync().ConfigureAwait(false);
+                return Tag(priced, reservation);
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class AccountingChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var call = Begin(messages, options);
+        var call = await BeginAsync(messages, options, cancellationToken).ConfigureAwait(false);
         call.IsStreaming = true;
 
         IAsyncEnumerator<ChatResponseUpdate> updates;
@@ -28,7 +28,7 @@ public sealed partial class AccountingChatClient
         }
         catch (Exception exception)
         {
-            End(call, OutcomeOf(exception));
+            await EndAsync(call, OutcomeOf(exception)).ConfigureAwait(false);
             throw;
         }
 
@@ -68,7 +68,7 @@ public sealed partial class AccountingChatClient
             }
             finally
             {
-                End(call, outcome);
+                await EndAsync(call, outcome).ConfigureAwait(false);
             }
         }
     }

@@ -93,7 +93,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var call = Begin(messages, options);
+        var call = await BeginAsync(messages, options, cancellationToken).ConfigureAwait(false);
         ChatResponse response;
         try
         {
@@ -101,7 +101,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         }
         catch (Exception exception)
         {
-            End(call, OutcomeOf(exception));
+            await EndAsync(call, OutcomeOf(exception)).ConfigureAwait(false);
             throw;
         }
 
@@ -109,7 +109,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         call.Usage = response.Usage;
         call.RawUsage = response.RawRepresentation;
         call.ResponseMessages = response.Messages;
-        End(call, UsageOutcome.Succeeded);
+        await EndAsync(call, UsageOutcome.Succeeded).ConfigureAwait(false);
         return response;
     }
 
@@ -117,7 +117,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         exception is OperationCanceledException ? UsageOutcome.Cancelled : UsageOutcome.Failed;
 
     /// <summary>Starts accounting for one call: attribution, the gate, the tracker. Throws only when the gate refuses.</summary>
-    private ChatCall Begin(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    private async ValueTask<ChatCall> BeginAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         var call = new ChatCall(messages, options, _timeProvider.GetUtcNow(), _timeProvider.GetTimestamp())
         {
@@ -139,7 +139,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         if (_gate is { } gate)
         {
-            Admit(gate, call);
+            await AdmitAsync(gate, call, cancellationToken).ConfigureAwait(false);
         }
 
         try
@@ -155,7 +155,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         return call;
     }
 
-    private void Admit(IUsageGate gate, ChatCall call)
+    private async ValueTask AdmitAsync(IUsageGate gate, ChatCall call, CancellationToken cancellationToken)
     {
         UsageGateRequest request;
         try
@@ -171,7 +171,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         try
         {
-            call.Lease = gate.Admit(request);
+            call.Lease = await gate.AdmitAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -189,7 +189,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
     }
 
     /// <summary>Ends accounting for one call: the gate lease, then exactly one record. Never throws.</summary>
-    private void End(ChatCall call, UsageOutcome outcome)
+    private async ValueTask EndAsync(ChatCall call, UsageOutcome outcome)
     {
         UsageRecord? record = null;
         try
@@ -202,12 +202,14 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             ReportFailure(exception, "building the usage record", call.Model);
         }
 
-        // The lease completes first: it commits the actual usage and marks the record as counted by the budget.
+        // The lease completes first: it commits the actual usage (or releases the reservation when the provider cannot
+        // have billed the call) and marks the record as counted by the budget.
         if (call.Lease is { } lease)
         {
             try
             {
-                var completed = lease.Complete(record ?? BuildRecord(call, outcome, TokenCounts.Zero, UsageProvenance.Estimated, null));
+                var billable = outcome == UsageOutcome.Succeeded || call.Usage is not null || call.ChunkCount > 0;
+                var completed = await lease.CompleteAsync(record ?? BuildRecord(call, outcome, TokenCounts.Zero, UsageProvenance.Estimated, null), billable, CancellationToken.None).ConfigureAwait(false);
                 record = record is null ? null : completed;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)

@@ -120,11 +120,11 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
 
             try
             {
-                lease = gate.Admit(new UsageGateRequest(model, _provider, UsageOperation.Embeddings, attribution, estimatedInput, null));
+                lease = await gate.AdmitAsync(new UsageGateRequest(model, _provider, UsageOperation.Embeddings, attribution, estimatedInput, null), cancellationToken).ConfigureAwait(false);
             }
             catch
             {
-                Write(Build(UsageOutcome.Skipped, TokenCounts.Zero, UsageProvenance.Estimated, null, null), UsageOutcome.Skipped);
+                await WriteAsync(Build(UsageOutcome.Skipped, TokenCounts.Zero, UsageProvenance.Estimated, null, null), UsageOutcome.Skipped).ConfigureAwait(false);
                 throw;
             }
         }
@@ -137,14 +137,14 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         catch (Exception exception)
         {
             var outcome = exception is OperationCanceledException ? UsageOutcome.Cancelled : UsageOutcome.Failed;
-            Finish(outcome, usage: null, responseModel: null);
+            await FinishAsync(outcome, usage: null, responseModel: null).ConfigureAwait(false);
             throw;
         }
 
-        Finish(UsageOutcome.Succeeded, embeddings.Usage, embeddings.Count > 0 ? embeddings[0].ModelId : null);
+        await FinishAsync(UsageOutcome.Succeeded, embeddings.Usage, embeddings.Count > 0 ? embeddings[0].ModelId : null).ConfigureAwait(false);
         return embeddings;
 
-        void Finish(UsageOutcome outcome, UsageDetails? usage, string? responseModel)
+        async ValueTask FinishAsync(UsageOutcome outcome, UsageDetails? usage, string? responseModel)
         {
             UsageRecord? record = null;
             try
@@ -158,7 +158,7 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
                 ReportFailure(exception, "building the usage record", model);
             }
 
-            Write(record, outcome);
+            await WriteAsync(record, outcome).ConfigureAwait(false);
         }
 
         UsageRecord Build(UsageOutcome outcome, TokenCounts tokens, UsageProvenance provenance, string? reason, string? responseModel)
@@ -189,14 +189,15 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         }
 
         // The lease (when admitted) completes first and marks the record as counted by the budget; then exactly one
-        // record. Neither may throw into the caller.
-        void Write(UsageRecord? record, UsageOutcome outcome)
+        // record. Neither may throw into the caller. An embedding call that failed returned nothing, and the
+        // provider billed nothing: its reservation is released.
+        async ValueTask WriteAsync(UsageRecord? record, UsageOutcome outcome)
         {
             if (lease is not null)
             {
                 try
                 {
-                    var completed = lease.Complete(record ?? Build(outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null));
+                    var completed = await lease.CompleteAsync(record ?? Build(outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null), outcome == UsageOutcome.Succeeded, CancellationToken.None).ConfigureAwait(false);
                     record = record is null ? null : completed;
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)

@@ -57,6 +57,15 @@ internal static class BudgetKeys
             Bucket(prefix, DateTime.MaxValue.Ticks));
     }
 
+    /// <summary>The moment the bucket named <paramref name="bucketKey"/> leaves the window: 61 bucket widths after its start.</summary>
+    public static DateTimeOffset LeavesWindowAt(BudgetWindow window, string bucketKey, string prefix)
+    {
+        var width = Math.Max(1, (window.Duration.Ticks + RollingBuckets - 1) / RollingBuckets);
+        var start = DateTime.ParseExact(bucketKey.AsSpan(prefix.Length), "yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal).Ticks;
+        var leaves = (start / width) + RollingBuckets + 1;
+        return leaves > DateTimeOffset.MaxValue.UtcTicks / width ? DateTimeOffset.MaxValue : new DateTimeOffset(leaves * width, TimeSpan.Zero);
+    }
+
     private static string Bucket(string prefix, long startTicks) =>
         prefix + new DateTime(startTicks, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff", CultureInfo.InvariantCulture);
 

@@ -22,7 +22,7 @@ public sealed class PostgreSqlBudgetCounter
 
     private const string AdjustSql =
         "INSERT INTO usage_budget_counters AS c (budget_key, window_key, used, updated_at) VALUES ($1, $2, GREATEST($3, 0), $4) "
-        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = GREATEST(c.used + $3, 0), updated_at = EXCLUDED.updated_at RETURNING c.used";
+        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = GREATEST(LEAST(c.used + $3, 79228162514264337593543950335), 0), updated_at = EXCLUDED.updated_at RETURNING c.used";
 
     private const string ReadSql = "SELECT used FROM usage_budget_counters WHERE budget_key = $1 AND window_key = $2";
 

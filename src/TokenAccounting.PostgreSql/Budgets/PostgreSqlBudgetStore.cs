@@ -34,7 +34,7 @@ public sealed class PostgreSqlBudgetStore : IBudgetStore
 
     private const string FixedAdjustSql =
         "INSERT INTO usage_budget_counters AS c (budget_key, window_key, used, updated_at) VALUES ($1, $2, GREATEST($3, 0), $4) "
-        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = GREATEST(c.used + $3, 0), updated_at = EXCLUDED.updated_at RETURNING c.used";
+        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = GREATEST(LEAST(c.used + $3, 79228162514264337593543950335), 0), updated_at = EXCLUDED.updated_at RETURNING c.used";
 
     private const string FixedReadSql = "SELECT used FROM usage_budget_counters WHERE budget_key = $1 AND window_key = $2";
 
@@ -42,12 +42,17 @@ public sealed class PostgreSqlBudgetStore : IBudgetStore
 
     // $1 budget, $2 oldest bucket, $3 current bucket, $4 amount, $5 limit or null, $6 now.
     private const string RollingReserveSql =
-        "WITH s AS (SELECT COALESCE(SUM(used), 0) AS used FROM usage_budget_counters "
+        "WITH s AS (SELECT LEAST(COALESCE(SUM(used), 0), 79228162514264337593543950335) AS used FROM usage_budget_counters "
         + "WHERE budget_key = $1 AND window_key COLLATE \"C\" >= $2 AND window_key COLLATE \"C\" <= $3), "
         + "ins AS (INSERT INTO usage_budget_counters AS c (budget_key, window_key, used, updated_at) SELECT $1, $3, $4, $6 FROM s "
         + "WHERE $5::numeric IS NULL OR (s.used < $5 AND s.used + $4 <= $5) "
-        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = c.used + EXCLUDED.used, updated_at = EXCLUDED.updated_at RETURNING 1) "
+        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = LEAST(c.used + EXCLUDED.used, 79228162514264337593543950335), updated_at = EXCLUDED.updated_at RETURNING 1) "
         + "SELECT s.used, EXISTS (SELECT 1 FROM ins) FROM s";
+
+    // $1 budget, $2 oldest bucket, $3 current bucket: the window's buckets, oldest first (read on a denial only).
+    private const string RollingBucketsSql =
+        "SELECT window_key, LEAST(used, 79228162514264337593543950335) FROM usage_budget_counters "
+        + "WHERE budget_key = $1 AND window_key COLLATE \"C\" >= $2 AND window_key COLLATE \"C\" <= $3 ORDER BY window_key COLLATE \"C\"";
 
     // $1 budget, $2 prefix of the window's buckets, $3 oldest bucket still in the window.
     private const string RollingTrimSql =
@@ -57,12 +62,12 @@ public sealed class PostgreSqlBudgetStore : IBudgetStore
     // other buckets reads the statement's snapshot, which excludes the upsert, so the two parts add up.
     private const string RollingAdjustSql =
         "WITH up AS (INSERT INTO usage_budget_counters AS c (budget_key, window_key, used, updated_at) VALUES ($1, $3, GREATEST($4, 0), $5) "
-        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = GREATEST(c.used + $4, 0), updated_at = EXCLUDED.updated_at RETURNING c.used) "
-        + "SELECT (SELECT used FROM up) + COALESCE((SELECT SUM(used) FROM usage_budget_counters "
-        + "WHERE budget_key = $1 AND window_key COLLATE \"C\" >= $2 AND window_key COLLATE \"C\" <= $6 AND window_key <> $3), 0)";
+        + "ON CONFLICT (budget_key, window_key) DO UPDATE SET used = GREATEST(LEAST(c.used + $4, 79228162514264337593543950335), 0), updated_at = EXCLUDED.updated_at RETURNING c.used) "
+        + "SELECT LEAST((SELECT used FROM up) + COALESCE((SELECT SUM(used) FROM usage_budget_counters "
+        + "WHERE budget_key = $1 AND window_key COLLATE \"C\" >= $2 AND window_key COLLATE \"C\" <= $6 AND window_key <> $3), 0), 79228162514264337593543950335)";
 
     private const string RollingReadSql =
-        "SELECT COALESCE(SUM(used), 0) FROM usage_budget_counters WHERE budget_key = $1 AND window_key COLLATE \"C\" >= $2 AND window_key COLLATE \"C\" <= $3";
+        "SELECT LEAST(COALESCE(SUM(used), 0), 79228162514264337593543950335) FROM usage_budget_counters WHERE budget_key = $1 AND window_key COLLATE \"C\" >= $2 AND window_key COLLATE \"C\" <= $3";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
@@ -224,6 +229,59 @@ public sealed class PostgreSqlBudgetStore : IBudgetStore
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return result;
             }
+        }
+    }
+
+    /// <summary>
+    /// The moment the oldest buckets of a rolling window have slid out far enough for <paramref name="amount"/> to fit:
+    /// a bucket leaves the window 61 bucket widths after its start.
+    /// </summary>
+    /// <inheritdoc />
+    /// <remarks>One read of the window's buckets (on denials only); a bucket leaves the window 61 bucket widths after its start.</remarks>
+    public async ValueTask<DateTimeOffset?> GetRetryAtAsync(BudgetCounter counter, decimal amount, decimal limit, CancellationToken cancellationToken = default)
+    {
+        if (counter.Window.Kind != BudgetWindowKind.Rolling || amount > limit)
+        {
+            return null;
+        }
+
+        var budgetKey = BudgetKeys.BudgetKey(counter);
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var keys = BudgetKeys.Rolling(counter.Window, counter.At);
+        var command = _dataSource.CreateCommand(RollingBucketsSql);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = budgetKey });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = keys.Oldest });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = keys.Current });
+            var buckets = new List<(string Key, decimal Used)>(BudgetKeys.RollingBuckets + 1);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    buckets.Add((reader.GetString(0), reader.GetDecimal(1)));
+                }
+            }
+
+            var window = counter.Window;
+            var remaining = 0m;
+            foreach (var bucket in buckets)
+            {
+                remaining = Math.Min(decimal.MaxValue - bucket.Used, remaining) + bucket.Used; // saturating sum
+            }
+
+            // Oldest first: the first bucket whose departure leaves room enough.
+            foreach (var bucket in buckets)
+            {
+                remaining = Math.Max(0m, remaining - bucket.Used);
+                if (remaining < limit && amount <= limit - remaining)
+                {
+                    return BudgetKeys.LeavesWindowAt(window, bucket.Key, keys.Prefix);
+                }
+            }
+
+            return BudgetKeys.LeavesWindowAt(window, keys.Current, keys.Prefix);
         }
     }
 

@@ -23,13 +23,17 @@ public readonly record struct BudgetAmount(long Tokens, decimal Cost)
         return new BudgetAmount(0, cost);
     }
 
-    /// <summary>Creates the amount a record consumed: <see cref="TokenCounts.Total"/> and <see cref="UsageCost.Total"/> (0 when unpriced).</summary>
+    /// <summary>
+    /// Creates the amount a record consumed: <see cref="TokenCounts.Total"/> and <see cref="UsageCost.Total"/> (0 when
+    /// unpriced). Sums saturate: a token total past <see cref="long.MaxValue"/> or a cost past
+    /// <see cref="decimal.MaxValue"/> counts as the maximum, never wraps or throws.
+    /// </summary>
     /// <param name="record">The record.</param>
     /// <returns>The amount.</returns>
     public static BudgetAmount FromRecord(UsageRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return new BudgetAmount(record.Tokens.Total, record.Cost?.Total ?? 0m);
+        return new BudgetAmount(BudgetMath.TotalTokens(record.Tokens), BudgetMath.TotalCost(record.Cost));
     }
 
     internal decimal In(BudgetUnit unit) => unit == BudgetUnit.Tokens ? Tokens : Cost;

@@ -51,6 +51,24 @@ public readonly record struct BudgetWindow
         };
     }
 
+    /// <summary>
+    /// Gets the exclusive end of the fixed window that contains <paramref name="at"/>: the next UTC midnight for
+    /// <see cref="UtcDay"/>, the first of the next UTC month for <see cref="UtcMonth"/> (<see cref="DateTimeOffset.MaxValue"/>
+    /// past the last representable one); null for <see cref="Rolling(TimeSpan)"/> and <see cref="Lifetime"/>, which never end.
+    /// </summary>
+    /// <param name="at">A moment.</param>
+    /// <returns>The window end, in UTC, or null.</returns>
+    public DateTimeOffset? GetEnd(DateTimeOffset at)
+    {
+        var start = GetStart(at);
+        return Kind switch
+        {
+            BudgetWindowKind.UtcDay => start.Year == 9999 && start.Month == 12 && start.Day == 31 ? DateTimeOffset.MaxValue : start.AddDays(1),
+            BudgetWindowKind.UtcMonth => start.Year == 9999 && start.Month == 12 ? DateTimeOffset.MaxValue : start.AddMonths(1),
+            _ => null,
+        };
+    }
+
     /// <inheritdoc />
     public override string ToString() => Kind == BudgetWindowKind.Rolling ? $"Rolling({Duration})" : Kind.ToString();
 }

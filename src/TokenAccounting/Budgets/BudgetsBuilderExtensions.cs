@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenAccounting;
 
@@ -26,7 +27,8 @@ public static class BudgetsBuilderExtensions
         builder.Services.TryAddSingleton(static sp => new BudgetManager(
             sp.GetRequiredService<IOptions<BudgetOptions>>(),
             sp.GetRequiredService<IBudgetStore>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<BudgetManager>>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IUsageObserver, BudgetManager>(static sp => sp.GetRequiredService<BudgetManager>()));
         return builder;
     }

@@ -41,4 +41,19 @@ public interface IBudgetStore
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The amount used.</returns>
     ValueTask<decimal> GetUsedAsync(BudgetCounter counter, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// For a <see cref="BudgetWindowKind.Rolling"/> window that just denied <paramref name="amount"/>: the earliest
+    /// moment at which enough of the usage counted now will have slid out for the same amount to fit under
+    /// <paramref name="limit"/>, assuming no other usage meanwhile (it feeds <see cref="BudgetExceededException.RetryAfter"/>).
+    /// Called on denials only. The default implementation returns null, and the manager then assumes the whole window
+    /// plus one bucket (<c>Duration + ⌈Duration / 60⌉</c>).
+    /// </summary>
+    /// <param name="counter">The counter and the moment of the denial.</param>
+    /// <param name="amount">The amount that was denied.</param>
+    /// <param name="limit">The limit it was denied under.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The moment, or null when unknown or for other windows.</returns>
+    ValueTask<DateTimeOffset?> GetRetryAtAsync(BudgetCounter counter, decimal amount, decimal limit, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<DateTimeOffset?>(null);
 }

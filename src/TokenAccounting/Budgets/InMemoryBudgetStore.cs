@@ -3,12 +3,21 @@ using System.Collections.Concurrent;
 namespace TokenAccounting;
 
 /// <summary>
-/// The in-process <see cref="IBudgetStore"/>: exact, race-free (a lock per counter), and lost on restart. Fixed
-/// windows keep only the current window per counter; rolling windows keep amounts per moment and drop those that
-/// slid out.
+/// The in-process <see cref="IBudgetStore"/>: race-free (a lock per counter) and lost on restart. Fixed windows keep
+/// only the current window per counter. Rolling windows are cut into buckets exactly like the PostgreSQL store's:
+/// 61 buckets of <c>w = ⌈Duration / 60⌉</c> (at least one tick) per counter, so memory is bounded per counter whatever
+/// the request rate; the window at a moment sums the bucket holding it and the 60 before it, so an amount counts for
+/// at least <c>Duration</c> and at most <c>Duration + w</c> (for <c>Rolling(1 h)</c>, between 60 and 61 minutes).
 /// </summary>
+/// <remarks>
+/// Sums saturate at <see cref="decimal.MaxValue"/> instead of throwing, and never go below zero (per bucket for
+/// rolling windows).
+/// </remarks>
 public sealed class InMemoryBudgetStore : IBudgetStore
 {
+    /// <summary>The number of whole buckets before the current one that a rolling window sums (as in the PostgreSQL store).</summary>
+    internal const int RollingBuckets = 60;
+
     private readonly ConcurrentDictionary<(string Policy, string Subject), Counter> _counters = new();
 
     /// <inheritdoc />
@@ -20,7 +29,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         lock (state)
         {
             var used = state.Used(counter.Window, counter.At);
-            if (limit is { } max && !(used < max && used + amount <= max))
+            if (limit is { } max && !(used < max && amount <= max - used))
             {
                 return ValueTask.FromResult(new BudgetStoreResult(false, used));
             }
@@ -51,25 +60,62 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>From the buckets: a bucket leaves the window 61 bucket widths after its start.</remarks>
+    public ValueTask<DateTimeOffset?> GetRetryAtAsync(BudgetCounter counter, decimal amount, decimal limit, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var state = Get(counter);
+        lock (state)
+        {
+            state.Used(counter.Window, counter.At);
+            return ValueTask.FromResult(state.RetryAt(counter.Window, amount, limit));
+        }
+    }
+
+    /// <summary>Tests: how many rolling-window buckets of a counter hold usage.</summary>
+    internal int CountRollingBuckets(string policyName, string subjectKey)
+    {
+        if (!_counters.TryGetValue((policyName, subjectKey), out var state))
+        {
+            return 0;
+        }
+
+        lock (state)
+        {
+            return state.NonEmptyBuckets;
+        }
+    }
+
     private Counter Get(BudgetCounter counter)
     {
         ArgumentNullException.ThrowIfNull(counter.PolicyName, nameof(counter));
         return _counters.GetOrAdd((counter.PolicyName, counter.SubjectKey ?? string.Empty), static _ => new Counter());
     }
 
+    /// <summary>The width of one bucket of a rolling window, in ticks: <c>⌈Duration / 60⌉</c>, at least one.</summary>
+    internal static long BucketWidth(BudgetWindow window) => Math.Max(1, (window.Duration.Ticks + RollingBuckets - 1) / RollingBuckets);
+
     /// <summary>One counter's state; every member is called under the counter's lock.</summary>
     private sealed class Counter
     {
-        private readonly SortedDictionary<long, decimal> _moments = [];
+        private const int Slots = RollingBuckets + 1;
+
         private DateTimeOffset _windowStart = DateTimeOffset.MinValue;
-        private DateTimeOffset _latest = DateTimeOffset.MinValue;
         private decimal _used;
+
+        // Rolling windows: a ring of 61 buckets; the valid bucket indexes are (_latest − 61, _latest].
+        private decimal[]? _buckets;
+        private long _latest;
+        private bool _saturated;
+
+        public int NonEmptyBuckets => _buckets is null ? 0 : _buckets.Count(static b => b != 0m);
 
         public decimal Used(BudgetWindow window, DateTimeOffset at)
         {
             if (window.Kind == BudgetWindowKind.Rolling)
             {
-                Slide(window, at);
+                Slide(Index(window, at));
                 return _used;
             }
 
@@ -80,16 +126,27 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         {
             if (window.Kind == BudgetWindowKind.Rolling)
             {
-                Slide(window, at);
-                if (at <= _latest - window.Duration)
+                var index = Index(window, at);
+                Slide(index);
+                if (index <= _latest - Slots)
                 {
                     return _used; // the moment already slid out of the window
                 }
 
-                _moments.TryGetValue(at.UtcTicks, out var atMoment);
-                var change = Math.Max(amount, -atMoment); // never below zero at a moment
-                _moments[at.UtcTicks] = atMoment + change;
-                _used += change;
+                var slot = (int)(index % Slots);
+                var before = _buckets![slot];
+                var after = BudgetMath.AddUsed(before, amount); // never below zero in a bucket
+                _buckets[slot] = after;
+                var change = after - before;
+                if (_saturated || (change > 0 && _used > decimal.MaxValue - change))
+                {
+                    Recount();
+                }
+                else
+                {
+                    _used += change;
+                }
+
                 return _used;
             }
 
@@ -104,29 +161,85 @@ public sealed class InMemoryBudgetStore : IBudgetStore
                 return _used; // that window has ended; the current one is not touched
             }
 
-            _used = Math.Max(0m, _used + amount);
+            _used = BudgetMath.AddUsed(_used, amount);
             return _used;
         }
 
-        private void Slide(BudgetWindow window, DateTimeOffset at)
+        /// <summary>
+        /// The moment the oldest buckets have slid out far enough for <paramref name="amount"/> to fit under
+        /// <paramref name="limit"/>; null for fixed windows and when it can never fit.
+        /// </summary>
+        public DateTimeOffset? RetryAt(BudgetWindow window, decimal amount, decimal limit)
         {
-            if (at > _latest)
+            if (window.Kind != BudgetWindowKind.Rolling || amount > limit || _buckets is null)
             {
-                _latest = at;
+                return null;
             }
 
-            var cutoff = (_latest - window.Duration).UtcTicks;
-            while (_moments.Count > 0)
+            var width = BucketWidth(window);
+            var remaining = _used;
+            for (var index = _latest - RollingBuckets; index <= _latest; index++)
             {
-                var first = _moments.First();
-                if (first.Key > cutoff)
+                if (index < 0)
                 {
-                    break;
+                    continue;
                 }
 
-                _used -= first.Value;
-                _moments.Remove(first.Key);
+                remaining = Math.Max(0m, remaining - _buckets[(int)(index % Slots)]);
+                if (remaining < limit && amount <= limit - remaining)
+                {
+                    // Bucket `index` leaves the window when the window's current bucket is index + 61.
+                    return Moment(index + Slots, width);
+                }
             }
+
+            return Moment(_latest + Slots, width);
+        }
+
+        private static DateTimeOffset Moment(long index, long width) =>
+            index > DateTimeOffset.MaxValue.UtcTicks / width ? DateTimeOffset.MaxValue : new DateTimeOffset(index * width, TimeSpan.Zero);
+
+        private static long Index(BudgetWindow window, DateTimeOffset at) => at.UtcTicks / BucketWidth(window);
+
+        private void Slide(long index)
+        {
+            if (_buckets is null)
+            {
+                _buckets = new decimal[Slots];
+                _latest = index;
+                return;
+            }
+
+            if (index <= _latest)
+            {
+                return;
+            }
+
+            var steps = Math.Min(Slots, index - _latest);
+            for (long k = 1; k <= steps; k++)
+            {
+                var slot = (int)((_latest + k) % Slots);
+                _used -= _buckets[slot];
+                _buckets[slot] = 0m;
+            }
+
+            _latest = index;
+            if (_saturated || _used < 0)
+            {
+                Recount();
+            }
+        }
+
+        private void Recount()
+        {
+            var sum = 0m;
+            foreach (var bucket in _buckets!)
+            {
+                sum = BudgetMath.Add(sum, bucket);
+            }
+
+            _used = sum;
+            _saturated = sum == decimal.MaxValue;
         }
     }
 }

@@ -13,7 +13,9 @@ internal sealed class FakeGate : IUsageGate
 
     public List<UsageRecord> Completed { get; } = [];
 
-    public IUsageGateLease Admit(UsageGateRequest request)
+    public List<bool> Billable { get; } = [];
+
+    public ValueTask<IUsageGateLease> AdmitAsync(UsageGateRequest request, CancellationToken cancellationToken)
     {
         Requests.Add(request);
         if (Refuse is { } refusal)
@@ -21,23 +23,24 @@ internal sealed class FakeGate : IUsageGate
             throw refusal;
         }
 
-        return new Lease(this);
+        return ValueTask.FromResult<IUsageGateLease>(new Lease(this));
     }
 
     private sealed class Lease(FakeGate gate) : IUsageGateLease
     {
         public int? MaxOutputTokens => gate.Cap;
 
-        public UsageRecord Complete(UsageRecord record)
+        public ValueTask<UsageRecord> CompleteAsync(UsageRecord record, bool billable, CancellationToken cancellationToken)
         {
             gate.Completed.Add(record);
+            gate.Billable.Add(billable);
             if (gate.CompleteThrows)
             {
                 throw new InvalidOperationException("budget store is down");
             }
 
             // Marks what it returns, so tests can see that the completed record is the one written.
-            return record with { DegradedReason = record.DegradedReason ?? "gate_completed" };
+            return ValueTask.FromResult(record with { DegradedReason = record.DegradedReason ?? "gate_completed" });
         }
     }
 }

@@ -286,8 +286,12 @@ public sealed class BudgetManagerTests
         time.Advance(TimeSpan.FromMinutes(40));
         (manager.GetUsed("month", s), manager.GetUsed("hour", s), manager.GetUsed("ever", s)).ShouldBe((0m, 5m, 15m));
 
-        // Exactly one hour after 23:40 it has slid out too (the window is (now − 1h, now]).
+        // The rolling window is bucketed (61 buckets of ⌈1 h / 60⌉ = 1 min, as in the PostgreSQL store; issue 12 §4):
+        // an amount counts for at least the hour and at most one bucket longer. Exactly one hour after 23:40 it still
+        // counts (this test asserted the unbucketed tick-exact window before); one bucket later it has slid out.
         time.Advance(TimeSpan.FromMinutes(20));
+        manager.GetUsed("hour", s).ShouldBe(5m);
+        time.Advance(TimeSpan.FromMinutes(1));
         manager.GetUsed("hour", s).ShouldBe(0m);
     }
 

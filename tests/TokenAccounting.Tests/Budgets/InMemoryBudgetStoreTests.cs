@@ -40,4 +40,80 @@ public sealed class InMemoryBudgetStoreTests
 
         (await store.AdjustAsync(counter, -5m)).ShouldBe(0m);
     }
+
+    [Fact]
+    public async Task TryAddAsync_RollingWindowAtManyDistinctTicks_KeepsAtMost61BucketsAndAllocatesNothingPerCall()
+    {
+        var store = new InMemoryBudgetStore();
+        var window = BudgetWindow.Rolling(TimeSpan.FromHours(1));
+        var counter = new BudgetCounter("p", "u", window, Day1);
+        await store.TryAddAsync(counter, 1m, null); // creates the counter
+
+        // 200,000 reservations, each at its own tick, across three hours: before bucketing, one entry per tick.
+        var step = TimeSpan.FromHours(3) / 200_000;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 1; i <= 200_000; i++)
+        {
+            await store.TryAddAsync(counter with { At = Day1 + (step * i) + TimeSpan.FromTicks(i % 7) }, 1m, null);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        store.CountRollingBuckets("p", "u").ShouldBeLessThanOrEqualTo(61);
+        allocated.ShouldBeLessThan(64 * 1024, "memory must not grow with the request rate × window length");
+
+        // The last hour (plus at most one bucket) is what remains counted: 66,667 adds per hour, one bucket ≈ 1,111.
+        var used = await store.GetUsedAsync(counter with { At = Day1 + TimeSpan.FromHours(3) });
+        used.ShouldBeInRange(66_000m, 66_667m + 1_112m);
+    }
+
+    [Fact]
+    public async Task GetUsedAsync_RollingWindow_CountsAnAmountForAtLeastTheDurationAndAtMostOneBucketLonger()
+    {
+        var store = new InMemoryBudgetStore();
+        var window = BudgetWindow.Rolling(TimeSpan.FromMinutes(60)); // buckets of one minute
+        var at = new DateTimeOffset(2026, 1, 15, 12, 0, 30, TimeSpan.Zero);
+        var counter = new BudgetCounter("p", "", window, at);
+        await store.TryAddAsync(counter, 7m, 100m);
+
+        (await store.GetUsedAsync(counter with { At = at + TimeSpan.FromMinutes(60) })).ShouldBe(7m, "exactly the duration later it still counts");
+        (await store.GetUsedAsync(counter with { At = new DateTimeOffset(2026, 1, 15, 13, 0, 59, TimeSpan.Zero) })).ShouldBe(7m, "within one bucket longer");
+        (await store.GetUsedAsync(counter with { At = new DateTimeOffset(2026, 1, 15, 13, 1, 0, TimeSpan.Zero) })).ShouldBe(0m, "once its bucket is 61 buckets old");
+    }
+
+    [Fact]
+    public async Task AdjustAsync_RollingWindow_ForAMomentThatSlidOut_IsIgnoredAndNeverBelowZero()
+    {
+        var store = new InMemoryBudgetStore();
+        var window = BudgetWindow.Rolling(TimeSpan.FromMinutes(60));
+        var old = new BudgetCounter("p", "", window, Day1);
+        var now = old with { At = Day1 + TimeSpan.FromHours(2) };
+        await store.TryAddAsync(old, 50m, null);
+        await store.TryAddAsync(now, 5m, null);
+
+        (await store.AdjustAsync(old, 30m)).ShouldBe(5m, "the old moment's window has ended");
+        (await store.AdjustAsync(now, -9m)).ShouldBe(0m);
+    }
+
+    [Theory]
+    [InlineData(BudgetWindowKind.UtcDay)]
+    [InlineData(BudgetWindowKind.Rolling)]
+    [InlineData(BudgetWindowKind.Lifetime)]
+    public async Task AdjustAsync_SumPastDecimalMaxValue_SaturatesInsteadOfThrowing(BudgetWindowKind kind)
+    {
+        var store = new InMemoryBudgetStore();
+        var window = kind switch
+        {
+            BudgetWindowKind.Rolling => BudgetWindow.Rolling(TimeSpan.FromMinutes(60)),
+            BudgetWindowKind.Lifetime => BudgetWindow.Lifetime,
+            _ => BudgetWindow.UtcDay,
+        };
+        var counter = new BudgetCounter("p", "", window, Day1);
+        await store.TryAddAsync(counter, decimal.MaxValue - 1m, null);
+
+        (await store.AdjustAsync(counter, 10m)).ShouldBe(decimal.MaxValue);
+        (await store.AdjustAsync(counter with { At = Day1.AddSeconds(61) }, decimal.MaxValue)).ShouldBe(decimal.MaxValue);
+        (await store.TryAddAsync(counter, decimal.MaxValue, null)).Used.ShouldBe(decimal.MaxValue);
+        (await store.TryAddAsync(counter, 1m, decimal.MaxValue)).Admitted.ShouldBeFalse("a saturated counter denies");
+    }
 }
