@@ -44,8 +44,10 @@ public sealed class SqliteUsageLedgerHardeningTests
     }
 
     [Fact]
-    public async Task Pipeline_RollupCostSumOverflowsInTheDatabase_OnlyThatKeyIsQuarantined()
+    public async Task Pipeline_RollupCostSumOverflowsInTheDatabase_SaturatesAndNothingIsQuarantined()
     {
+        // The stored sum saturates at decimal.MaxValue (the ledgers' arithmetic rule): a rollup key whose cost grows
+        // past what a decimal holds is no longer a write SQLite fails on, so nothing is quarantined or retried.
         using var db = new TempDatabase();
         using var ledger = new SqliteUsageLedger(db.Options());
         await using var recorder = UsageRecorder.Create(new TokenAccountingOptions { FlushTimeout = TimeSpan.FromMinutes(1) }, ledger);
@@ -58,12 +60,15 @@ public sealed class SqliteUsageLedgerHardeningTests
         await recorder.FlushAsync();
 
         var sink = recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem();
-        sink.QuarantinedRollups.ShouldBe(1, "user a's second delta overflows the stored sum");
+        sink.QuarantinedRollups.ShouldBe(0);
         sink.QuarantinedRecords.ShouldBe(0);
         sink.DeliveredRecords.ShouldBe(3);
         sink.BufferedRecords.ShouldBe(0);
-        recorder.GetQuarantine().ShouldHaveSingleItem().Rollup!.Key.UserId.ShouldBe("a");
-        (await ledger.GetUsedAsync(Day1, Day1.AddDays(1))).Tokens.Total.ShouldBe(8, "a's first delta and b's delta are stored");
+        recorder.GetQuarantine().ShouldBeEmpty();
+        var a = await ledger.GetUsedAsync(Day1, Day1.AddDays(1), UsageDimension.User, "a");
+        a.Tokens.Total.ShouldBe(4, "both of a's deltas are stored");
+        a.Cost!.Total.ShouldBe(decimal.MaxValue, "saturated, never wrapped or failed");
+        (await ledger.GetUsedAsync(Day1, Day1.AddDays(1), UsageDimension.User, "b")).Cost!.Total.ShouldBe(1m, "b's key is exact");
     }
 
     [Fact]

@@ -4,20 +4,27 @@ namespace TokenAccounting.AspNetCore;
 internal static class BudgetRetryAfter
 {
     /// <summary>
-    /// Gets how long until the policy's window frees capacity, or null when it never does (a lifetime window).
-    /// Fixed windows reset at their end (next UTC midnight, next month's first day); for a rolling window the usage
-    /// that fills it may have been counted just now, so its whole duration is the conservative bound.
+    /// Gets how long until the policy's window frees enough capacity for the denied request, or null when it never
+    /// does (a lifetime window, or a request larger than the limit). Fixed windows reset at their end
+    /// (<see cref="BudgetExceededException.WindowEnd"/>: next UTC midnight, next month's first day), measured from now so
+    /// the header shrinks as time passes; a rolling window frees capacity when enough usage slides out, which the
+    /// budget store computed at the denial (<see cref="BudgetExceededException.RetryAfter"/>). An exception built
+    /// without those values falls back to the window itself (a rolling window's whole duration as the bound).
     /// </summary>
-    // Derived from the policy's window and the clock until BudgetExceededException carries its own RetryAfter.
     internal static TimeSpan? Compute(BudgetExceededException exception, TimeProvider timeProvider)
     {
+        if (exception.Requested > exception.Limit)
+        {
+            return null;
+        }
+
         var window = exception.Policy.Window;
         var now = timeProvider.GetUtcNow().ToUniversalTime();
         return window.Kind switch
         {
-            BudgetWindowKind.UtcDay => window.GetStart(now).AddDays(1) - now,
-            BudgetWindowKind.UtcMonth => window.GetStart(now).AddMonths(1) - now,
-            BudgetWindowKind.Rolling => window.Duration,
+            BudgetWindowKind.UtcDay => Until(exception.WindowEnd ?? window.GetStart(now).AddDays(1), now),
+            BudgetWindowKind.UtcMonth => Until(exception.WindowEnd ?? window.GetStart(now).AddMonths(1), now),
+            BudgetWindowKind.Rolling => exception.RetryAfter ?? window.Duration,
             _ => null,
         };
     }
@@ -28,4 +35,6 @@ internal static class BudgetRetryAfter
         var seconds = (long)Math.Ceiling(delay.TotalSeconds);
         return Math.Max(1, seconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
+
+    private static TimeSpan Until(DateTimeOffset end, DateTimeOffset now) => end > now ? end - now : TimeSpan.Zero;
 }

@@ -5,7 +5,8 @@ namespace TokenAccounting.AspNetCore;
 /// <summary>
 /// Reports the delivery pipeline from <see cref="UsageRecorder.GetDiagnostics"/>: <c>Unhealthy</c> while details are
 /// being dropped or a sink has failed for longer than <see cref="TokenAccountingHealthCheckOptions.FailingUnhealthyAfter"/>;
-/// <c>Degraded</c> while a sink fails or retries, or its buffer is above the threshold; otherwise <c>Healthy</c>.
+/// <c>Degraded</c> while a sink fails or retries, has quarantined items since the previous check, or its buffer is above the
+/// threshold; otherwise <c>Healthy</c>.
 /// </summary>
 /// <remarks>
 /// "Being dropped" and "failing" compare each snapshot with the previous check's (the first check compares with the
@@ -36,7 +37,7 @@ internal sealed class TokenAccountingHealthCheck(UsageRecorder recorder, TimePro
         {
             foreach (var sink in diagnostics.Sinks)
             {
-                var previous = _previous.TryGetValue(sink.Name, out var p) ? p : new SinkState(0, 0, 0, null);
+                var previous = _previous.TryGetValue(sink.Name, out var p) ? p : new SinkState(0, 0, 0, 0, null);
                 var newFailures = sink.FailedAttempts > previous.FailedAttempts;
                 var delivered = sink.DeliveredBatches > previous.DeliveredBatches;
                 var pending = sink.BufferedRecords > 0 || sink.PendingRollups > 0;
@@ -64,8 +65,15 @@ internal sealed class TokenAccountingHealthCheck(UsageRecorder recorder, TimePro
                     degraded.Add($"{sink.Name} buffers {sink.BufferedRecords} of at most {recorder.Options.MaxBufferedRecords} records");
                 }
 
-                // Quarantined records (when the diagnostics carry them): degraded.Add(...) on a rise, as for drops.
-                _previous[sink.Name] = new SinkState(sink.DeliveredBatches, sink.FailedAttempts, sink.DroppedRecords, failingSince);
+                // Quarantined items are kept for inspection and everything else flows: degraded, not unhealthy.
+                var quarantined = sink.QuarantinedRecords + sink.QuarantinedRollups;
+                var quarantinedNow = quarantined - previous.Quarantined;
+                if (quarantinedNow > 0)
+                {
+                    degraded.Add($"{sink.Name} quarantined {quarantinedNow} items it could not write");
+                }
+
+                _previous[sink.Name] = new SinkState(sink.DeliveredBatches, sink.FailedAttempts, sink.DroppedRecords, quarantined, failingSince);
                 data[sink.Name] = new Dictionary<string, object>(StringComparer.Ordinal)
                 {
                     ["deliveredRecords"] = sink.DeliveredRecords,
@@ -77,6 +85,8 @@ internal sealed class TokenAccountingHealthCheck(UsageRecorder recorder, TimePro
                     ["retries"] = sink.Retries,
                     ["bufferedRecords"] = sink.BufferedRecords,
                     ["pendingRollups"] = sink.PendingRollups,
+                    ["quarantinedRecords"] = sink.QuarantinedRecords,
+                    ["quarantinedRollups"] = sink.QuarantinedRollups,
                     ["failingSince"] = failingSince?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
                 };
             }
@@ -92,5 +102,5 @@ internal sealed class TokenAccountingHealthCheck(UsageRecorder recorder, TimePro
 
     private static string Join(IEnumerable<string> parts) => string.Join("; ", parts) + ".";
 
-    private readonly record struct SinkState(long DeliveredBatches, long FailedAttempts, long Dropped, DateTimeOffset? FailingSince);
+    private readonly record struct SinkState(long DeliveredBatches, long FailedAttempts, long Dropped, long Quarantined, DateTimeOffset? FailingSince);
 }

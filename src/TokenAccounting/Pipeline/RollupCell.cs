@@ -44,71 +44,78 @@ internal sealed class RollupCell
         return (long)sum;
     }
 
-    /// <summary>Adds field-wise; when a sum would not fit (or its total would not), clamps so the invariants still hold.</summary>
+    /// <summary>
+    /// Adds field-wise; when a sum would not fit (or its total would not), clamps so the invariants still hold and
+    /// clears <paramref name="exact"/>. Computed in 128 bits, so detecting a saturation never relies on an exception.
+    /// </summary>
     internal static TokenCounts AddSaturating(TokenCounts left, TokenCounts right, ref bool exact)
     {
-        try
-        {
-            var sum = left + right;
-            _ = checked(sum.Input + sum.Output);
-            return sum;
-        }
-        catch (Exception ex) when (ex is OverflowException or ArgumentException)
+        Int128 inputSum = (Int128)left.Input + right.Input;
+        Int128 outputSum = (Int128)left.Output + right.Output;
+        Int128 cachedSum = (Int128)left.CachedInput + right.CachedInput;
+        Int128 cacheWriteSum = (Int128)left.CacheWriteInput + right.CacheWriteInput;
+        Int128 longTtlSum = (Int128)left.CacheWriteLongTtlInput + right.CacheWriteLongTtlInput;
+        Int128 reasoningSum = (Int128)left.Reasoning + right.Reasoning;
+
+        // Clamp the total to long.MaxValue, then every part to what contains it.
+        var input = Clamp(inputSum, long.MaxValue);
+        var output = Clamp(outputSum, long.MaxValue - input);
+        var cached = Clamp(cachedSum, input);
+        var cacheWrite = Clamp(cacheWriteSum, input - cached);
+        var longTtl = Clamp(longTtlSum, cacheWrite);
+        var reasoning = Clamp(reasoningSum, output);
+        if (input != inputSum || output != outputSum || cached != cachedSum || cacheWrite != cacheWriteSum || longTtl != longTtlSum || reasoning != reasoningSum)
         {
             exact = false;
         }
 
-        // Clamp the total to long.MaxValue, then every part to what contains it.
-        var input = Clamp((Int128)left.Input + right.Input, long.MaxValue);
-        var output = Clamp((Int128)left.Output + right.Output, long.MaxValue - input);
-        var cached = Clamp((Int128)left.CachedInput + right.CachedInput, input);
-        var cacheWrite = Clamp((Int128)left.CacheWriteInput + right.CacheWriteInput, input - cached);
-        var longTtl = Clamp((Int128)left.CacheWriteLongTtlInput + right.CacheWriteLongTtlInput, cacheWrite);
-        var reasoning = Clamp((Int128)left.Reasoning + right.Reasoning, output);
         return new TokenCounts(input, output, cached, cacheWrite, longTtl, reasoning);
     }
 
-    /// <summary>Adds part-wise; when a sum (or the total) would overflow a decimal, clamps so the total is at most <see cref="decimal.MaxValue"/>.</summary>
+    /// <summary>
+    /// Adds part-wise; when a sum (or the total) would overflow a decimal, clamps so the total is at most
+    /// <see cref="decimal.MaxValue"/> and clears <paramref name="exact"/>.
+    /// </summary>
     internal static UsageCost AddSaturating(UsageCost left, UsageCost right, ref bool exact)
     {
-        try
-        {
-            var sum = left + right;
-            _ = sum.Total;
-            return sum;
-        }
-        catch (Exception ex) when (ex is OverflowException or ArgumentException)
-        {
-            exact = false;
-        }
-
         var room = decimal.MaxValue;
-        var input = Take(left.Input, right.Input, ref room);
-        var cached = Take(left.CachedInput, right.CachedInput, ref room);
-        var cacheWrite = Take(left.CacheWrite, right.CacheWrite, ref room);
-        var output = Take(left.Output, right.Output, ref room);
-        var reasoning = Take(left.Reasoning, right.Reasoning, ref room);
-        var longTtl = Math.Min(SaturatingDecimal(left.CacheWriteLongTtl, right.CacheWriteLongTtl), cacheWrite);
-        return new UsageCost(input, cached, cacheWrite, output, reasoning, longTtl);
+        var input = Take(left.Input, right.Input, ref room, ref exact);
+        var cached = Take(left.CachedInput, right.CachedInput, ref room, ref exact);
+        var cacheWrite = Take(left.CacheWrite, right.CacheWrite, ref room, ref exact);
+        var output = Take(left.Output, right.Output, ref room, ref exact);
+        var reasoning = Take(left.Reasoning, right.Reasoning, ref room, ref exact);
+        var inputAudio = Take(left.InputAudio, right.InputAudio, ref room, ref exact);
+        var cachedInputAudio = Take(left.CachedInputAudio, right.CachedInputAudio, ref room, ref exact);
+        var outputAudio = Take(left.OutputAudio, right.OutputAudio, ref room, ref exact);
+        var requests = Take(left.Requests, right.Requests, ref room, ref exact);
+        var serverToolCalls = Take(left.ServerToolCalls, right.ServerToolCalls, ref room, ref exact);
+        var longTtlRoom = cacheWrite;
+        var longTtl = Take(left.CacheWriteLongTtl, right.CacheWriteLongTtl, ref longTtlRoom, ref exact);
+        return new UsageCost(input, cached, cacheWrite, output, reasoning, longTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls);
     }
 
     private static long Clamp(Int128 value, long max) => value > max ? max : value < 0 ? 0 : (long)value;
 
-    private static decimal SaturatingDecimal(decimal left, decimal right)
+    /// <summary>Adds two non-negative parts into what is left of the total's room; clears <paramref name="exact"/> when it had to clamp.</summary>
+    private static decimal Take(decimal left, decimal right, ref decimal room, ref bool exact)
     {
+        decimal part;
         try
         {
-            return left + right;
+            part = left + right;
         }
         catch (OverflowException)
         {
-            return left > 0 ? decimal.MaxValue : decimal.MinValue;
+            part = decimal.MaxValue;
+            exact = false;
         }
-    }
 
-    private static decimal Take(decimal left, decimal right, ref decimal room)
-    {
-        var part = Math.Max(0m, Math.Min(SaturatingDecimal(left, right), room));
+        if (part > room)
+        {
+            part = room;
+            exact = false;
+        }
+
         room -= part;
         return part;
     }

@@ -19,6 +19,8 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private const int MaxUnpricedModelsLogged = 1000;
     private static readonly TimeSpan StageFailureEpisode = TimeSpan.FromMinutes(1);
 
+    private static readonly HashSet<UsageRecorder> s_live = [];
+    private static bool s_processExitHooked;
     private static int s_nextStripe;
 
     [ThreadStatic]
@@ -38,7 +40,6 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private readonly TaskCompletionSource _aggregatorExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, DateTimeOffset> _stageFailing = new(StringComparer.Ordinal);
     private readonly HashSet<(string? Provider, string Model)> _unpricedSeen = [];
-    private readonly EventHandler _onProcessExit;
     private readonly IngestItem[] _chunk = new IngestItem[ChunkSize];
     private readonly ProcessedRecord[] _processed = new ProcessedRecord[ChunkSize];
     private readonly AutoResetEvent _wake = new(false);
@@ -134,8 +135,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         _aggregator = new Thread(AggregatorLoop) { IsBackground = true, Name = "TokenAccounting aggregator" };
         _aggregator.UnsafeStart();
 
-        _onProcessExit = OnProcessExit;
-        AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
+        RegisterForProcessExit(this);
     }
 
     internal PipelineMetrics Metrics => _metrics;
@@ -265,7 +265,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         try
         {
-            AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
+            UnregisterFromProcessExit(this);
 
             // Close the queues: a Record() already past its disposed check either got its item in before the close
             // (then the final drain takes it) or is told the queue is closed (then it is counted as rejected).
@@ -449,16 +449,64 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
     }
 
-    private void OnProcessExit(object? sender, EventArgs e)
+    private static void RegisterForProcessExit(UsageRecorder recorder)
     {
-        try
+        lock (s_live)
         {
-            // A recorder nobody disposed: flush what it holds, bounded by ShutdownTimeout, before the process goes.
-            Dispose();
+            s_live.Add(recorder);
+            if (!s_processExitHooked)
+            {
+                AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+                s_processExitHooked = true;
+            }
         }
-        catch (Exception ex)
+    }
+
+    private static void UnregisterFromProcessExit(UsageRecorder recorder)
+    {
+        lock (s_live)
         {
-            LogStageFailed(_logger, ex, "process-exit flush");
+            s_live.Remove(recorder);
+        }
+    }
+
+    private static void OnProcessExit(object? sender, EventArgs e)
+    {
+        UsageRecorder[] live;
+        lock (s_live)
+        {
+            live = [.. s_live];
+        }
+
+        if (live.Length == 0)
+        {
+            return;
+        }
+
+        // Recorders nobody disposed flush what they hold, all at once, before the process goes. ProcessExit handlers are
+        // synchronous, so this one waits — bounded in real time by the longest ShutdownTimeout, because a recorder's own
+        // timeout runs on its TimeProvider, and a fake clock (in a test host) or a stuck sink must not hold the exit.
+        var bound = live.Max(r => r._options.ShutdownTimeout);
+        var flushes = Array.ConvertAll(live, r => Task.Run(async () =>
+        {
+            try
+            {
+                await r.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogStageFailed(r._logger, ex, "process-exit flush");
+            }
+        }));
+        if (!Task.WaitAll(flushes, bound))
+        {
+            for (var i = 0; i < live.Length; i++)
+            {
+                if (!flushes[i].IsCompleted)
+                {
+                    LogProcessExitFlushTimedOut(live[i]._logger, bound);
+                }
+            }
         }
     }
 
@@ -710,6 +758,9 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Record() was called on a disposed UsageRecorder: the record was not recorded. Further occurrences are only counted (RecordsRejectedAfterDispose).")]
     private static partial void LogRecordAfterDispose(ILogger logger);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Warning, Message = "The process is exiting and the usage recorder did not finish flushing within {Timeout}: what it still held was not delivered.")]
+    private static partial void LogProcessExitFlushTimedOut(ILogger logger, TimeSpan timeout);
 
     [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "The usage aggregator did not stop within {Timeout}: a pipeline stage is blocked. Records still queued were not delivered.")]
     private static partial void LogAggregatorStuck(ILogger logger, TimeSpan timeout);

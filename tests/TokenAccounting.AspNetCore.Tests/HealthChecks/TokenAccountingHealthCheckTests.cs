@@ -123,6 +123,25 @@ public sealed class TokenAccountingHealthCheckTests
     }
 
     [Fact]
+    public async Task Check_RecordQuarantined_IsDegradedUntilNoNewQuarantine()
+    {
+        var picky = new RejectingSink("poison-model");
+        await using var app = await StartAsync(picky);
+        app.Recorder.Record(Usage.Chat("gpt-4o", 1, 1));
+        app.Recorder.Record(Usage.Chat("poison-model", 1, 1));
+        await app.Recorder.FlushAsync();
+        app.Recorder.GetDiagnostics().Sink("RejectingSink")!.QuarantinedRecords.ShouldBe(1);
+
+        var entry = await CheckAsync(app);
+
+        entry.Status.ShouldBe(HealthStatus.Degraded);
+        entry.Description!.ShouldContain("RejectingSink quarantined 1 items");
+        var sink = entry.Data["RejectingSink"].ShouldBeAssignableTo<IReadOnlyDictionary<string, object>>()!;
+        sink["quarantinedRecords"].ShouldBe(1L);
+        (await CheckAsync(app)).Status.ShouldBe(HealthStatus.Healthy, "nothing was quarantined since the previous check");
+    }
+
+    [Fact]
     public void AddTokenAccounting_BadThreshold_ThrowsNamingTheOption()
     {
         var services = new ServiceCollection();
@@ -156,5 +175,17 @@ public sealed class TokenAccountingHealthCheckTests
 
         public ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken) =>
             batch.Records.Count == 0 || _healed ? ValueTask.CompletedTask : throw new InvalidOperationException("The sink is down.");
+    }
+
+    /// <summary>Rejects, by id, every record of one model (a record its store can never hold); writes the rest.</summary>
+    private sealed class RejectingSink(string poisonModel) : IUsageSink
+    {
+        public ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
+        {
+            var poison = batch.Records.Where(r => r.Model == poisonModel).Select(r => r.Id!).ToList();
+            return poison.Count == 0
+                ? ValueTask.CompletedTask
+                : throw new UsageSinkRejectedException("The store cannot hold this model.", null, poison);
+        }
     }
 }

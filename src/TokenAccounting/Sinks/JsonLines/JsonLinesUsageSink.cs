@@ -226,11 +226,14 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
 
             try
             {
+                // Never write a line the reader would reject: a record that reached the sink without Record()'s
+                // validation (a direct write) is held to the same rules here.
+                record.Validate();
                 _lines.WriteLine(record, batchId);
             }
             catch (Exception ex) when (ex is OverflowException or ArgumentException or InvalidOperationException or System.Text.EncoderFallbackException)
             {
-                // The data, not the disk, is at fault (a cost whose total overflows, text that cannot be encoded):
+                // The data, not the disk, is at fault (a record that breaks the record rules, text that cannot be encoded):
                 // retrying cannot help. Name every such record; nothing of this file's part of the batch is written.
                 (_rejected ??= []).Add(record.Id ?? string.Empty);
                 _rejectedReason ??= ex;

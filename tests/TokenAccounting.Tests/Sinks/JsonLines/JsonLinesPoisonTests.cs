@@ -1,10 +1,13 @@
 namespace TokenAccounting.Tests.Sinks.JsonLines;
 
-/// <summary>A record the JSON-lines ledger cannot write is rejected by id (a data error), never retried forever.</summary>
+/// <summary>
+/// A record the JSON-lines ledger cannot write — or whose line its own reader would reject, such as a cost whose total
+/// overflows written without Record()'s validation — is rejected by id (a data error), never retried forever.
+/// </summary>
 public sealed class JsonLinesPoisonTests
 {
     [Fact]
-    public async Task WriteAsync_CostTotalOverflows_ThrowsRejectedNamingTheRecordAndWritesNothing()
+    public async Task WriteAsync_RecordBreakingTheRecordRules_ThrowsRejectedNamingTheRecordAndWritesNothing()
     {
         using var folder = new TempFolder();
         await using var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = folder.Template });
