@@ -4,8 +4,8 @@ namespace TokenAccounting.AspNetCore;
 internal static class BudgetRetryAfter
 {
     /// <summary>
-    /// Gets how long until the policy's window frees enough capacity for the denied request, or null when it never
-    /// does (a lifetime window, or a request larger than the limit). Fixed windows reset at their end
+    /// Gets how long until the policy's window frees capacity, or null when it never does (a lifetime window). Fixed
+    /// windows reset at their end
     /// (<see cref="BudgetExceededException.WindowEnd"/>: next UTC midnight, next month's first day), measured from now so
     /// the header shrinks as time passes; a rolling window frees capacity when enough usage slides out, which the
     /// budget store computed at the denial (<see cref="BudgetExceededException.RetryAfter"/>). An exception built
@@ -13,11 +13,6 @@ internal static class BudgetRetryAfter
     /// </summary>
     internal static TimeSpan? Compute(BudgetExceededException exception, TimeProvider timeProvider)
     {
-        if (exception.Requested > exception.Limit)
-        {
-            return null;
-        }
-
         var window = exception.Policy.Window;
         var now = timeProvider.GetUtcNow().ToUniversalTime();
         return window.Kind switch

@@ -48,7 +48,7 @@ public sealed class BudgetResponseTests
     {
         { "day", "50400" },        // until 2026-12-02T00:00Z
         { "month", "2642400" },    // until 2027-01-01T00:00Z: 30 days and 14 hours
-        { "rolling", "3600" },     // the whole rolling hour, a conservative bound
+        { "rolling", "3660" },     // from the store: the 80 slide out of the hour one one-minute bucket after they were counted
         { "lifetime", null },      // never frees: no Retry-After
     };
 
