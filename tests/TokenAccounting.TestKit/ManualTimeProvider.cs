@@ -5,6 +5,7 @@ public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly object _gate = new();
     private readonly List<ManualTimer> _timers = [];
+    private readonly List<TaskCompletionSource> _timerWaiters = [];
     private DateTimeOffset _now;
 
     public ManualTimeProvider(DateTimeOffset? start = null)
@@ -78,6 +79,25 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>
+    /// Completes once some timer is scheduled (has a due time): a test awaits it before <see cref="Advance"/> so that
+    /// code which creates its timer on another thread (a background loop's <c>Task.Delay</c>) is not advanced past.
+    /// </summary>
+    public Task WhenTimerScheduledAsync()
+    {
+        lock (_gate)
+        {
+            if (_timers.Exists(t => t.DueAt is not null))
+            {
+                return Task.CompletedTask;
+            }
+
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _timerWaiters.Add(waiter);
+            return waiter.Task;
+        }
+    }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(this, callback, state);
@@ -104,6 +124,15 @@ public sealed class ManualTimeProvider : TimeProvider
 
                 DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : owner._now + dueTime;
                 Period = period;
+                if (DueAt is not null)
+                {
+                    foreach (var waiter in owner._timerWaiters)
+                    {
+                        waiter.TrySetResult();
+                    }
+
+                    owner._timerWaiters.Clear();
+                }
             }
 
             return true;

@@ -117,6 +117,9 @@ public sealed class BudgetReservationStoreFailureTests
         manager.PendingSettlements.ShouldBe(1);
 
         var loop = manager.RetryLoop.ShouldNotBeNull();
+
+        // The loop starts its delay on its own thread: advance only once that delay is on the clock.
+        await time.WhenTimerScheduledAsync();
         time.Advance(BudgetManager.RetryDelay);
         await loop;
 
