@@ -61,7 +61,7 @@ public sealed class PipelineHardeningTests
     [Fact]
     public async Task Record_SlowPriceCatalogAndFullQueue_CallersNeverWaitAndFlushAsyncHonoursFlushTimeout()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var sink = new InMemoryUsageSink();
         using var gate = new ManualResetEventSlim();
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -190,7 +190,7 @@ public sealed class PipelineHardeningTests
         TaskScheduler.UnobservedTaskException += OnUnobserved;
         try
         {
-            var time = new ManualTimeProvider();
+            var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
             var sink = new AbandonedThenFaultingSink(marker);
             await using (var recorder = new UsageRecorder([sink], new TokenAccountingOptions { SinkTimeout = TimeSpan.FromSeconds(5), FlushTimeout = TimeSpan.FromHours(1) }, time))
             {
