@@ -15,10 +15,10 @@ public sealed class BudgetReservationStoreFailureTests
     public async Task CommitAsync_StoreFails_StaysHeldAndARetryCountsTheOverrun()
     {
         // The reproduction of issue 12: limit 1,000, a reservation of 500, the actual use 1,489, the store down at commit.
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(500), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
 
         var failure = await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(1_489)).AsTask());
 
@@ -39,10 +39,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task CommitAsync_StoreFailsOnTheSecondPolicy_RetrySettlesEachPolicyOnce()
     {
-        var store = new FlakyBudgetStore { FailAdjustFor = "b" };
-        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting b"), c => c.PolicyName == "b");
 
         (await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(300)).AsTask())).PolicyName.ShouldBe("b");
         (await manager.GetUsedAsync("a", Anyone)).ShouldBe(300m, "policy a took the commit before b failed");
@@ -56,10 +56,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task CommitAsync_RetriedWithAnotherAmount_ThrowsAndKeepsThePendingOne()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(10), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
         await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(40)).AsTask());
 
         (await Should.ThrowAsync<InvalidOperationException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(41)).AsTask())).Message.ShouldContain("same amount");
@@ -72,10 +72,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReleaseAsync_StoreFails_ThrowsNamingThePolicyAndCanBeRetried()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 100)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 100)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
 
         var failure = await Should.ThrowAsync<BudgetStoreException>(() => reservation.ReleaseAsync().AsTask());
 
@@ -90,11 +90,11 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task Dispose_StoreFails_NeverMasksTheCallersExceptionAndTheReleaseLandsInTheBackground()
     {
-        var time = new ManualTimeProvider(Start);
-        var store = new FlakyBudgetStore();
+        var time = new SignallingTimeProvider(Start);
+        var store = new FakeBudgetStore();
         using var logs = new CapturingLoggerProvider();
         var manager = new BudgetManager([Policy("daily", 100)], store, time, logger: logs.CreateLogger("budgets"));
-        store.FailNextAdjusts(2); // Dispose's attempt, then the first background attempt
+        store.FailNext(2, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting")); // Dispose's attempt, then the first background attempt
 
         var callerFailure = Should.Throw<HttpRequestException>(() =>
         {
@@ -132,10 +132,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task DisposeAsync_AfterAFailedCommit_RetriesTheCommitNotARelease()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(3);
+        store.FailNext(3, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
 
         await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(700)).AsTask());
         await reservation.DisposeAsync(); // second attempt fails too: handed to the background
@@ -155,8 +155,9 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReserveAsync_StoreFailsOnTheSecondPolicy_GivesBackTheFirstAndNamesThePolicy()
     {
-        var store = new FlakyBudgetStore { FailTryAddFor = "b" };
-        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        store.FailAlways(BudgetStoreOperations.TryAdd, new TimeoutException("store timed out reserving b"), c => c.PolicyName == "b");
+        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new FakeTimeProvider(Start));
 
         var failure = await Should.ThrowAsync<BudgetStoreException>(() => manager.ReserveAsync(BudgetAmount.FromTokens(10), Anyone).AsTask());
 
@@ -169,9 +170,9 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReserveAsync_GiveBackFails_TheOtherGiveBacksStillLandAndTheFailedOneIsRetried()
     {
-        var store = new FlakyBudgetStore { FailAdjustFor = "a" };
-        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000), Policy("c", 5)], store, new ManualTimeProvider(Start));
-        store.FailNextAdjusts(1);
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000), Policy("c", 5)], store, new FakeTimeProvider(Start));
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting a"), c => c.PolicyName == "a");
 
         // c denies; a and b are given back, and a's give-back fails.
         await Should.ThrowAsync<BudgetExceededException>(() => manager.ReserveAsync(BudgetAmount.FromTokens(10), Anyone).AsTask());
@@ -189,11 +190,11 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task FlushAsync_PendingSettlement_IsRetriedAtOnce()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         await using var recorder = new UsageRecorder([new InMemoryUsageSink()], null, null, null, null, pricer: null, observers: [manager]);
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
         await reservation.DisposeAsync();
         manager.PendingSettlements.ShouldBe(1);
 
@@ -206,7 +207,7 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReserveAsync_CancelledByTheCaller_ThrowsOperationCanceledUnwrapped()
     {
-        var manager = new BudgetManager([Policy("daily", 1_000)], new InMemoryBudgetStore(), new ManualTimeProvider(Start));
+        var manager = new BudgetManager([Policy("daily", 1_000)], new InMemoryBudgetStore(), new FakeTimeProvider(Start));
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
 
