@@ -42,7 +42,7 @@ public sealed class PoisonIsolationTests
         quarantined.Record.ShouldNotBeNull().Id.ShouldBe("r17");
         quarantined.Rollup.ShouldBeNull();
         quarantined.Reason.ShouldContain("cannot store this user");
-        var metric = meters.Collector.For(TokenAccountingDiagnostics.RecordsQuarantinedInstrument).ShouldHaveSingleItem();
+        var metric = meters.Quarantined.GetMeasurementSnapshot().ShouldHaveSingleItem();
         metric.Value.ShouldBe(1L);
         metric.Tags["tokenaccounting.sink"].ShouldBe("RejectingSink");
         metric.Tags["tokenaccounting.kind"].ShouldBe("record");
@@ -101,7 +101,8 @@ public sealed class PoisonIsolationTests
     [Fact]
     public async Task SinkDownWithUnclassifiedErrors_NothingIsQuarantinedAndAllIsDeliveredOnceItHeals()
     {
-        var sink = new DownSink();
+        var sink = new FakeUsageSink();
+        sink.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
         var options = new TokenAccountingOptions { SplitBatchAfterFailures = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(2), FlushTimeout = TimeSpan.FromMilliseconds(200) };
         await using var recorder = UsageRecorder.Create(options, sink);
 
@@ -111,8 +112,8 @@ public sealed class PoisonIsolationTests
         }
 
         await recorder.FlushAsync();
-        await sink.FirstFailure;
-        while (sink.FailedAttempts < 10)
+        await sink.WaitForAttemptsAsync(1);
+        while (sink.FailureCount < 10)
         {
             await recorder.FlushAsync();
         }
@@ -122,8 +123,8 @@ public sealed class PoisonIsolationTests
         options.FlushTimeout = TimeSpan.FromMinutes(1);
         await recorder.FlushAsync();
 
-        sink.Inner.Records.Count.ShouldBe(10);
-        sink.Inner.TotalRequests.ShouldBe(10);
+        sink.Delivered.Records.Count.ShouldBe(10);
+        sink.Delivered.TotalRequests.ShouldBe(10);
         recorder.GetQuarantine().ShouldBeEmpty();
     }
 
