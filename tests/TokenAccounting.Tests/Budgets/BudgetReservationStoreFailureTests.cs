@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using TokenAccounting.Tests.Sinks.Logging;
 
 namespace TokenAccounting.Tests.Budgets;
 
@@ -92,7 +91,7 @@ public sealed class BudgetReservationStoreFailureTests
     {
         var time = new SignallingTimeProvider(Start);
         var store = new FakeBudgetStore();
-        using var logs = new CapturingLoggerProvider();
+        using var logs = new FakeLoggerProvider();
         var manager = new BudgetManager([Policy("daily", 100)], store, time, logger: logs.CreateLogger("budgets"));
         store.FailNext(2, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting")); // Dispose's attempt, then the first background attempt
 
@@ -105,9 +104,9 @@ public sealed class BudgetReservationStoreFailureTests
         callerFailure.Message.ShouldBe("the model call failed", "Dispose must not replace the caller's exception with the store's");
         manager.PendingSettlements.ShouldBe(1);
         manager.SettlementFailures.ShouldBe(1);
-        var warning = logs.Logs.ShouldHaveSingleItem();
+        var warning = logs.Collector.GetSnapshot().ShouldHaveSingleItem();
         warning.Level.ShouldBe(LogLevel.Warning);
-        warning.EventId.Id.ShouldBe(1101);
+        warning.Id.Id.ShouldBe(1101);
         warning.Exception.ShouldBeOfType<BudgetStoreException>().PolicyName.ShouldBe("daily");
         (await manager.GetUsedAsync("daily", Anyone)).ShouldBe(100m, "still held: the give-back has not landed yet");
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using TokenAccounting.Tests.Diagnostics;
-using TokenAccounting.Tests.Sinks.Logging;
 
 namespace TokenAccounting.Tests.Pipeline;
 
@@ -18,8 +17,8 @@ public sealed class PoisonIsolationTests
     public async Task SinkRejectsOneRecord_ItIsQuarantinedCountedLoggedAndEverythingElseDelivered()
     {
         using var meters = new IsolatedMeters();
-        var logs = new CapturingLoggerProvider { MinimumLevel = LogLevel.Warning };
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Warning));
         var sink = new RejectingSink(batch => batch.Records.Any(r => r.UserId == "mallory") ? new UsageSinkRejectedException("cannot store this user") : null);
         await using var recorder = new UsageRecorder([sink], FastRetries, null, loggerFactory, meters.Factory, pricer: null, observers: null);
 
@@ -46,7 +45,7 @@ public sealed class PoisonIsolationTests
         metric.Value.ShouldBe(1L);
         metric.Tags["tokenaccounting.sink"].ShouldBe("RejectingSink");
         metric.Tags["tokenaccounting.kind"].ShouldBe("record");
-        var warning = logs.Logs.Where(l => l.EventId.Id == 1005).ShouldHaveSingleItem("one warning per episode");
+        var warning = logs.Collector.GetSnapshot().Where(l => l.Id.Id == 1005).ShouldHaveSingleItem("one warning per episode");
         warning.Message.ShouldContain("r17");
         warning.Message.ShouldContain("cannot store this user");
     }
