@@ -193,7 +193,7 @@ public sealed class AccountingChatClientTests
     public async Task GetResponseAsync_RecorderThrows_ResponseFlowsAndFailureIsLoggedAndCounted()
     {
         var recorder = new ThrowingRecorder();
-        var logger = new CapturingLogger();
+        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger();
         var inner = new ScriptedChatClient().Respond(Answer("still here", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
         var client = inner.WithTokenAccounting(recorder, o => o.Logger = logger);
 
@@ -202,7 +202,7 @@ public sealed class AccountingChatClientTests
         response.Text.ShouldBe("still here");
         recorder.Attempts.ShouldBe(1);
         client.GetService<AccountingChatClient>().ShouldNotBeNull().AccountingFailureCount.ShouldBe(1);
-        var entry = logger.Entries.ShouldHaveSingleItem();
+        var entry = logger.Collector.GetSnapshot().ShouldHaveSingleItem();
         entry.Level.ShouldBe(Microsoft.Extensions.Logging.LogLevel.Warning);
         entry.Exception.ShouldBeOfType<InvalidOperationException>();
         entry.Message.ShouldContain("gpt-4o");

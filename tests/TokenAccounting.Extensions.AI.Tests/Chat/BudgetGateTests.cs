@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using TokenAccounting.Extensions.AI.Tests.Fakes;
 
 namespace TokenAccounting.Extensions.AI.Tests.Chat;
 
@@ -12,22 +13,11 @@ public sealed class BudgetGateTests
         return services.BuildServiceProvider();
     }
 
-    private static ScriptedChatClient Answering(long input, long output, int calls = 1)
-    {
-        var model = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o"));
-        for (var i = 0; i < calls; i++)
-        {
-            model.Respond(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = input, OutputTokenCount = output } });
-        }
-
-        return model;
-    }
-
     [Fact]
     public async Task GetResponseAsync_OverBudget_ThrowsBeforeTheInnerClientAndRecordsSkipped()
     {
         await using var provider = Build(new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Unit = BudgetUnit.Tokens, Limit = 500 });
-        var inner = Answering(100, 20);
+        var inner = ScriptedModels.Answering(100, 20);
         var client = inner.WithTokenAccounting(provider, o => o.DefaultOutputTokenEstimate = 1000);
 
         using var scope = UsageScope.Begin("run", userId: "alice");
@@ -44,7 +34,7 @@ public sealed class BudgetGateTests
     public async Task GetResponseAsync_WithinBudget_CommitsTheActualUsageOnce()
     {
         await using var provider = Build(new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Unit = BudgetUnit.Tokens, Limit = 10_000 });
-        var client = Answering(100, 20).WithTokenAccounting(provider);
+        var client = ScriptedModels.Answering(100, 20).WithTokenAccounting(provider);
 
         using (UsageScope.Begin("run", userId: "alice"))
         {
@@ -87,7 +77,7 @@ public sealed class BudgetGateTests
     public async Task GetResponseAsync_CapOutputTokensToBudget_LowersMaxOutputTokensToWhatRemains()
     {
         await using var provider = Build(new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Unit = BudgetUnit.Tokens, Limit = 1_000 });
-        var inner = Answering(10, 10, calls: 2);
+        var inner = ScriptedModels.Answering(10, 10, calls: 2);
         var client = inner.WithTokenAccounting(provider, o => o.CapOutputTokensToBudget = true);
         var budgets = provider.GetRequiredService<BudgetManager>();
         budgets.Reserve(BudgetAmount.FromTokens(700), new BudgetSubject { UserId = "alice" }).Commit(BudgetAmount.FromTokens(700));

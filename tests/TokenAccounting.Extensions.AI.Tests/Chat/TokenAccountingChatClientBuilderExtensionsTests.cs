@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using TokenAccounting.Extensions.AI.Tests.Fakes;
 
 namespace TokenAccounting.Extensions.AI.Tests.Chat;
 
@@ -6,16 +7,7 @@ public sealed class TokenAccountingChatClientBuilderExtensionsTests
 {
     private static readonly List<ChatMessage> Question = [new(ChatRole.User, "hi")];
 
-    private static ScriptedChatClient Model(long input = 100, long output = 20, int calls = 1)
-    {
-        var model = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o"));
-        for (var i = 0; i < calls; i++)
-        {
-            model.Respond(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = input, OutputTokenCount = output } });
-        }
-
-        return model;
-    }
+    private static ScriptedChatClient Model(long input = 100, long output = 20) => ScriptedModels.Answering(input, output);
 
     [Fact]
     public async Task UseTokenAccounting_AddChatClient_RecordsToTheRegisteredRecorderOnTheRegisteredClock()
