@@ -10,7 +10,7 @@ public sealed class ReadmeSnippetTests
     public async Task AddAccountedChat_AsInTheReadme_RecordsEveryRoundTripAndEmbedding()
     {
         var model = new ToolLoopModel { ToolRounds = 0 };
-        var embedder = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")) { Usage = new UsageDetails { TotalTokenCount = 4 } };
+        var embedder = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")).Respond(new UsageDetails { TotalTokenCount = 4 });
         await using var provider = AddAccountedChat(new ServiceCollection(), model, embedder).BuildServiceProvider();
 
         await provider.GetRequiredService<IChatClient>().GetResponseAsync("hi");

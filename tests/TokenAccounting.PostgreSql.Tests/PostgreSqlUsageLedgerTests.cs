@@ -371,7 +371,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
     [SkippableFact]
     public async Task TrimAsync_DetailsOlderThanRetention_AreDeletedAndRollupsKept()
     {
-        var clock = new ManualTimeProvider(Day1.AddDays(7).AddHours(2));
+        var clock = new FakeTimeProvider(Day1.AddDays(7).AddHours(2));
         var connectionString = await server.CreateDatabaseAsync();
         await using var ledger = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = connectionString, DetailRetention = TimeSpan.FromDays(3) }, clock);
         await ledger.WriteAsync(Batch("old", Record("r-old", Day1.AddDays(6).AddHours(23), 10, 1)), default);
@@ -391,7 +391,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
     [SkippableFact]
     public async Task WriteAsync_TrimIntervalElapsed_TrimsDetailsAndBatchIds()
     {
-        var clock = new ManualTimeProvider(Day1.AddDays(1));
+        var clock = new FakeTimeProvider(Day1.AddDays(1));
         var connectionString = await server.CreateDatabaseAsync();
         var options = new PostgreSqlLedgerOptions { ConnectionString = connectionString, DetailRetention = TimeSpan.FromDays(1), AppliedBatchRetention = TimeSpan.FromHours(1) };
         await using var ledger = new PostgreSqlUsageLedger(options, clock);

@@ -311,7 +311,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task TrimAsync_DetailsOlderThanRetention_AreDeletedAndRollupsKept()
     {
-        var clock = new ManualTimeProvider(Day1.AddDays(7).AddHours(2));
+        var clock = new FakeTimeProvider(Day1.AddDays(7).AddHours(2));
         using var ledger = new SqliteUsageLedger(_db.Options(retention: TimeSpan.FromDays(3)), clock);
         await ledger.WriteAsync(Batch("old", Record("r-old", Day1.AddDays(6).AddHours(23), 10, 1)), default);
         await ledger.WriteAsync(Batch("new", Record("r-new", Day1.AddDays(7).AddHours(1), 20, 2)), default);
@@ -332,7 +332,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task WriteAsync_TrimIntervalElapsed_TrimsOnTheWayOut()
     {
-        var clock = new ManualTimeProvider(Day1.AddDays(1));
+        var clock = new FakeTimeProvider(Day1.AddDays(1));
         using var ledger = new SqliteUsageLedger(_db.Options(retention: TimeSpan.FromDays(1)), clock);
         await ledger.WriteAsync(Batch("b1", Record("r1", Day1.AddHours(1), 10, 1)), default);
 
@@ -348,7 +348,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
     [Fact]
     public async Task TrimAsync_BatchIdsOlderThanRetention_AreForgotten()
     {
-        var clock = new ManualTimeProvider(Day1);
+        var clock = new FakeTimeProvider(Day1);
         using var ledger = new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = _db.ConnectionString, AppliedBatchRetention = TimeSpan.FromDays(2) }, clock);
         await ledger.WriteAsync(Batch("b1"), default);
         clock.Advance(TimeSpan.FromDays(1));

@@ -2,7 +2,12 @@ using System.Collections.Concurrent;
 
 namespace TokenAccounting.TestKit;
 
-/// <summary>An <see cref="IUsageRecorder"/> that keeps what it is given, in order, and validates like the real one.</summary>
+/// <summary>An <see cref="IUsageRecorder"/> that keeps exactly the instances it is given, in order.</summary>
+/// <remarks>
+/// Kept beside the package's <c>FakeUsageRecorder</c> on purpose: that fake models the real recorder (it validates,
+/// stamps ids and times, attributes to scopes, prices), which would hide what a component under test (the tracker,
+/// the chat-client middleware) failed to set itself. Tests of those components need the records verbatim.
+/// </remarks>
 public sealed class CapturingRecorder : IUsageRecorder
 {
     private readonly ConcurrentQueue<UsageRecord> _records = new();

@@ -9,8 +9,9 @@ namespace TokenAccounting.Testing;
 /// </summary>
 /// <remarks>
 /// Failures are deterministic: <see cref="FailNext"/> fails the next <c>n</c> matching operations,
-/// <see cref="FailAlways"/> every one until <see cref="Heal"/>. The default exception is an <see cref="IOException"/>
-/// that names the operation and the counter. Thread-safe.
+/// <see cref="FailAlways"/> every one until <see cref="Heal"/>; both can be narrowed to some counters (one policy of
+/// several, say), and calls on other counters then work and use up nothing. The default exception is an
+/// <see cref="IOException"/> that names the operation and the counter. Thread-safe.
 /// </remarks>
 public sealed class FakeBudgetStore : IBudgetStore
 {
@@ -19,6 +20,7 @@ public sealed class FakeBudgetStore : IBudgetStore
     private BudgetStoreOperations _failing;
     private int _remainingFailures;
     private Exception? _exception;
+    private Func<BudgetCounter, bool>? _counters;
     private int _calls;
     private int _failures;
 
@@ -39,19 +41,25 @@ public sealed class FakeBudgetStore : IBudgetStore
     /// <param name="times">How many calls fail; at least 1.</param>
     /// <param name="operations">Which operations fail.</param>
     /// <param name="exception">What they throw; an <see cref="IOException"/> naming the operation when null.</param>
-    public void FailNext(int times = 1, BudgetStoreOperations operations = BudgetStoreOperations.All, Exception? exception = null)
+    /// <param name="counters">
+    /// Which counters fail, for example <c>c =&gt; c.PolicyName == "daily"</c>: calls on other counters work and do not
+    /// count towards <paramref name="times"/>. Every counter when null.
+    /// </param>
+    public void FailNext(int times = 1, BudgetStoreOperations operations = BudgetStoreOperations.All, Exception? exception = null, Func<BudgetCounter, bool>? counters = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(times, 1);
-        Arm(operations, times, exception);
+        Arm(operations, times, exception, counters);
     }
 
     /// <summary>Fails every call of <paramref name="operations"/> until <see cref="Heal"/>.</summary>
     /// <param name="operations">Which operations fail.</param>
     /// <param name="exception">What they throw; an <see cref="IOException"/> naming the operation when null.</param>
-    public void FailAlways(BudgetStoreOperations operations = BudgetStoreOperations.All, Exception? exception = null) => Arm(operations, -1, exception);
+    /// <param name="counters">Which counters fail, for example <c>c =&gt; c.PolicyName == "daily"</c>; every counter when null.</param>
+    public void FailAlways(BudgetStoreOperations operations = BudgetStoreOperations.All, Exception? exception = null, Func<BudgetCounter, bool>? counters = null) =>
+        Arm(operations, -1, exception, counters);
 
     /// <summary>Disarms every failure.</summary>
-    public void Heal() => Arm(BudgetStoreOperations.None, 0, null);
+    public void Heal() => Arm(BudgetStoreOperations.None, 0, null, null);
 
     /// <inheritdoc />
     public ValueTask<BudgetStoreResult> TryAddAsync(BudgetCounter counter, decimal amount, decimal? limit, CancellationToken cancellationToken = default)
@@ -71,13 +79,14 @@ public sealed class FakeBudgetStore : IBudgetStore
         return InjectedFailure(BudgetStoreOperations.GetUsed, counter) is { } failure ? ValueTask.FromException<decimal>(failure) : _inner.GetUsedAsync(counter, cancellationToken);
     }
 
-    private void Arm(BudgetStoreOperations operations, int times, Exception? exception)
+    private void Arm(BudgetStoreOperations operations, int times, Exception? exception, Func<BudgetCounter, bool>? counters)
     {
         lock (_gate)
         {
             _failing = operations;
             _remainingFailures = times;
             _exception = exception;
+            _counters = counters;
         }
     }
 
@@ -87,7 +96,7 @@ public sealed class FakeBudgetStore : IBudgetStore
         Exception? exception;
         lock (_gate)
         {
-            if ((_failing & operation) == 0 || _remainingFailures == 0)
+            if ((_failing & operation) == 0 || _remainingFailures == 0 || (_counters is not null && !_counters(counter)))
             {
                 return null;
             }

@@ -22,7 +22,7 @@ public sealed class AsynchronousGateTests
         var manager = new BudgetManager(
             [new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Limit = limit }],
             store,
-            new ManualTimeProvider(Start),
+            new FakeTimeProvider(Start),
             countRecordedUsage: false);
         return (manager, store);
     }
@@ -39,10 +39,7 @@ public sealed class AsynchronousGateTests
     public async Task GetResponseAsync_AsynchronousStore_NoThreadBlocks()
     {
         var (manager, store) = Budgets();
-        var inner = new ScriptedChatClient(Metadata)
-        {
-            Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 20 } },
-        };
+        var inner = new ScriptedChatClient(Metadata).Respond(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 20 } });
         var client = Wrap(inner, manager);
 
         var call = _detector.Run(() => client.GetResponseAsync([new ChatMessage(ChatRole.User, "hello")]));
@@ -99,10 +96,7 @@ public sealed class AsynchronousGateTests
     public async Task GenerateAsync_AsynchronousStore_NoThreadBlocks()
     {
         var (manager, store) = Budgets();
-        var generator = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small"))
-        {
-            Usage = new UsageDetails { InputTokenCount = 8 },
-        };
+        var generator = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")).Respond(new UsageDetails { InputTokenCount = 8 });
         var wrapped = generator.WithTokenAccounting(_recorder, o =>
         {
             o.Budgets = manager;

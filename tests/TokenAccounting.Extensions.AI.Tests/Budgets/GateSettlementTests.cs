@@ -20,10 +20,10 @@ public sealed class GateSettlementTests
 
     private static ChatClientMetadata Metadata => new("openai", null, "gpt-4o");
 
-    private static async Task<(decimal Used, UsageRecord Record)> StreamAsync(ServiceProvider provider, params StreamStep[] steps)
+    private static async Task<(decimal Used, UsageRecord Record)> StreamAsync(ServiceProvider provider, params ScriptedStreamStep[] steps)
     {
         var inner = new ScriptedChatClient(Metadata);
-        inner.Stream.AddRange(steps);
+        inner.Stream(steps);
         var client = inner.WithTokenAccounting(provider);
         using (UsageScope.Begin("run", userId: "alice"))
         {
@@ -45,7 +45,7 @@ public sealed class GateSettlementTests
     {
         await using var provider = Build();
 
-        var (used, record) = await StreamAsync(provider, ScriptedChatClient.Fault(new HttpRequestException("429")));
+        var (used, record) = await StreamAsync(provider, ScriptedStreamStep.Fail(new HttpRequestException("429")));
 
         record.Outcome.ShouldBe(UsageOutcome.Failed);
         used.ShouldBe(0m, "the provider billed nothing");
@@ -56,7 +56,7 @@ public sealed class GateSettlementTests
     {
         await using var provider = Build();
 
-        var (used, record) = await StreamAsync(provider, ScriptedChatClient.Usage(300, 40), ScriptedChatClient.Fault(new HttpRequestException("connection reset")));
+        var (used, record) = await StreamAsync(provider, ScriptedStreamStep.Usage(300, 40), ScriptedStreamStep.Fail(new HttpRequestException("connection reset")));
 
         record.Tokens.ShouldBe(new TokenCounts(300, 40));
         used.ShouldBe(340m);
@@ -67,7 +67,7 @@ public sealed class GateSettlementTests
     {
         await using var provider = Build();
 
-        var (used, record) = await StreamAsync(provider, ScriptedChatClient.Text("a"), ScriptedChatClient.Text("b"), ScriptedChatClient.Fault(new HttpRequestException("connection reset")));
+        var (used, record) = await StreamAsync(provider, ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b"), ScriptedStreamStep.Fail(new HttpRequestException("connection reset")));
 
         // "hello there" is 11 bytes → 3 input tokens estimated; 2 chunks → 2 output tokens.
         record.Tokens.ShouldBe(new TokenCounts(3, 2));
@@ -79,7 +79,7 @@ public sealed class GateSettlementTests
     public async Task GenerateAsync_InnerGeneratorFails_ReleasesTheReservation()
     {
         await using var provider = Build();
-        var generator = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")) { Throw = new HttpRequestException("503") };
+        var generator = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")).Fail(new HttpRequestException("503"));
         var wrapped = generator.WithTokenAccounting(provider);
 
         using (UsageScope.Begin("run", userId: "alice"))
@@ -103,12 +103,8 @@ public sealed class GateSettlementTests
         var manager = provider.GetRequiredService<BudgetManager>();
         var inner = new ScriptedChatClient(Metadata)
         {
-            Respond = () =>
-            {
-                store.FailNext = 2; // the commit, and the attempt Dispose makes before handing it to the background
-                return new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 20 } };
-            },
-        };
+            OnCall = _ => store.FailNext = 2, // the commit, and the attempt Dispose makes before handing it to the background
+        }.Respond(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 20 } });
         var client = inner.WithTokenAccounting(provider);
 
         ChatResponse response;
@@ -133,9 +129,9 @@ public sealed class GateSettlementTests
     public async Task GetResponseAsync_StoreDownAtAdmission_FailsClosedNamingThePolicy()
     {
         var store = new AsynchronousBudgetStore(new BlockingDetector()) { FailNext = 1 };
-        var manager = new BudgetManager([new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Limit = 100_000 }], store, new ManualTimeProvider());
+        var manager = new BudgetManager([new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Limit = 100_000 }], store, new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero)));
         var recorder = new CapturingRecorder();
-        var inner = new ScriptedChatClient(Metadata) { Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) };
+        var inner = new ScriptedChatClient(Metadata).Respond(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")));
         var client = inner.WithTokenAccounting(recorder, o =>
         {
             o.Budgets = manager;

@@ -24,7 +24,7 @@ public sealed class AccountingChatClientGateTests
     {
         var refusal = new FakeBudgetExceededException("tenant acme is over its daily budget");
         var gate = new FakeGate { Refuse = refusal };
-        var inner = new ScriptedChatClient { Respond = Answer };
+        var inner = new ScriptedChatClient().Respond(Answer());
         var tracker = new UsageTracker(_recorder);
 
         Exception thrown;
@@ -56,7 +56,7 @@ public sealed class AccountingChatClientGateTests
     {
         var gate = new FakeGate { Refuse = new FakeBudgetExceededException("over budget") };
         var inner = new ScriptedChatClient();
-        inner.Stream.Add(ScriptedChatClient.Text("never"));
+        inner.Stream(ScriptedStreamStep.Text("never"));
 
         await Should.ThrowAsync<FakeBudgetExceededException>(async () =>
         {
@@ -73,14 +73,14 @@ public sealed class AccountingChatClientGateTests
     public async Task GetResponseAsync_GateAdmitsWithCap_LowersMaxOutputTokensOnACloneAndCompletesWithTheRecord()
     {
         var gate = new FakeGate { Cap = 100 };
-        var inner = new ScriptedChatClient { Respond = Answer };
+        var inner = new ScriptedChatClient().Respond(Answer());
         var callerOptions = new ChatOptions { ModelId = "gpt-4o", MaxOutputTokens = 4000, Temperature = 0.2f };
 
         await Wrap(inner, gate).GetResponseAsync(Conversation(), callerOptions);
 
-        inner.LastOptions.ShouldNotBeNull().MaxOutputTokens.ShouldBe(100);
-        inner.LastOptions.Temperature.ShouldBe(0.2f);
-        inner.LastOptions.ShouldNotBeSameAs(callerOptions);
+        inner.Calls[^1].Options.ShouldNotBeNull().MaxOutputTokens.ShouldBe(100);
+        inner.Calls[^1].Options!.Temperature.ShouldBe(0.2f);
+        inner.Calls[^1].Options.ShouldNotBeSameAs(callerOptions);
         callerOptions.MaxOutputTokens.ShouldBe(4000);
         var completed = gate.Completed.ShouldHaveSingleItem();
         _recorder.Records.ShouldHaveSingleItem().ShouldBe(completed with { DegradedReason = "gate_completed" }, "the record written is the one the lease returned");
@@ -92,30 +92,30 @@ public sealed class AccountingChatClientGateTests
     public async Task GetResponseAsync_GateCapAboveRequest_LeavesOptionsUntouched()
     {
         var gate = new FakeGate { Cap = 10_000 };
-        var inner = new ScriptedChatClient { Respond = Answer };
+        var inner = new ScriptedChatClient().Respond(Answer());
         var callerOptions = new ChatOptions { MaxOutputTokens = 500 };
 
         await Wrap(inner, gate).GetResponseAsync(Conversation(), callerOptions);
 
-        inner.LastOptions.ShouldBeSameAs(callerOptions);
+        inner.Calls[^1].Options.ShouldBeSameAs(callerOptions);
     }
 
     [Fact]
     public async Task GetResponseAsync_GateCapWithoutOptions_CreatesOptionsWithTheCap()
     {
         var gate = new FakeGate { Cap = 64 };
-        var inner = new ScriptedChatClient { Respond = Answer };
+        var inner = new ScriptedChatClient().Respond(Answer());
 
         await Wrap(inner, gate).GetResponseAsync(Conversation());
 
-        inner.LastOptions.ShouldNotBeNull().MaxOutputTokens.ShouldBe(64);
+        inner.Calls[^1].Options.ShouldNotBeNull().MaxOutputTokens.ShouldBe(64);
     }
 
     [Fact]
     public async Task GetResponseAsync_InnerFailsAfterAdmission_LeaseIsCompletedWithTheFailedRecord()
     {
         var gate = new FakeGate();
-        var inner = new ScriptedChatClient { Respond = () => throw new TimeoutException() };
+        var inner = new ScriptedChatClient().Fail(new TimeoutException());
 
         await Should.ThrowAsync<TimeoutException>(() => Wrap(inner, gate).GetResponseAsync(Conversation()));
 
@@ -128,7 +128,7 @@ public sealed class AccountingChatClientGateTests
     {
         var gate = new FakeGate();
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([ScriptedChatClient.Text("a"), ScriptedChatClient.Text("b")]);
+        inner.Stream(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b"));
 
         await foreach (var update in Wrap(inner, gate).GetStreamingResponseAsync(Conversation()))
         {
@@ -142,7 +142,7 @@ public sealed class AccountingChatClientGateTests
     public async Task GetResponseAsync_LeaseCompletionThrows_ResponseFlowsAndFailureIsCounted()
     {
         var gate = new FakeGate { CompleteThrows = true };
-        var inner = new ScriptedChatClient { Respond = Answer };
+        var inner = new ScriptedChatClient().Respond(Answer());
         var client = Wrap(inner, gate);
 
         var response = await client.GetResponseAsync(Conversation());

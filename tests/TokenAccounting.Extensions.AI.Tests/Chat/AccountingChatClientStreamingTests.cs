@@ -1,5 +1,4 @@
 using TokenAccounting.Extensions.AI.Tests.Fakes;
-using static TokenAccounting.Extensions.AI.Tests.Fakes.ScriptedChatClient;
 
 namespace TokenAccounting.Extensions.AI.Tests.Chat;
 
@@ -7,21 +6,36 @@ public sealed class AccountingChatClientStreamingTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
     private readonly CapturingRecorder _recorder = new();
 
     // "Hello there, how are you?" is 25 bytes → ceil(25 / 4) = 7 estimated input tokens.
     private static List<ChatMessage> Conversation() => [new(ChatRole.User, "Hello there, how are you?")];
 
-    private IChatClient Wrap(ScriptedChatClient inner, Action<TokenAccountingChatClientOptions>? configure = null)
-    {
-        inner.Clock = _clock;
-        inner.CallDuration = TimeSpan.FromMilliseconds(10);
-        return inner.WithTokenAccounting(_recorder, o =>
+    private IChatClient Wrap(ScriptedChatClient inner, Action<TokenAccountingChatClientOptions>? configure = null) =>
+        inner.WithTokenAccounting(_recorder, o =>
         {
             o.TimeProvider = _clock;
             configure?.Invoke(o);
         });
+
+    /// <summary>The steps with 10 ms on the clock before each update or failure (before the actions that lead up to it), as a provider's latency.</summary>
+    private ScriptedStreamStep[] Timed(params ScriptedStreamStep[] steps)
+    {
+        var timed = new List<ScriptedStreamStep>();
+        var previousWasAction = false;
+        foreach (var step in steps)
+        {
+            if (!previousWasAction)
+            {
+                timed.Add(ScriptedStreamStep.Run(() => _clock.Advance(TimeSpan.FromMilliseconds(10))));
+            }
+
+            timed.Add(step);
+            previousWasAction = step.Action is not null;
+        }
+
+        return [.. timed];
     }
 
     private static async Task<List<ChatResponseUpdate>> DrainAsync(IAsyncEnumerable<ChatResponseUpdate> stream)
@@ -39,7 +53,7 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_WithUsage_RecordsReportedUsageOnceAfterTheStreamEnds()
     {
         var inner = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o"));
-        inner.Stream.AddRange([Text("Hel"), Text("lo"), Usage(40, 2, modelId: "gpt-4o-2024-08-06")]);
+        inner.Stream(Timed(ScriptedStreamStep.Text("Hel"), ScriptedStreamStep.Text("lo"), ScriptedStreamStep.Usage(40, 2, modelId: "gpt-4o-2024-08-06")));
         var stream = Wrap(inner).GetStreamingResponseAsync(Conversation());
 
         _recorder.Records.ShouldBeEmpty(); // nothing happens until enumeration starts
@@ -60,15 +74,12 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_UsageSplitAcrossSeveralUsageContents_SumsThem()
     {
         var inner = new ScriptedChatClient();
-        var cacheWrite = new StreamStep
-        {
-            Update = new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(new UsageDetails
+        var cacheWrite = ScriptedStreamStep.Yield(new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(new UsageDetails
             {
                 InputTokenCount = 0,
                 AdditionalCounts = new() { ["CacheCreationInputTokens"] = 300 },
-            })]),
-        };
-        inner.Stream.AddRange([Usage(700, null), Text("a"), Text("b"), Usage(null, 25), cacheWrite]);
+            })]));
+        inner.Stream(Timed(ScriptedStreamStep.Usage(700, null), ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b"), ScriptedStreamStep.Usage(null, 25), cacheWrite));
 
         await DrainAsync(Wrap(inner).GetStreamingResponseAsync(Conversation()));
 
@@ -81,7 +92,7 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_CumulativeUsageOption_LatestSnapshotWins()
     {
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Usage(700, 1), Text("a"), Usage(700, 10), Text("b"), Usage(700, 25)]);
+        inner.Stream(Timed(ScriptedStreamStep.Usage(700, 1), ScriptedStreamStep.Text("a"), ScriptedStreamStep.Usage(700, 10), ScriptedStreamStep.Text("b"), ScriptedStreamStep.Usage(700, 25)));
 
         await DrainAsync(Wrap(inner, o => o.StreamingUsageIsCumulative = true).GetStreamingResponseAsync(Conversation()));
 
@@ -92,7 +103,7 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_DefaultRule_AddsRepeatedSnapshots()
     {
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Usage(700, 1), Text("a"), Usage(0, 24)]);
+        inner.Stream(Timed(ScriptedStreamStep.Usage(700, 1), ScriptedStreamStep.Text("a"), ScriptedStreamStep.Usage(0, 24)));
 
         await DrainAsync(Wrap(inner).GetStreamingResponseAsync(Conversation()));
 
@@ -103,7 +114,7 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_CompletesWithoutUsage_EstimatesFromRequestBytesAndChunks()
     {
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Text("a"), Text("b"), Text("c"), Text("d")]);
+        inner.Stream(Timed(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b"), ScriptedStreamStep.Text("c"), ScriptedStreamStep.Text("d")));
 
         await DrainAsync(Wrap(inner).GetStreamingResponseAsync(Conversation()));
 
@@ -118,7 +129,7 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_CustomChunkRatio_ScalesOutputEstimate()
     {
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Text("a"), Text("b")]);
+        inner.Stream(Timed(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b")));
 
         await DrainAsync(Wrap(inner, o => o.Estimator = new UsageEstimator(tokensPerOutputChunk: 3)).GetStreamingResponseAsync(Conversation()));
 
@@ -130,7 +141,7 @@ public sealed class AccountingChatClientStreamingTests
     {
         var inner = new ScriptedChatClient();
         var reachedThird = false;
-        inner.Stream.AddRange([Text("a"), Text("b"), new StreamStep { Update = new ChatResponseUpdate(ChatRole.Assistant, "c"), BeforeYield = () => reachedThird = true }, Usage(40, 3)]);
+        inner.Stream(Timed(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b"), ScriptedStreamStep.Run(() => reachedThird = true), ScriptedStreamStep.Yield(new ChatResponseUpdate(ChatRole.Assistant, "c")), ScriptedStreamStep.Usage(40, 3)));
         var seen = 0;
 
         await foreach (var update in Wrap(inner).GetStreamingResponseAsync(Conversation()))
@@ -154,7 +165,7 @@ public sealed class AccountingChatClientStreamingTests
     {
         var failure = new IOException("connection reset");
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Usage(1200, null), Text("a"), Text("b"), Text("c"), Fault(failure), Text("never")]);
+        inner.Stream(Timed(ScriptedStreamStep.Usage(1200, null), ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b"), ScriptedStreamStep.Text("c"), ScriptedStreamStep.Fail(failure), ScriptedStreamStep.Text("never")));
         var received = 0;
 
         var thrown = await Should.ThrowAsync<IOException>(async () =>
@@ -178,7 +189,7 @@ public sealed class AccountingChatClientStreamingTests
     {
         using var cts = new CancellationTokenSource();
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Text("a"), new StreamStep { Update = new ChatResponseUpdate(ChatRole.Assistant, "b"), BeforeYield = cts.Cancel }, Text("c")]);
+        inner.Stream(Timed(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Run(cts.Cancel), ScriptedStreamStep.Yield(new ChatResponseUpdate(ChatRole.Assistant, "b")), ScriptedStreamStep.Text("c")));
         var received = 0;
 
         await Should.ThrowAsync<OperationCanceledException>(async () =>
@@ -199,7 +210,7 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_FaultBeforeFirstUpdate_RecordsOneFailedRecord()
     {
         var inner = new ScriptedChatClient();
-        inner.Stream.Add(Fault(new HttpRequestException("429")));
+        inner.Stream(Timed(ScriptedStreamStep.Fail(new HttpRequestException("429"))));
 
         await Should.ThrowAsync<HttpRequestException>(() => DrainAsync(Wrap(inner).GetStreamingResponseAsync(Conversation())));
 
@@ -213,7 +224,7 @@ public sealed class AccountingChatClientStreamingTests
     {
         var recorder = new ThrowingRecorder();
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Text("a"), Text("b"), Usage(5, 2)]);
+        inner.Stream(Timed(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Text("b"), ScriptedStreamStep.Usage(5, 2)));
         var client = inner.WithTokenAccounting(recorder);
 
         var updates = await DrainAsync(client.GetStreamingResponseAsync(Conversation()));
@@ -227,7 +238,7 @@ public sealed class AccountingChatClientStreamingTests
     public async Task GetStreamingResponseAsync_ConsumerChangesUsageAfterwards_RecordIsUnaffected()
     {
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Usage(10, 1), Text("a"), Usage(0, 4)]);
+        inner.Stream(Timed(ScriptedStreamStep.Usage(10, 1), ScriptedStreamStep.Text("a"), ScriptedStreamStep.Usage(0, 4)));
         var updates = new List<ChatResponseUpdate>();
 
         await foreach (var update in Wrap(inner).GetStreamingResponseAsync(Conversation()))
@@ -247,7 +258,7 @@ public sealed class AccountingChatClientStreamingTests
     {
         var tracker = new UsageTracker(_recorder);
         var inner = new ScriptedChatClient();
-        inner.Stream.AddRange([Text("a"), Usage(300, 1)]);
+        inner.Stream(Timed(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Usage(300, 1)));
 
         using (tracker.Attach())
         {

@@ -7,7 +7,7 @@ public sealed class AccountingChatClientTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
     private readonly CapturingRecorder _recorder = new();
 
     private static List<ChatMessage> Conversation() =>
@@ -30,12 +30,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_Succeeded_RecordsOneRecordWithReportedUsageAndCallDetails()
     {
-        var inner = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o-mini"))
-        {
-            Respond = () => Answer("Hi!", new UsageDetails { InputTokenCount = 120, OutputTokenCount = 30, CachedInputTokenCount = 100, ReasoningTokenCount = 10 }),
-            Clock = _clock,
-            CallDuration = TimeSpan.FromMilliseconds(250),
-        };
+        var inner = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o-mini")) { OnCall = _ => _clock.Advance(TimeSpan.FromMilliseconds(250)) }.Respond(Answer("Hi!", new UsageDetails { InputTokenCount = 120, OutputTokenCount = 30, CachedInputTokenCount = 100, ReasoningTokenCount = 10 }));
         var client = Wrap(inner);
 
         var response = await client.GetResponseAsync(Conversation(), new ChatOptions { ModelId = "gpt-4o" });
@@ -59,10 +54,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_NoModelInOptions_UsesMetadataDefaultModel()
     {
-        var inner = new ScriptedChatClient(new ChatClientMetadata("anthropic", null, "claude-sonnet-4-5"))
-        {
-            Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }),
-        };
+        var inner = new ScriptedChatClient(new ChatClientMetadata("anthropic", null, "claude-sonnet-4-5")).Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
 
         await Wrap(inner).GetResponseAsync(Conversation());
 
@@ -72,7 +64,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_NoModelAnywhere_RecordsUnknownModel()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
+        var inner = new ScriptedChatClient().Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
 
         await Wrap(inner).GetResponseAsync(Conversation());
 
@@ -85,10 +77,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_ProviderNameOption_OverridesMetadata()
     {
-        var inner = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o"))
-        {
-            Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }),
-        };
+        var inner = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o")).Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
 
         await Wrap(inner, o => o.ProviderName = "azure.ai.openai").GetResponseAsync(Conversation());
 
@@ -99,7 +88,7 @@ public sealed class AccountingChatClientTests
     public async Task GetResponseAsync_InnerThrows_RecordsOneFailedRecordAndRethrows()
     {
         var failure = new HttpRequestException("503");
-        var inner = new ScriptedChatClient { Respond = () => throw failure, Clock = _clock, CallDuration = TimeSpan.FromSeconds(2) };
+        var inner = new ScriptedChatClient() { OnCall = _ => _clock.Advance(TimeSpan.FromSeconds(2)) }.Fail(failure);
 
         var thrown = await Should.ThrowAsync<HttpRequestException>(() => Wrap(inner).GetResponseAsync(Conversation(), new ChatOptions { ModelId = "gpt-4o" }));
 
@@ -119,7 +108,7 @@ public sealed class AccountingChatClientTests
     {
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
-        var inner = new ScriptedChatClient { Respond = () => Answer("never", null) };
+        var inner = new ScriptedChatClient().Respond(Answer("never", null));
 
         await Should.ThrowAsync<OperationCanceledException>(() => Wrap(inner).GetResponseAsync(Conversation(), null, cts.Token));
 
@@ -130,7 +119,7 @@ public sealed class AccountingChatClientTests
     public async Task GetResponseAsync_NoUsageReported_EstimatesFromRequestAndResponseText()
     {
         // The response text is 17 bytes of UTF-8 ("é" and "ü" are two bytes each): ceil(17 / 4) = 5 output tokens.
-        var inner = new ScriptedChatClient { Respond = () => Answer("café über alles", null) };
+        var inner = new ScriptedChatClient().Respond(Answer("café über alles", null));
         List<ChatMessage> messages = [new(ChatRole.User, "naïve question")]; // 15 bytes → 4 input tokens
 
         await Wrap(inner).GetResponseAsync(messages);
@@ -145,7 +134,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_OnlyInputReported_KeepsInputAndEstimatesOutput()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("12345678", new UsageDetails { InputTokenCount = 500 }) };
+        var inner = new ScriptedChatClient().Respond(Answer("12345678", new UsageDetails { InputTokenCount = 500 }));
 
         await Wrap(inner).GetResponseAsync(Conversation());
 
@@ -157,7 +146,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_CustomEstimator_UsesItsRatio()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("", null) };
+        var inner = new ScriptedChatClient().Respond(Answer("", null));
 
         await Wrap(inner, o => o.Estimator = new UsageEstimator(bytesPerInputToken: 1)).GetResponseAsync(Conversation());
 
@@ -167,7 +156,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_AttributionResolver_PutsDimensionsOnTheRecord()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
+        var inner = new ScriptedChatClient().Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
         var options = new ChatOptions { AdditionalProperties = new() { ["user"] = "u-42" } };
         IEnumerable<ChatMessage>? seenMessages = null;
         ChatOptions? seenOptions = null;
@@ -204,8 +193,8 @@ public sealed class AccountingChatClientTests
     public async Task GetResponseAsync_RecorderThrows_ResponseFlowsAndFailureIsLoggedAndCounted()
     {
         var recorder = new ThrowingRecorder();
-        var logger = new CapturingLogger();
-        var inner = new ScriptedChatClient { Respond = () => Answer("still here", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
+        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger();
+        var inner = new ScriptedChatClient().Respond(Answer("still here", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
         var client = inner.WithTokenAccounting(recorder, o => o.Logger = logger);
 
         var response = await client.GetResponseAsync(Conversation(), new ChatOptions { ModelId = "gpt-4o" });
@@ -213,7 +202,7 @@ public sealed class AccountingChatClientTests
         response.Text.ShouldBe("still here");
         recorder.Attempts.ShouldBe(1);
         client.GetService<AccountingChatClient>().ShouldNotBeNull().AccountingFailureCount.ShouldBe(1);
-        var entry = logger.Entries.ShouldHaveSingleItem();
+        var entry = logger.Collector.GetSnapshot().ShouldHaveSingleItem();
         entry.Level.ShouldBe(Microsoft.Extensions.Logging.LogLevel.Warning);
         entry.Exception.ShouldBeOfType<InvalidOperationException>();
         entry.Message.ShouldContain("gpt-4o");
@@ -222,7 +211,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_RecorderAndLoggerBothThrow_ResponseStillFlows()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
+        var inner = new ScriptedChatClient().Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
         var client = inner.WithTokenAccounting(new ThrowingRecorder(), o => o.Logger = new ThrowingLogger());
 
         var response = await client.GetResponseAsync(Conversation());
@@ -234,7 +223,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_ResolverThrows_CallProceedsUnattributedAndFailureIsCounted()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
+        var inner = new ScriptedChatClient().Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
         var client = Wrap(inner, o => o.AttributionResolver = (_, _) => throw new KeyNotFoundException("no user"));
 
         var response = await client.GetResponseAsync(Conversation());
@@ -248,7 +237,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_UsageWithNegativeCount_FallsBackToEstimateAndCountsFailure()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = -5, OutputTokenCount = 1 }) };
+        var inner = new ScriptedChatClient().Respond(Answer("ok", new UsageDetails { InputTokenCount = -5, OutputTokenCount = 1 }));
         var client = Wrap(inner);
 
         await client.GetResponseAsync(Conversation());
@@ -262,13 +251,9 @@ public sealed class AccountingChatClientTests
     [Fact]
     public async Task GetResponseAsync_InnerGetServiceThrows_ConstructionSucceedsAndCallIsRecorded()
     {
-        var inner = new ScriptedChatClient
-        {
-            GetServiceThrows = new NotSupportedException("no metadata"),
-            Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }),
-        };
+        var inner = new ScriptedChatClient() { GetServiceFailure = new NotSupportedException("no metadata") }.Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
         var client = Wrap(inner);
-        inner.GetServiceThrows = null;
+        inner.GetServiceFailure = null;
 
         await client.GetResponseAsync(Conversation());
 
@@ -283,13 +268,9 @@ public sealed class AccountingChatClientTests
         tracker.NoteCorrelationId("turn-3");
         var inner = new ScriptedChatClient
         {
-            Respond = () =>
-            {
-                // The request is noted before the inner call.
-                tracker.PendingRequestCount.ShouldBe(1);
-                return Answer("ok", new UsageDetails { InputTokenCount = 900, OutputTokenCount = 12 });
-            },
-        };
+            // The request is noted before the inner call.
+            OnCall = _ => tracker.PendingRequestCount.ShouldBe(1),
+        }.Respond(Answer("ok", new UsageDetails { InputTokenCount = 900, OutputTokenCount = 12 }));
 
         using (tracker.Attach())
         {
@@ -309,7 +290,7 @@ public sealed class AccountingChatClientTests
     public async Task GetResponseAsync_NoTrackerAttached_RecordsToRecorderDirectly()
     {
         var bystander = new UsageTracker(_recorder);
-        var inner = new ScriptedChatClient { Respond = () => Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }) };
+        var inner = new ScriptedChatClient().Respond(Answer("ok", new UsageDetails { InputTokenCount = 1, OutputTokenCount = 1 }));
 
         await Wrap(inner).GetResponseAsync(Conversation());
 
@@ -320,7 +301,7 @@ public sealed class AccountingChatClientTests
     [Fact]
     public void GetService_AccountingChatClient_ReturnsTheMiddleware()
     {
-        var inner = new ScriptedChatClient { Respond = () => Answer("ok", null) };
+        var inner = new ScriptedChatClient().Respond(Answer("ok", null));
         var client = Wrap(inner);
 
         client.GetService<AccountingChatClient>().ShouldBeSameAs(client);
@@ -376,7 +357,7 @@ public sealed class AccountingChatClientTests
             .AddSingleton<TimeProvider>(_clock)
             .Configure<TokenAccountingOptions>(o => o.BytesPerInputToken = 1)
             .BuildServiceProvider();
-        var inner = new ScriptedChatClient { Respond = () => Answer("", null) };
+        var inner = new ScriptedChatClient().Respond(Answer("", null));
 
         await inner.WithTokenAccounting(services, o => o.ProviderName = "configured").GetResponseAsync(Conversation());
 

@@ -6,7 +6,7 @@ namespace TokenAccounting.Extensions.AI.Tests.Chat;
 /// <summary>The chat middleware with a <see cref="UsageTracker"/> attached: every call pairs through its own request.</summary>
 public sealed class AccountingChatClientTrackerTests
 {
-    private readonly ManualTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _clock = new(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
     private readonly CapturingRecorder _recorder = new();
 
     private IChatClient Wrap(IChatClient inner) => inner.WithTokenAccounting(_recorder, o => o.TimeProvider = _clock);

@@ -13,17 +13,11 @@ public sealed class BudgetGateTests
         return services.BuildServiceProvider();
     }
 
-    private static ScriptedChatClient Answering(long input, long output) =>
-        new(new ChatClientMetadata("openai", null, "gpt-4o"))
-        {
-            Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = input, OutputTokenCount = output } },
-        };
-
     [Fact]
     public async Task GetResponseAsync_OverBudget_ThrowsBeforeTheInnerClientAndRecordsSkipped()
     {
         await using var provider = Build(new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Unit = BudgetUnit.Tokens, Limit = 500 });
-        var inner = Answering(100, 20);
+        var inner = ScriptedModels.Answering(100, 20);
         var client = inner.WithTokenAccounting(provider, o => o.DefaultOutputTokenEstimate = 1000);
 
         using var scope = UsageScope.Begin("run", userId: "alice");
@@ -40,7 +34,7 @@ public sealed class BudgetGateTests
     public async Task GetResponseAsync_WithinBudget_CommitsTheActualUsageOnce()
     {
         await using var provider = Build(new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Unit = BudgetUnit.Tokens, Limit = 10_000 });
-        var client = Answering(100, 20).WithTokenAccounting(provider);
+        var client = ScriptedModels.Answering(100, 20).WithTokenAccounting(provider);
 
         using (UsageScope.Begin("run", userId: "alice"))
         {
@@ -59,7 +53,7 @@ public sealed class BudgetGateTests
     public async Task GetResponseAsync_InnerClientFails_ReleasesTheReservation()
     {
         await using var provider = Build(new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Unit = BudgetUnit.Tokens, Limit = 10_000 });
-        var inner = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o")) { Respond = () => throw new HttpRequestException("503") };
+        var inner = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o")).Fail(new HttpRequestException("503"));
         var client = inner.WithTokenAccounting(provider);
 
         using (UsageScope.Begin("run", userId: "alice"))
@@ -83,7 +77,7 @@ public sealed class BudgetGateTests
     public async Task GetResponseAsync_CapOutputTokensToBudget_LowersMaxOutputTokensToWhatRemains()
     {
         await using var provider = Build(new BudgetPolicy { Name = "daily", Dimension = BudgetDimension.User, Unit = BudgetUnit.Tokens, Limit = 1_000 });
-        var inner = Answering(10, 10);
+        var inner = ScriptedModels.Answering(10, 10, calls: 2);
         var client = inner.WithTokenAccounting(provider, o => o.CapOutputTokensToBudget = true);
         var budgets = provider.GetRequiredService<BudgetManager>();
         budgets.Reserve(BudgetAmount.FromTokens(700), new BudgetSubject { UserId = "alice" }).Commit(BudgetAmount.FromTokens(700));
@@ -94,7 +88,7 @@ public sealed class BudgetGateTests
             await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], new ChatOptions { MaxOutputTokens = 200 });
         }
 
-        inner.LastOptions!.MaxOutputTokens.ShouldBe(200, "the caller's smaller cap stands");
+        inner.Calls[^1].Options!.MaxOutputTokens.ShouldBe(200, "the caller's smaller cap stands");
 
         using (UsageScope.Begin("run", userId: "alice"))
         {
@@ -102,6 +96,6 @@ public sealed class BudgetGateTests
             await client.GetResponseAsync([new ChatMessage(ChatRole.User, "hi")], new ChatOptions { MaxOutputTokens = 5_000 });
         }
 
-        inner.LastOptions!.MaxOutputTokens.ShouldBe(279);
+        inner.Calls[^1].Options!.MaxOutputTokens.ShouldBe(279);
     }
 }

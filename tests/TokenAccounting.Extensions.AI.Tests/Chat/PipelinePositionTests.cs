@@ -102,8 +102,8 @@ public sealed class PipelinePositionTests
             .UseOpenTelemetry(sourceName: otelSource)
             .UseTokenAccounting();
         await using var provider = services.BuildServiceProvider();
-        using var ours = new MeterCollector(TokenAccountingDiagnostics.MeterName, provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        using var theirs = new MeterCollector(otelSource);
+        using var ours = new MetricCollector<long>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TokenAccountingDiagnostics.MeterName, "gen_ai.client.token.usage");
+        using var theirs = new MetricCollector<int>(meterScope: null, otelSource, "gen_ai.client.token.usage");
         var spans = new List<Activity>();
         using var listener = new ActivityListener
         {
@@ -126,6 +126,7 @@ public sealed class PipelinePositionTests
         chatSpans.Select(s => Convert.ToInt64(s.GetTagItem("gen_ai.usage.input_tokens"), System.Globalization.CultureInfo.InvariantCulture)).ShouldBe([100L, 150L, 200L]);
     }
 
-    private static List<long> Inputs(MeterCollector collector) =>
-        [.. collector.For("gen_ai.client.token.usage", "gen_ai.token.type", "input").Select(m => Convert.ToInt64(m.Value, System.Globalization.CultureInfo.InvariantCulture))];
+    private static List<long> Inputs<T>(MetricCollector<T> collector)
+        where T : struct =>
+        [.. collector.GetMeasurementSnapshot().Where(m => Equals(m.Tags["gen_ai.token.type"], "input")).Select(m => Convert.ToInt64(m.Value, System.Globalization.CultureInfo.InvariantCulture))];
 }

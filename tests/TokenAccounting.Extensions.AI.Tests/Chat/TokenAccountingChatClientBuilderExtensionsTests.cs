@@ -7,15 +7,12 @@ public sealed class TokenAccountingChatClientBuilderExtensionsTests
 {
     private static readonly List<ChatMessage> Question = [new(ChatRole.User, "hi")];
 
-    private static ScriptedChatClient Model(long input = 100, long output = 20) => new(new ChatClientMetadata("openai", null, "gpt-4o"))
-    {
-        Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = input, OutputTokenCount = output } },
-    };
+    private static ScriptedChatClient Model(long input = 100, long output = 20) => ScriptedModels.Answering(input, output);
 
     [Fact]
     public async Task UseTokenAccounting_AddChatClient_RecordsToTheRegisteredRecorderOnTheRegisteredClock()
     {
-        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 9, 0, 0, TimeSpan.Zero));
         var recorder = new CapturingRecorder();
         var services = new ServiceCollection();
         services.AddSingleton<IUsageRecorder>(recorder);
@@ -139,14 +136,8 @@ public sealed class TokenAccountingChatClientBuilderExtensionsTests
         var recorder = new CapturingRecorder();
         var services = new ServiceCollection();
         services.AddSingleton<IUsageRecorder>(recorder);
-        services.AddEmbeddingGenerator(new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small"))
-        {
-            Usage = new UsageDetails { InputTokenCount = 8, TotalTokenCount = 8 },
-        }).UseTokenAccounting();
-        services.AddKeyedEmbeddingGenerator("other", new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-large"))
-        {
-            Usage = new UsageDetails { TotalTokenCount = 5 },
-        }).UseTokenAccounting(recorder, o => o.ProviderName = "azure.ai.openai");
+        services.AddEmbeddingGenerator(new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")).Respond(new UsageDetails { InputTokenCount = 8, TotalTokenCount = 8 })).UseTokenAccounting();
+        services.AddKeyedEmbeddingGenerator("other", new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-large")).Respond(new UsageDetails { TotalTokenCount = 5 })).UseTokenAccounting(recorder, o => o.ProviderName = "azure.ai.openai");
         await using var provider = services.BuildServiceProvider();
 
         await provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>().GenerateAsync(["hello"]);

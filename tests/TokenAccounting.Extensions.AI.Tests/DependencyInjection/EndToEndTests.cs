@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using TokenAccounting.Extensions.AI.Tests.Fakes;
 
 namespace TokenAccounting.Extensions.AI.Tests.DependencyInjection;
 
@@ -12,14 +11,8 @@ public sealed class EndToEndTests
         var services = new ServiceCollection();
         services.AddTokenAccounting().AddInMemorySink();
         await using var provider = services.BuildServiceProvider();
-        var chat = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o"))
-        {
-            Respond = () => new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 20, CachedInputTokenCount = 60 } },
-        }.WithTokenAccounting(provider);
-        var embeddings = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small"))
-        {
-            Usage = new UsageDetails { TotalTokenCount = 8 },
-        }.WithTokenAccounting(provider);
+        var chat = new ScriptedChatClient(new ChatClientMetadata("openai", null, "gpt-4o")).Respond(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { InputTokenCount = 100, OutputTokenCount = 20, CachedInputTokenCount = 60 } }).WithTokenAccounting(provider);
+        var embeddings = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")).Respond(new UsageDetails { TotalTokenCount = 8 }).WithTokenAccounting(provider);
 
         using (var scope = UsageScope.Begin("answer", userId: "u-1"))
         {

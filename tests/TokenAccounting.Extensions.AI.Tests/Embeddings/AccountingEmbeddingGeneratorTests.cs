@@ -6,7 +6,7 @@ public sealed class AccountingEmbeddingGeneratorTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 1, 9, 0, 0, TimeSpan.Zero);
 
-    private readonly ManualTimeProvider _clock = new(Start);
+    private readonly FakeTimeProvider _clock = new(Start);
     private readonly CapturingRecorder _recorder = new();
 
     private IEmbeddingGenerator<string, Embedding<float>> Wrap(ScriptedEmbeddingGenerator inner, Action<TokenAccountingEmbeddingGeneratorOptions>? configure = null) =>
@@ -19,11 +19,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     [Fact]
     public async Task GenerateAsync_ReportedUsage_RecordsOneEmbeddingsRecord()
     {
-        var inner = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small"))
-        {
-            Usage = new UsageDetails { InputTokenCount = 12, TotalTokenCount = 12 },
-            ResponseModel = "text-embedding-3-small-v2",
-        };
+        var inner = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai", null, "text-embedding-3-small")).Respond(new UsageDetails { InputTokenCount = 12, TotalTokenCount = 12 }, "text-embedding-3-small-v2");
 
         var embeddings = await Wrap(inner).GenerateAsync(["alpha", "beta"]);
 
@@ -42,7 +38,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     [Fact]
     public async Task GenerateAsync_OnlyTotalReported_InputIsTotalMinusOutput()
     {
-        var inner = new ScriptedEmbeddingGenerator { Usage = new UsageDetails { TotalTokenCount = 30 } };
+        var inner = new ScriptedEmbeddingGenerator().Respond(new UsageDetails { TotalTokenCount = 30 });
 
         await Wrap(inner).GenerateAsync(["x"], new EmbeddingGenerationOptions { ModelId = "embed-v4" });
 
@@ -55,7 +51,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     [Fact]
     public async Task GenerateAsync_NoUsage_EstimatesFromUtf8InputSizes()
     {
-        var inner = new ScriptedEmbeddingGenerator();
+        var inner = new ScriptedEmbeddingGenerator().Respond();
 
         // "héllo" is 6 bytes, "wörld!" is 7: 13 bytes → ceil(13 / 4) = 4 input tokens.
         await Wrap(inner).GenerateAsync(["héllo", "wörld!"]);
@@ -70,7 +66,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     [Fact]
     public async Task GenerateAsync_InnerThrows_RecordsOneFailedRecordAndRethrows()
     {
-        var inner = new ScriptedEmbeddingGenerator { Throw = new HttpRequestException("500") };
+        var inner = new ScriptedEmbeddingGenerator().Fail(new HttpRequestException("500"));
 
         await Should.ThrowAsync<HttpRequestException>(() => Wrap(inner).GenerateAsync(["abcd"]));
 
@@ -94,7 +90,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     public async Task GenerateAsync_RecorderThrows_EmbeddingsFlowAndFailureIsCounted()
     {
         var recorder = new ThrowingRecorder();
-        var generator = new ScriptedEmbeddingGenerator { Usage = new UsageDetails { InputTokenCount = 1 } }.WithTokenAccounting(recorder);
+        var generator = new ScriptedEmbeddingGenerator().Respond(new UsageDetails { InputTokenCount = 1 }).WithTokenAccounting(recorder);
 
         var embeddings = await generator.GenerateAsync(["a"]);
 
@@ -106,7 +102,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     [Fact]
     public async Task GenerateAsync_AttributionAndProviderOverride_AreRecorded()
     {
-        var inner = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai")) { Usage = new UsageDetails { InputTokenCount = 1 } };
+        var inner = new ScriptedEmbeddingGenerator(new EmbeddingGeneratorMetadata("openai")).Respond(new UsageDetails { InputTokenCount = 1 });
 
         await Wrap(inner, o =>
         {
@@ -138,7 +134,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     public async Task GenerateAsync_GateAdmits_LeaseIsCompletedWithTheRecord()
     {
         var gate = new FakeGate();
-        var inner = new ScriptedEmbeddingGenerator { Usage = new UsageDetails { InputTokenCount = 9 } };
+        var inner = new ScriptedEmbeddingGenerator().Respond(new UsageDetails { InputTokenCount = 9 });
 
         await Wrap(inner, o => o.Gate = gate).GenerateAsync(["a"]);
 
@@ -149,7 +145,7 @@ public sealed class AccountingEmbeddingGeneratorTests
     public async Task GenerateAsync_TrackerAttached_RecordsStraightToTheRecorder()
     {
         var tracker = new UsageTracker(_recorder);
-        var inner = new ScriptedEmbeddingGenerator { Usage = new UsageDetails { InputTokenCount = 9 } };
+        var inner = new ScriptedEmbeddingGenerator().Respond(new UsageDetails { InputTokenCount = 9 });
 
         using (tracker.Attach())
         {

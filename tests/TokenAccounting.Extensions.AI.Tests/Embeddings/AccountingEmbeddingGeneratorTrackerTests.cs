@@ -1,5 +1,3 @@
-using TokenAccounting.Extensions.AI.Tests.Fakes;
-
 namespace TokenAccounting.Extensions.AI.Tests.Embeddings;
 
 public sealed class AccountingEmbeddingGeneratorTrackerTests
@@ -11,7 +9,7 @@ public sealed class AccountingEmbeddingGeneratorTrackerTests
     {
         var tracker = new UsageTracker(_recorder);
         tracker.NoteRequest(4);
-        var inner = new ScriptedEmbeddingGenerator { Throw = new HttpRequestException("429 Too Many Requests") };
+        var inner = new ScriptedEmbeddingGenerator().Fail(new HttpRequestException("429 Too Many Requests"));
 
         using (tracker.Attach())
         {

@@ -9,10 +9,10 @@ public sealed class PostgreSqlBudgetRetryAfterTests(PostgresServer server)
 {
     private static readonly BudgetSubject Acme = new() { TenantId = "acme" };
 
-    private async Task<(BudgetManager Manager, ManualTimeProvider Time, NpgsqlDataSource DataSource)> ManagerAsync(BudgetWindow window, DateTimeOffset start)
+    private async Task<(BudgetManager Manager, FakeTimeProvider Time, NpgsqlDataSource DataSource)> ManagerAsync(BudgetWindow window, DateTimeOffset start)
     {
         var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync());
-        var time = new ManualTimeProvider(start);
+        var time = new FakeTimeProvider(start);
         var manager = new BudgetManager(
             [new BudgetPolicy { Name = "tenant", Dimension = BudgetDimension.Tenant, Limit = 100, Window = window }],
             new PostgreSqlBudgetStore(dataSource, time),

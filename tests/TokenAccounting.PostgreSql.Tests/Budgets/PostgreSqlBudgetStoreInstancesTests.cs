@@ -17,7 +17,7 @@ public sealed class PostgreSqlBudgetStoreInstancesTests(PostgresServer server)
     public async Task ReserveAsync_FourInstancesRacingOnOneHardLimit_AdmitExactlyTheLimitAndCommitsSumUp(string window)
     {
         var connectionString = await server.CreateDatabaseAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var policy = Policy(window, limit: 100m);
         var instances = Enumerable.Range(0, 4).Select(_ => new Instance(connectionString, clock, policy)).ToList();
         try
@@ -64,7 +64,7 @@ public sealed class PostgreSqlBudgetStoreInstancesTests(PostgresServer server)
     public async Task ReleaseAsync_OnAnotherInstancesBudget_GivesTheReservationBack(string window)
     {
         var connectionString = await server.CreateDatabaseAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var policy = Policy(window, limit: 1000m);
         await using var first = new Instance(connectionString, clock, policy);
         await using var second = new Instance(connectionString, clock, policy);
@@ -84,7 +84,7 @@ public sealed class PostgreSqlBudgetStoreInstancesTests(PostgresServer server)
     public async Task ReserveAsync_SoftPolicyOnTwoInstances_AdmitsAllAndWarnsOnceAtTheThreshold(string window)
     {
         var connectionString = await server.CreateDatabaseAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var policy = Policy(window, limit: 10m, BudgetEnforcement.Soft, warningThreshold: 0.8);
         await using var first = new Instance(connectionString, clock, policy);
         await using var second = new Instance(connectionString, clock, policy);
@@ -117,7 +117,7 @@ public sealed class PostgreSqlBudgetStoreInstancesTests(PostgresServer server)
     public async Task Restart_NewStoreAndManagerOnTheSameDatabase_SeeTheCurrentWindowsUsage(string window)
     {
         var connectionString = await server.CreateDatabaseAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var policy = Policy(window, limit: 100m);
         await using (var before = new Instance(connectionString, clock, policy))
         {

@@ -143,7 +143,7 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
     [Fact]
     public async Task BuildAsync_GeneratedAt_ComesFromTheTimeProvider()
     {
-        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 30, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 7, 1, 9, 30, 0, TimeSpan.Zero));
 
         var report = await SpendReportBuilder.BuildAsync(new InMemoryUsageQuery([]), new SpendReportOptions(From, To), clock);
 

@@ -22,7 +22,7 @@ internal sealed record ToolRun(int ExitCode, string Output, string RawOutput, st
         using var errorWriter = new StringWriter();
         var app = new TokenAccounting.Tool.ToolApp(
             new TokenAccounting.Tool.ToolConsole(output, raw, error, errorWriter),
-            new ManualTimeProvider(Now)) { ProgressThresholdBytes = progressThresholdBytes };
+            new FakeTimeProvider(Now)) { ProgressThresholdBytes = progressThresholdBytes };
         var code = await app.RunAsync(args);
         return new ToolRun(code, output.Output, raw.ToString(), error.Output + errorWriter);
     }

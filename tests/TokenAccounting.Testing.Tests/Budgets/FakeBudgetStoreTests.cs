@@ -35,6 +35,38 @@ public sealed class FakeBudgetStoreTests
     }
 
     [Fact]
+    public async Task AdjustAsync_FailNextForOneCounter_FailsOnlyThatCounterAndOthersUseUpNothing()
+    {
+        var store = new FakeBudgetStore();
+        var other = Counter with { PolicyName = "monthly" };
+        await store.TryAddAsync(Counter, 40m, null);
+        await store.TryAddAsync(other, 40m, null);
+        store.FailNext(1, BudgetStoreOperations.Adjust, counters: c => c.PolicyName == "daily");
+
+        (await store.AdjustAsync(other, -10m)).ShouldBe(30m, "another counter works and uses up nothing");
+        var failure = await Should.ThrowAsync<IOException>(() => store.AdjustAsync(Counter, -10m).AsTask());
+        (await store.AdjustAsync(Counter, -10m)).ShouldBe(30m, "the one failure was used up by the matching counter");
+
+        failure.Message.ShouldContain("policy 'daily'");
+        store.FailureCount.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task TryAddAsync_FailAlwaysForOneCounter_FailsThatCounterUntilHealed()
+    {
+        var store = new FakeBudgetStore();
+        var other = Counter with { PolicyName = "monthly" };
+        store.FailAlways(BudgetStoreOperations.TryAdd, new TimeoutException("store timeout"), c => c.PolicyName == "daily");
+
+        await Should.ThrowAsync<TimeoutException>(() => store.TryAddAsync(Counter, 10m, 100m).AsTask());
+        await Should.ThrowAsync<TimeoutException>(() => store.TryAddAsync(Counter, 10m, 100m).AsTask());
+        (await store.TryAddAsync(other, 10m, 100m)).ShouldBe(new BudgetStoreResult(true, 10m));
+        store.Heal();
+        (await store.TryAddAsync(Counter, 10m, 100m)).ShouldBe(new BudgetStoreResult(true, 10m));
+        store.FailureCount.ShouldBe(2);
+    }
+
+    [Fact]
     public async Task ReserveAsync_StoreFailing_SurfacesTheInjectedStoreError()
     {
         var store = new FakeBudgetStore();

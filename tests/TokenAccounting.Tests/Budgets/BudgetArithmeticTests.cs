@@ -16,7 +16,7 @@ public sealed class BudgetArithmeticTests
     [Fact]
     public async Task OnRecord_TwoRecordsWhoseCostsSumPastDecimalMaxValue_CountSaturatedAndTheNextReservationIsDenied()
     {
-        var manager = new BudgetManager([new BudgetPolicy { Name = "usd", Unit = BudgetUnit.Usd, Limit = 1_000m, Window = BudgetWindow.Lifetime }], new InMemoryBudgetStore(), new ManualTimeProvider(Start));
+        var manager = new BudgetManager([new BudgetPolicy { Name = "usd", Unit = BudgetUnit.Usd, Limit = 1_000m, Window = BudgetWindow.Lifetime }], new InMemoryBudgetStore(), new FakeTimeProvider(Start));
         IUsageObserver observer = manager;
         var huge = new UsageRecord { Model = "m", CompletedAt = Start, Cost = new UsageCost(decimal.MaxValue / 2 + 1, 0m, 0m, 0m, 0m) };
 
@@ -30,7 +30,7 @@ public sealed class BudgetArithmeticTests
     [Fact]
     public async Task CommitAsync_RecordWithACostPastDecimalMaxValue_CommitsSaturated()
     {
-        var manager = new BudgetManager([new BudgetPolicy { Name = "usd", Unit = BudgetUnit.Usd, Limit = 1_000m }], new InMemoryBudgetStore(), new ManualTimeProvider(Start));
+        var manager = new BudgetManager([new BudgetPolicy { Name = "usd", Unit = BudgetUnit.Usd, Limit = 1_000m }], new InMemoryBudgetStore(), new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromCost(1m), new BudgetSubject());
 
         await reservation.CommitAsync(new UsageRecord { Model = "m", Cost = new UsageCost(decimal.MaxValue, decimal.MaxValue, 0m, 0m, 0m) });

@@ -4,7 +4,7 @@ public sealed class BudgetManagerTests
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
 
-    private static BudgetManager Manager(ManualTimeProvider time, params BudgetPolicy[] policies) => new(policies, new InMemoryBudgetStore(), time);
+    private static BudgetManager Manager(FakeTimeProvider time, params BudgetPolicy[] policies) => new(policies, new InMemoryBudgetStore(), time);
 
     private static BudgetPolicy Global(decimal limit, BudgetUnit unit = BudgetUnit.Tokens, BudgetWindow? window = null) =>
         new() { Name = "global", Limit = limit, Unit = unit, Window = window ?? BudgetWindow.UtcDay };
@@ -12,7 +12,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public async Task Reserve_1000ConcurrentReservationsOfOneAgainstLimit100_AdmitsExactly100()
     {
-        var manager = Manager(new ManualTimeProvider(Start), Global(100));
+        var manager = Manager(new FakeTimeProvider(Start), Global(100));
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var subject = new BudgetSubject();
 
@@ -64,7 +64,7 @@ public sealed class BudgetManagerTests
         // reserving until denied. A check-then-add race in the store would admit more than the limit.
         const int threads = 4;
         const int limit = 40_000;
-        var manager = Manager(new ManualTimeProvider(Start), Global(limit));
+        var manager = Manager(new FakeTimeProvider(Start), Global(limit));
         var subject = new BudgetSubject();
         var admitted = new int[threads];
         using var barrier = new Barrier(threads);
@@ -102,7 +102,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void Commit_ActualDiffersFromEstimate_UsedEqualsCommittedSum()
     {
-        var manager = Manager(new ManualTimeProvider(Start), Global(10m, BudgetUnit.Usd));
+        var manager = Manager(new FakeTimeProvider(Start), Global(10m, BudgetUnit.Usd));
 
         using (var r = manager.Reserve(BudgetAmount.FromCost(2m), new BudgetSubject()))
         {
@@ -120,7 +120,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public async Task Dispose_CallFailsBeforeCommit_ReleasesTheEstimate()
     {
-        var manager = Manager(new ManualTimeProvider(Start), Global(1_000));
+        var manager = Manager(new FakeTimeProvider(Start), Global(1_000));
 
         await Should.ThrowAsync<HttpRequestException>(async () =>
         {
@@ -136,7 +136,7 @@ public sealed class BudgetManagerTests
     public void Reserve_HardLimitExceeded_ThrowsWithPolicyLimitUsedAndRemaining()
     {
         var policy = new BudgetPolicy { Name = "tenant-daily", Dimension = BudgetDimension.Tenant, Unit = BudgetUnit.Usd, Limit = 10m };
-        var manager = Manager(new ManualTimeProvider(Start), policy);
+        var manager = Manager(new FakeTimeProvider(Start), policy);
         var tenantA = new BudgetSubject { TenantId = "tenant-a" };
         manager.Reserve(BudgetAmount.FromCost(7.5m), tenantA).Commit(BudgetAmount.FromCost(7.5m));
 
@@ -159,7 +159,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void Reserve_ExhaustedBudget_DeniesEvenAZeroEstimate()
     {
-        var manager = Manager(new ManualTimeProvider(Start), Global(5));
+        var manager = Manager(new FakeTimeProvider(Start), Global(5));
         manager.Reserve(BudgetAmount.FromTokens(5), new BudgetSubject()).Commit(BudgetAmount.FromTokens(5));
 
         Should.Throw<BudgetExceededException>(() => manager.Reserve(BudgetAmount.FromTokens(0), new BudgetSubject())).Remaining.ShouldBe(0m);
@@ -169,7 +169,7 @@ public sealed class BudgetManagerTests
     public void Reserve_SecondPolicyDenies_GivesBackTheFirstPolicysHold()
     {
         var manager = Manager(
-            new ManualTimeProvider(Start),
+            new FakeTimeProvider(Start),
             new BudgetPolicy { Name = "tokens", Limit = 1_000 },
             new BudgetPolicy { Name = "dollars", Unit = BudgetUnit.Usd, Limit = 1m });
 
@@ -181,7 +181,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void Commit_Twice_Throws_AndReleaseAfterCommitDoesNothing()
     {
-        var manager = Manager(new ManualTimeProvider(Start), Global(100));
+        var manager = Manager(new FakeTimeProvider(Start), Global(100));
         var reservation = manager.Reserve(BudgetAmount.FromTokens(10), new BudgetSubject());
         reservation.Commit(BudgetAmount.FromTokens(7));
 
@@ -196,7 +196,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void Commit_AfterRelease_Throws()
     {
-        var manager = Manager(new ManualTimeProvider(Start), Global(100));
+        var manager = Manager(new FakeTimeProvider(Start), Global(100));
         var reservation = manager.Reserve(BudgetAmount.FromTokens(10), new BudgetSubject());
         reservation.Release();
 
@@ -207,7 +207,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void SoftPolicy_ThresholdCrossedTwiceInOneWindow_WarnsOncePerWindow()
     {
-        var time = new ManualTimeProvider(Start);
+        var time = new FakeTimeProvider(Start);
         var policy = new BudgetPolicy { Name = "soft", Limit = 100, Enforcement = BudgetEnforcement.Soft, WarningThreshold = 0.8 };
         var manager = Manager(time, policy);
         var warnings = new List<BudgetWarningEventArgs>();
@@ -244,7 +244,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void SoftPolicyWithoutThreshold_WarnsAtTheLimit()
     {
-        var manager = Manager(new ManualTimeProvider(Start), new BudgetPolicy { Name = "soft", Limit = 10, Enforcement = BudgetEnforcement.Soft });
+        var manager = Manager(new FakeTimeProvider(Start), new BudgetPolicy { Name = "soft", Limit = 10, Enforcement = BudgetEnforcement.Soft });
         var count = 0;
         manager.WarningThresholdCrossed += (_, _) => count++;
 
@@ -257,7 +257,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void Warning_HandlerThrows_AccountingIsUnaffected()
     {
-        var manager = Manager(new ManualTimeProvider(Start), new BudgetPolicy { Name = "hard", Limit = 10, WarningThreshold = 0.5 });
+        var manager = Manager(new FakeTimeProvider(Start), new BudgetPolicy { Name = "hard", Limit = 10, WarningThreshold = 0.5 });
         manager.WarningThresholdCrossed += (_, _) => throw new InvalidOperationException("bad handler");
 
         var reservation = manager.Reserve(BudgetAmount.FromTokens(6), new BudgetSubject());
@@ -269,7 +269,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void Windows_UtcMonthRollingAndLifetime_ResetAsDocumented()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 1, 31, 23, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 31, 23, 0, 0, TimeSpan.Zero));
         var manager = Manager(
             time,
             new BudgetPolicy { Name = "month", Limit = 1_000, Window = BudgetWindow.UtcMonth },
@@ -299,7 +299,7 @@ public sealed class BudgetManagerTests
     public void Reserve_InScope_UsesTheScopesUserAndPath()
     {
         var manager = Manager(
-            new ManualTimeProvider(Start),
+            new FakeTimeProvider(Start),
             new BudgetPolicy { Name = "per-user", Dimension = BudgetDimension.User, Limit = 100 },
             new BudgetPolicy { Name = "agent", Dimension = BudgetDimension.Scope, DimensionValue = "agent-run", Limit = 100 },
             new BudgetPolicy { Name = "team", Dimension = BudgetDimension.Tag, TagKey = "team", Limit = 100 });
@@ -322,7 +322,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void OnRecord_RecordsWithoutReservation_CountOnceAndTaggedRecordsAreSkipped()
     {
-        var time = new ManualTimeProvider(Start);
+        var time = new FakeTimeProvider(Start);
         var manager = Manager(time, new BudgetPolicy { Name = "user-usd", Dimension = BudgetDimension.User, Unit = BudgetUnit.Usd, Limit = 1m });
         IUsageObserver observer = manager;
         var alice = new BudgetSubject { UserId = "alice" };
@@ -346,7 +346,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void OnRecord_CountRecordedUsageOff_IgnoresRecords()
     {
-        IUsageObserver manager = new BudgetManager([Global(100)], new InMemoryBudgetStore(), new ManualTimeProvider(Start), countRecordedUsage: false);
+        IUsageObserver manager = new BudgetManager([Global(100)], new InMemoryBudgetStore(), new FakeTimeProvider(Start), countRecordedUsage: false);
 
         manager.OnRecord(new UsageRecord { Model = "m", CompletedAt = Start, Tokens = new TokenCounts(50, 50) });
 
@@ -356,7 +356,7 @@ public sealed class BudgetManagerTests
     [Fact]
     public void Constructor_InvalidPolicies_ThrowNamingThePolicyAndField()
     {
-        var time = new ManualTimeProvider(Start);
+        var time = new FakeTimeProvider(Start);
 
         Should.Throw<ArgumentOutOfRangeException>(() => Manager(time, new BudgetPolicy { Name = "zero", Limit = 0 })).Message.ShouldContain("'zero': Limit");
         Should.Throw<ArgumentException>(() => Manager(time, new BudgetPolicy { Name = "tags", Limit = 1, Dimension = BudgetDimension.Tag })).Message.ShouldContain("TagKey");

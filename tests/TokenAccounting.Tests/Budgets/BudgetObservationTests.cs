@@ -19,7 +19,7 @@ public sealed class BudgetObservationTests
     public async Task OnRecord_StoreNotAnswering_ReturnsAtOnceAndCountsWhenTheStoreAnswers()
     {
         var store = new GatedStore();
-        var manager = new BudgetManager([Global], store, new ManualTimeProvider(Start));
+        var manager = new BudgetManager([Global], store, new FakeTimeProvider(Start));
         IUsageObserver observer = manager;
 
         try
@@ -41,7 +41,7 @@ public sealed class BudgetObservationTests
     public async Task OnRecord_StoreBehindByTheQueueCapacity_ThrowsNamingTheProblemAndCountsTheQueuedOnes()
     {
         var store = new GatedStore();
-        var manager = new BudgetManager([Global], store, new ManualTimeProvider(Start), countRecordedUsage: true, observationCapacity: 2);
+        var manager = new BudgetManager([Global], store, new FakeTimeProvider(Start), countRecordedUsage: true, observationCapacity: 2);
         IUsageObserver observer = manager;
 
         try
@@ -67,7 +67,7 @@ public sealed class BudgetObservationTests
     public async Task Record_IngestQueueFullWhileTheStoreDoesNotAnswer_NeverWaits()
     {
         var store = new GatedStore();
-        var manager = new BudgetManager([Global], store, new ManualTimeProvider(Start));
+        var manager = new BudgetManager([Global], store, new FakeTimeProvider(Start));
         var options = new TokenAccountingOptions { QueueCapacity = 1024 };
         await using var recorder = new UsageRecorder([new InMemoryUsageSink()], options, null, null, null, pricer: null, observers: [manager]);
 
@@ -96,7 +96,7 @@ public sealed class BudgetObservationTests
     {
         var store = new GatedStore();
         store.Open();
-        var manager = new BudgetManager([Global], store, new ManualTimeProvider(Start));
+        var manager = new BudgetManager([Global], store, new FakeTimeProvider(Start));
         await using var recorder = new UsageRecorder([new InMemoryUsageSink()], null, null, null, null, pricer: null, observers: [manager]);
 
         for (var i = 1; i <= 200; i++)
@@ -114,7 +114,7 @@ public sealed class BudgetObservationTests
     {
         var store = new GatedStore { Failure = new InvalidOperationException("store down") };
         store.Open();
-        var manager = new BudgetManager([Global], store, new ManualTimeProvider(Start));
+        var manager = new BudgetManager([Global], store, new FakeTimeProvider(Start));
         await using var recorder = new UsageRecorder([new InMemoryUsageSink()], null, null, null, null, pricer: null, observers: [manager]);
 
         recorder.Record(Tokens(1));

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using TokenAccounting.Tests.Sinks.Logging;
 
 namespace TokenAccounting.Tests.Budgets;
 
@@ -15,10 +14,10 @@ public sealed class BudgetReservationStoreFailureTests
     public async Task CommitAsync_StoreFails_StaysHeldAndARetryCountsTheOverrun()
     {
         // The reproduction of issue 12: limit 1,000, a reservation of 500, the actual use 1,489, the store down at commit.
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(500), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
 
         var failure = await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(1_489)).AsTask());
 
@@ -39,10 +38,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task CommitAsync_StoreFailsOnTheSecondPolicy_RetrySettlesEachPolicyOnce()
     {
-        var store = new FlakyBudgetStore { FailAdjustFor = "b" };
-        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting b"), c => c.PolicyName == "b");
 
         (await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(300)).AsTask())).PolicyName.ShouldBe("b");
         (await manager.GetUsedAsync("a", Anyone)).ShouldBe(300m, "policy a took the commit before b failed");
@@ -56,10 +55,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task CommitAsync_RetriedWithAnotherAmount_ThrowsAndKeepsThePendingOne()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(10), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
         await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(40)).AsTask());
 
         (await Should.ThrowAsync<InvalidOperationException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(41)).AsTask())).Message.ShouldContain("same amount");
@@ -72,10 +71,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReleaseAsync_StoreFails_ThrowsNamingThePolicyAndCanBeRetried()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 100)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 100)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
 
         var failure = await Should.ThrowAsync<BudgetStoreException>(() => reservation.ReleaseAsync().AsTask());
 
@@ -90,11 +89,11 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task Dispose_StoreFails_NeverMasksTheCallersExceptionAndTheReleaseLandsInTheBackground()
     {
-        var time = new ManualTimeProvider(Start);
-        var store = new FlakyBudgetStore();
-        using var logs = new CapturingLoggerProvider();
+        var time = new SignallingTimeProvider(Start);
+        var store = new FakeBudgetStore();
+        using var logs = new FakeLoggerProvider();
         var manager = new BudgetManager([Policy("daily", 100)], store, time, logger: logs.CreateLogger("budgets"));
-        store.FailNextAdjusts(2); // Dispose's attempt, then the first background attempt
+        store.FailNext(2, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting")); // Dispose's attempt, then the first background attempt
 
         var callerFailure = Should.Throw<HttpRequestException>(() =>
         {
@@ -105,9 +104,9 @@ public sealed class BudgetReservationStoreFailureTests
         callerFailure.Message.ShouldBe("the model call failed", "Dispose must not replace the caller's exception with the store's");
         manager.PendingSettlements.ShouldBe(1);
         manager.SettlementFailures.ShouldBe(1);
-        var warning = logs.Logs.ShouldHaveSingleItem();
+        var warning = logs.Collector.GetSnapshot().ShouldHaveSingleItem();
         warning.Level.ShouldBe(LogLevel.Warning);
-        warning.EventId.Id.ShouldBe(1101);
+        warning.Id.Id.ShouldBe(1101);
         warning.Exception.ShouldBeOfType<BudgetStoreException>().PolicyName.ShouldBe("daily");
         (await manager.GetUsedAsync("daily", Anyone)).ShouldBe(100m, "still held: the give-back has not landed yet");
 
@@ -132,10 +131,10 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task DisposeAsync_AfterAFailedCommit_RetriesTheCommitNotARelease()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(3);
+        store.FailNext(3, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
 
         await Should.ThrowAsync<BudgetStoreException>(() => reservation.CommitAsync(BudgetAmount.FromTokens(700)).AsTask());
         await reservation.DisposeAsync(); // second attempt fails too: handed to the background
@@ -155,8 +154,9 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReserveAsync_StoreFailsOnTheSecondPolicy_GivesBackTheFirstAndNamesThePolicy()
     {
-        var store = new FlakyBudgetStore { FailTryAddFor = "b" };
-        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        store.FailAlways(BudgetStoreOperations.TryAdd, new TimeoutException("store timed out reserving b"), c => c.PolicyName == "b");
+        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000)], store, new FakeTimeProvider(Start));
 
         var failure = await Should.ThrowAsync<BudgetStoreException>(() => manager.ReserveAsync(BudgetAmount.FromTokens(10), Anyone).AsTask());
 
@@ -169,9 +169,9 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReserveAsync_GiveBackFails_TheOtherGiveBacksStillLandAndTheFailedOneIsRetried()
     {
-        var store = new FlakyBudgetStore { FailAdjustFor = "a" };
-        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000), Policy("c", 5)], store, new ManualTimeProvider(Start));
-        store.FailNextAdjusts(1);
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("a", 1_000), Policy("b", 1_000), Policy("c", 5)], store, new FakeTimeProvider(Start));
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting a"), c => c.PolicyName == "a");
 
         // c denies; a and b are given back, and a's give-back fails.
         await Should.ThrowAsync<BudgetExceededException>(() => manager.ReserveAsync(BudgetAmount.FromTokens(10), Anyone).AsTask());
@@ -189,11 +189,11 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task FlushAsync_PendingSettlement_IsRetriedAtOnce()
     {
-        var store = new FlakyBudgetStore();
-        var manager = new BudgetManager([Policy("daily", 1_000)], store, new ManualTimeProvider(Start));
+        var store = new FakeBudgetStore();
+        var manager = new BudgetManager([Policy("daily", 1_000)], store, new FakeTimeProvider(Start));
         await using var recorder = new UsageRecorder([new InMemoryUsageSink()], null, null, null, null, pricer: null, observers: [manager]);
         var reservation = await manager.ReserveAsync(BudgetAmount.FromTokens(100), Anyone);
-        store.FailNextAdjusts(1);
+        store.FailNext(1, BudgetStoreOperations.Adjust, new TimeoutException("store timed out adjusting"));
         await reservation.DisposeAsync();
         manager.PendingSettlements.ShouldBe(1);
 
@@ -206,7 +206,7 @@ public sealed class BudgetReservationStoreFailureTests
     [Fact]
     public async Task ReserveAsync_CancelledByTheCaller_ThrowsOperationCanceledUnwrapped()
     {
-        var manager = new BudgetManager([Policy("daily", 1_000)], new InMemoryBudgetStore(), new ManualTimeProvider(Start));
+        var manager = new BudgetManager([Policy("daily", 1_000)], new InMemoryBudgetStore(), new FakeTimeProvider(Start));
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
 

@@ -5,9 +5,9 @@ public sealed class BudgetRetryAfterTests
 {
     private static readonly BudgetSubject Anyone = new();
 
-    private static (BudgetManager Manager, ManualTimeProvider Time) Manager(DateTimeOffset start, BudgetWindow window, decimal limit = 100)
+    private static (BudgetManager Manager, FakeTimeProvider Time) Manager(DateTimeOffset start, BudgetWindow window, decimal limit = 100)
     {
-        var time = new ManualTimeProvider(start);
+        var time = new FakeTimeProvider(start);
         return (new BudgetManager([new BudgetPolicy { Name = "p", Limit = limit, Window = window }], new InMemoryBudgetStore(), time), time);
     }
 
@@ -95,7 +95,7 @@ public sealed class BudgetRetryAfterTests
     [Fact]
     public async Task ReserveAsync_RollingWindowOnAStoreThatDoesNotSay_AssumesTheWholeWindowAndOneBucket()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var manager = new BudgetManager([new BudgetPolicy { Name = "p", Limit = 10, Window = BudgetWindow.Rolling(TimeSpan.FromMinutes(60)) }], new SilentStore(), time);
         await manager.ReserveAsync(BudgetAmount.FromTokens(10), Anyone);
 

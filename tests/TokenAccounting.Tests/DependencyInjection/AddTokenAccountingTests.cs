@@ -112,9 +112,9 @@ public sealed class AddTokenAccountingTests
     public void AddSinkOfType_AddedTwice_RegistersOnce()
     {
         var services = new ServiceCollection();
-        services.AddTokenAccounting().AddSink<RecordingSink>().AddSink<RecordingSink>();
+        services.AddTokenAccounting().AddSink<FakeUsageSink>().AddSink<FakeUsageSink>();
 
         using var provider = services.BuildServiceProvider();
-        provider.GetServices<IUsageSink>().ShouldHaveSingleItem().ShouldBeOfType<RecordingSink>();
+        provider.GetServices<IUsageSink>().ShouldHaveSingleItem().ShouldBeOfType<FakeUsageSink>();
     }
 }

@@ -4,7 +4,7 @@ namespace TokenAccounting.Tests.Diagnostics;
 /// A sink whose first <paramref name="failures"/> writes throw; every write moves the manual clock, so flush durations
 /// are exact: <paramref name="failingWrite"/> per failing write, <paramref name="succeedingWrite"/> per good one.
 /// </summary>
-internal sealed class FailFirstWritesSink(int failures, ManualTimeProvider time, TimeSpan failingWrite, TimeSpan succeedingWrite) : IUsageSink
+internal sealed class FailFirstWritesSink(int failures, FakeTimeProvider time, TimeSpan failingWrite, TimeSpan succeedingWrite) : IUsageSink
 {
     private int _writes;
 

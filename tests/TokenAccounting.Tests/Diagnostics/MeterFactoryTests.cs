@@ -14,18 +14,19 @@ public sealed class MeterFactoryTests
         services.AddTokenAccounting().AddInMemorySink();
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IMeterFactory>();
-        using var collector = new MeterCollector(TokenAccountingDiagnostics.MeterName, factory);
+        using var published = new PublishedInstruments(TokenAccountingDiagnostics.MeterName, factory);
+        using var collector = new MetricCollector<long>(factory, TokenAccountingDiagnostics.MeterName, TokenAccountingDiagnostics.TokenUsageInstrument);
 
         var recorder = provider.GetRequiredService<IUsageRecorder>();
         recorder.Record(Usage.Chat("gpt-4o", 30, 6));
         await recorder.FlushAsync();
 
-        var instrument = collector.Instrument(TokenAccountingDiagnostics.TokenUsageInstrument);
+        var instrument = collector.Instrument.ShouldNotBeNull();
         instrument.Meter.Scope.ShouldBeSameAs(factory);
         instrument.Meter.Name.ShouldBe("TokenAccounting");
         instrument.Meter.Version.ShouldBe(typeof(UsageRecorder).Assembly.GetName().Version!.ToString());
-        collector.For("gen_ai.client.token.usage").Select(m => m.Value).ShouldBe([30L, 6L], ignoreOrder: true);
-        collector.Instruments.Select(i => i.Name).ShouldBe(
+        collector.GetMeasurementSnapshot().Select(m => m.Value).ShouldBe([30L, 6L], ignoreOrder: true);
+        published.Instruments.Select(i => i.Name).ShouldBe(
             [
                 "gen_ai.client.token.usage",
                 "tokenaccounting.tokens",
@@ -39,7 +40,7 @@ public sealed class MeterFactoryTests
                 "tokenaccounting.buffer.records",
             ],
             ignoreOrder: true);
-        collector.Instruments.ShouldAllBe(i => i.Meter.Scope == factory);
+        published.Instruments.ShouldAllBe(i => i.Meter.Scope == factory);
     }
 
     [Fact]

@@ -11,7 +11,8 @@ public sealed class PipelineHealthMetricsTests
     public async Task RecordsDropped_BufferOverflowOnFailingSink_CountsBySinkAndReason()
     {
         using var meters = new IsolatedMeters();
-        var sink = new DownSink();
+        var sink = new FakeUsageSink();
+        sink.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
         await using var recorder = meters.CreateRecorder(
             new TokenAccountingOptions { MaxBatchSize = 3, MaxBufferedRecords = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(1) },
             sinks: sink);
@@ -24,15 +25,15 @@ public sealed class PipelineHealthMetricsTests
         // The aggregator has handed every record to the sink worker: the drops are counted.
         await recorder.DrainAggregatorAsync();
         var flush = recorder.FlushAsync();
-        var dropped = meters.Collector.For("tokenaccounting.records.dropped");
+        var dropped = meters.Dropped.GetMeasurementSnapshot();
         sink.Heal();
         await flush;
 
-        meters.Collector.Instrument("tokenaccounting.records.dropped").ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{record}");
+        meters.Dropped.Instrument.ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{record}");
         dropped.Sum(m => (long)m.Value).ShouldBe(7, "10 records against a cap of 3 on a sink that delivered none");
-        dropped.ShouldAllBe(m => m.Tags.Count == 2 && Equals(m.Tags["tokenaccounting.sink"], "DownSink") && Equals(m.Tags["tokenaccounting.reason"], "buffer_full"));
-        recorder.GetDiagnostics().Sink("DownSink")!.DroppedOnBufferFull.ShouldBe(7, "the metric and the diagnostics agree");
-        sink.Inner.TotalRequests.ShouldBe(10, "rollups stayed exact");
+        dropped.ShouldAllBe(m => m.Tags.Count == 2 && Equals(m.Tags["tokenaccounting.sink"], "FakeUsageSink") && Equals(m.Tags["tokenaccounting.reason"], "buffer_full"));
+        recorder.GetDiagnostics().Sink("FakeUsageSink")!.DroppedOnBufferFull.ShouldBe(7, "the metric and the diagnostics agree");
+        sink.Delivered.TotalRequests.ShouldBe(10, "rollups stayed exact");
     }
 
     [Fact]
@@ -41,7 +42,7 @@ public sealed class PipelineHealthMetricsTests
         using var meters = new IsolatedMeters();
         using var blocker = new BlockingObserver();
         var first = new InMemoryUsageSink();
-        var second = new RecordingSink();
+        var second = new FakeUsageSink();
         await using var recorder = new UsageRecorder(
             [first, second], new TokenAccountingOptions { QueueCapacity = 64 }, timeProvider: null, loggerFactory: null, meters.Factory, pricer: null, observers: [blocker]);
 
@@ -59,10 +60,10 @@ public sealed class PipelineHealthMetricsTests
         await folding;
         await recorder.FlushAsync();
 
-        var dropped = meters.Collector.For("tokenaccounting.records.dropped");
+        var dropped = meters.Dropped.GetMeasurementSnapshot();
         dropped.Count.ShouldBe(2);
         dropped.ShouldAllBe(m => (long)m.Value == 1 && Equals(m.Tags["tokenaccounting.reason"], "queue_full"));
-        dropped.Select(m => m.Tags["tokenaccounting.sink"]).ShouldBe(["InMemoryUsageSink", "RecordingSink"], ignoreOrder: true);
+        dropped.Select(m => m.Tags["tokenaccounting.sink"]).ShouldBe(["InMemoryUsageSink", "FakeUsageSink"], ignoreOrder: true);
         first.TotalRequests.ShouldBe(66);
         first.Records.Count.ShouldBe(65);
     }
@@ -71,7 +72,7 @@ public sealed class PipelineHealthMetricsTests
     public async Task SinkFailuresAndFlushDuration_SinkThrowsOnceThenWrites_RecordFailureAndBothDurationsInSeconds()
     {
         using var meters = new IsolatedMeters();
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var sink = new FailFirstWritesSink(1, time, failingWrite: TimeSpan.FromMilliseconds(250), succeedingWrite: TimeSpan.FromMilliseconds(40));
         await using var recorder = meters.CreateRecorder(time: time, sinks: sink);
 
@@ -79,17 +80,17 @@ public sealed class PipelineHealthMetricsTests
         await recorder.FlushAsync();
 
         sink.Inner.Records.Count.ShouldBe(1, "the retry delivered");
-        meters.Collector.Instrument("tokenaccounting.sink.failures").ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{failure}");
-        var failure = meters.Collector.For("tokenaccounting.sink.failures").ShouldHaveSingleItem();
+        meters.SinkFailures.Instrument.ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{failure}");
+        var failure = meters.SinkFailures.GetMeasurementSnapshot().ShouldHaveSingleItem();
         failure.Value.ShouldBe(1L);
         failure.Tags.ShouldBe(
             new Dictionary<string, object?> { ["tokenaccounting.sink"] = "FailFirstWritesSink", ["error.type"] = "exception" },
             ignoreOrder: true);
 
-        var duration = meters.Collector.Instrument("tokenaccounting.sink.flush.duration").ShouldBeOfType<Histogram<double>>();
+        var duration = meters.FlushDuration.Instrument.ShouldBeOfType<Histogram<double>>();
         duration.Unit.ShouldBe("s");
         duration.Advice.ShouldNotBeNull().HistogramBucketBoundaries.ShouldBe(DurationBuckets);
-        var durations = meters.Collector.For("tokenaccounting.sink.flush.duration");
+        var durations = meters.FlushDuration.GetMeasurementSnapshot();
         durations.Count.ShouldBe(2);
         durations.ShouldAllBe(m => Equals(m.Tags["tokenaccounting.sink"], "FailFirstWritesSink"));
         durations.Single(m => Equals(m.Tags["tokenaccounting.outcome"], "failure")).Value.ShouldBe(0.25);
@@ -100,7 +101,8 @@ public sealed class PipelineHealthMetricsTests
     public async Task BufferedRecords_ObservableGauge_ReportsDetailsHeldUntilDelivered()
     {
         using var meters = new IsolatedMeters();
-        var sink = new DownSink();
+        var sink = new FakeUsageSink();
+        sink.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
         await using var recorder = meters.CreateRecorder(
             new TokenAccountingOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(1) },
             sinks: sink);
@@ -112,13 +114,13 @@ public sealed class PipelineHealthMetricsTests
 
         await recorder.DrainAggregatorAsync();
         var flush = recorder.FlushAsync();
-        meters.Collector.RecordObservableInstruments();
+        meters.BufferedRecords.RecordObservableInstruments();
         sink.Heal();
         await flush;
-        meters.Collector.RecordObservableInstruments();
+        meters.BufferedRecords.RecordObservableInstruments();
 
-        meters.Collector.Instrument("tokenaccounting.buffer.records").ShouldBeOfType<ObservableGauge<long>>().Unit.ShouldBe("{record}");
-        var observed = meters.Collector.For("tokenaccounting.buffer.records");
+        meters.BufferedRecords.Instrument.ShouldBeOfType<ObservableGauge<long>>().Unit.ShouldBe("{record}");
+        var observed = meters.BufferedRecords.GetMeasurementSnapshot();
         observed.Select(m => m.Value).ShouldBe([5L, 0L]);
         observed.ShouldAllBe(m => m.Tags.Count == 0);
     }
@@ -127,8 +129,10 @@ public sealed class PipelineHealthMetricsTests
     public async Task BufferedRecords_TwoRecordersOnOneMeterFactory_OneGaugeSumsBoth()
     {
         using var meters = new IsolatedMeters();
-        var sinkA = new DownSink();
-        var sinkB = new DownSink();
+        var sinkA = new FakeUsageSink();
+        sinkA.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
+        var sinkB = new FakeUsageSink();
+        sinkB.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
         var options = new TokenAccountingOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(1) };
         await using var recorderA = meters.CreateRecorder(options, sinks: sinkA);
         await using var recorderB = meters.CreateRecorder(options, sinks: sinkB);
@@ -140,16 +144,16 @@ public sealed class PipelineHealthMetricsTests
         await recorderB.DrainAggregatorAsync();
         var flushA = recorderA.FlushAsync();
         var flushB = recorderB.FlushAsync();
-        meters.Collector.RecordObservableInstruments();
+        meters.BufferedRecords.RecordObservableInstruments();
         sinkA.Heal();
         sinkB.Heal();
         await flushA;
         await flushB;
 
-        meters.Collector.Instruments.Count(i => i.Name == "tokenaccounting.buffer.records").ShouldBe(1, "one set of instruments per meter factory");
-        meters.Collector.Instruments.Count(i => i.Name == "gen_ai.client.token.usage").ShouldBe(1);
-        meters.Collector.For("tokenaccounting.buffer.records").ShouldHaveSingleItem().Value.ShouldBe(3L);
-        meters.Collector.For("gen_ai.client.token.usage").Count.ShouldBe(6, "each record measured once, not once per recorder");
+        meters.Published.Instruments.Count(i => i.Name == "tokenaccounting.buffer.records").ShouldBe(1, "one set of instruments per meter factory");
+        meters.Published.Instruments.Count(i => i.Name == "gen_ai.client.token.usage").ShouldBe(1);
+        meters.BufferedRecords.GetMeasurementSnapshot().ShouldHaveSingleItem().Value.ShouldBe(3L);
+        meters.TokenUsage.GetMeasurementSnapshot().Count.ShouldBe(6, "each record measured once, not once per recorder");
     }
 
     [Fact]
@@ -160,8 +164,8 @@ public sealed class PipelineHealthMetricsTests
 
         metrics.BudgetDenied("tenant-daily");
 
-        meters.Collector.Instrument("tokenaccounting.budget.denials").ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{denial}");
-        var denial = meters.Collector.For("tokenaccounting.budget.denials").ShouldHaveSingleItem();
+        meters.BudgetDenials.Instrument.ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{denial}");
+        var denial = meters.BudgetDenials.GetMeasurementSnapshot().ShouldHaveSingleItem();
         denial.Value.ShouldBe(1L);
         denial.Tags.ShouldBe(new Dictionary<string, object?> { ["tokenaccounting.budget.policy"] = "tenant-daily" }, ignoreOrder: true);
     }

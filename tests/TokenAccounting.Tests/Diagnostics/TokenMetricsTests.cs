@@ -24,7 +24,7 @@ public sealed class TokenMetricsTests
         using var meters = new IsolatedMeters();
         await using var recorder = meters.CreateRecorder();
 
-        var instrument = meters.Collector.Instrument("gen_ai.client.token.usage").ShouldBeOfType<Histogram<long>>();
+        var instrument = meters.TokenUsage.Instrument.ShouldBeOfType<Histogram<long>>();
 
         instrument.Unit.ShouldBe("{token}");
         instrument.Meter.Name.ShouldBe("TokenAccounting");
@@ -40,11 +40,11 @@ public sealed class TokenMetricsTests
         recorder.Record(ChatRecord());
         await recorder.FlushAsync();
 
-        var measurements = meters.Collector.For("gen_ai.client.token.usage");
+        var measurements = meters.TokenUsage.GetMeasurementSnapshot();
         measurements.Count.ShouldBe(2);
         var input = measurements.Where(m => Equals(m.Tags["gen_ai.token.type"], "input")).ShouldHaveSingleItem();
         input.Value.ShouldBe(1200L);
-        input.Unit.ShouldBe("{token}");
+        meters.TokenUsage.Instrument.ShouldNotBeNull().Unit.ShouldBe("{token}");
         input.Tags.ShouldBe(
             new Dictionary<string, object?>
             {
@@ -69,7 +69,7 @@ public sealed class TokenMetricsTests
         recorder.Record(new UsageRecord { Model = "local-llama", Tokens = new TokenCounts(10, 5) });
         await recorder.FlushAsync();
 
-        var measurements = meters.Collector.For("gen_ai.client.token.usage");
+        var measurements = meters.TokenUsage.GetMeasurementSnapshot();
         measurements.Count.ShouldBe(2);
         foreach (var measurement in measurements)
         {
@@ -88,7 +88,7 @@ public sealed class TokenMetricsTests
         recorder.Record(Usage.Embedding("text-embedding-3-small", 512));
         await recorder.FlushAsync();
 
-        var measurement = meters.Collector.For("gen_ai.client.token.usage").ShouldHaveSingleItem();
+        var measurement = meters.TokenUsage.GetMeasurementSnapshot().ShouldHaveSingleItem();
         measurement.Value.ShouldBe(512L);
         measurement.Tags["gen_ai.token.type"].ShouldBe("input");
         measurement.Tags["gen_ai.operation.name"].ShouldBe("embeddings");
@@ -103,9 +103,9 @@ public sealed class TokenMetricsTests
         recorder.Record(ChatRecord());
         await recorder.FlushAsync();
 
-        meters.Collector.Instrument("tokenaccounting.tokens").ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{token}");
-        var measurements = meters.Collector.For("tokenaccounting.tokens");
-        measurements.ToDictionary(m => (string)m.Tags["tokenaccounting.token.type"]!, m => m.Value).ShouldBe(
+        meters.Tokens.Instrument.ShouldBeOfType<Counter<long>>().Unit.ShouldBe("{token}");
+        var measurements = meters.Tokens.GetMeasurementSnapshot();
+        measurements.ToDictionary(m => (string)m.Tags["tokenaccounting.token.type"]!, m => (object)m.Value).ShouldBe(
             new Dictionary<string, object>
             {
                 ["input"] = 1200L,
@@ -135,7 +135,7 @@ public sealed class TokenMetricsTests
         recorder.Record(Usage.Chat("gpt-4o-mini", 60, 3));
         await recorder.FlushAsync();
 
-        var measurements = meters.Collector.For("tokenaccounting.tokens");
+        var measurements = meters.Tokens.GetMeasurementSnapshot();
         measurements.Select(m => m.Tags["tokenaccounting.token.type"]).Distinct().ShouldBe(["input", "output"], ignoreOrder: true);
         measurements.Where(m => Equals(m.Tags["tokenaccounting.token.type"], "input")).Sum(m => (long)m.Value).ShouldBe(100);
         measurements.Where(m => Equals(m.Tags["tokenaccounting.token.type"], "output")).Sum(m => (long)m.Value).ShouldBe(10);
@@ -151,8 +151,8 @@ public sealed class TokenMetricsTests
         recorder.Record(ChatRecord());
         await recorder.FlushAsync();
 
-        meters.Collector.Instrument("tokenaccounting.cost").ShouldBeOfType<Counter<double>>().Unit.ShouldBe("{USD}");
-        var measurement = meters.Collector.For("tokenaccounting.cost").ShouldHaveSingleItem();
+        meters.Cost.Instrument.ShouldBeOfType<Counter<double>>().Unit.ShouldBe("{USD}");
+        var measurement = meters.Cost.GetMeasurementSnapshot().ShouldHaveSingleItem();
         measurement.Value.ShouldBeOfType<double>().ShouldBe(0.00495, tolerance: 1e-12);
         measurement.Tags.ShouldBe(
             new Dictionary<string, object?>
@@ -163,7 +163,7 @@ public sealed class TokenMetricsTests
                 ["gen_ai.response.model"] = "gpt-4o-2024-08-06",
             },
             ignoreOrder: true);
-        meters.Collector.For("tokenaccounting.records.unpriced").ShouldBeEmpty();
+        meters.Unpriced.GetMeasurementSnapshot().ShouldBeEmpty();
     }
 
     [Fact]
@@ -175,10 +175,10 @@ public sealed class TokenMetricsTests
         recorder.Record(Usage.Chat("no-such-model", 10, 1));
         await recorder.FlushAsync();
 
-        meters.Collector.For("tokenaccounting.cost").ShouldBeEmpty();
-        var unpriced = meters.Collector.For("tokenaccounting.records.unpriced").ShouldHaveSingleItem();
+        meters.Cost.GetMeasurementSnapshot().ShouldBeEmpty();
+        var unpriced = meters.Unpriced.GetMeasurementSnapshot().ShouldHaveSingleItem();
         unpriced.Value.ShouldBe(1L);
-        unpriced.Unit.ShouldBe("{record}");
+        meters.Unpriced.Instrument.ShouldNotBeNull().Unit.ShouldBe("{record}");
         unpriced.Tags["gen_ai.request.model"].ShouldBe("no-such-model");
     }
 
@@ -192,8 +192,8 @@ public sealed class TokenMetricsTests
         recorder.Record(ChatRecord());
         await recorder.FlushAsync();
 
-        var measurements = meters.Collector.Measurements;
-        measurements.Select(m => m.Name).Distinct().ShouldBe(["gen_ai.client.token.usage", "tokenaccounting.tokens", "tokenaccounting.cost"], ignoreOrder: true);
+        var measurements = meters.AllMeasurements();
+        measurements.Select(m => m.Instrument).Distinct().ShouldBe(["gen_ai.client.token.usage", "tokenaccounting.tokens", "tokenaccounting.cost"], ignoreOrder: true);
         foreach (var measurement in measurements)
         {
             measurement.Tags.Keys.ShouldNotContain("tokenaccounting.user.id");
@@ -213,18 +213,18 @@ public sealed class TokenMetricsTests
         recorder.Record(Usage.Chat("gpt-4o", 1, 1));
         await recorder.FlushAsync();
 
-        var measurements = meters.Collector.Measurements;
-        measurements.Select(m => m.Name).Distinct().Count().ShouldBe(3);
+        var measurements = meters.AllMeasurements();
+        measurements.Select(m => m.Instrument).Distinct().Count().ShouldBe(3);
         foreach (var measurement in measurements)
         {
             measurement.Tags.Keys.ShouldContain("tokenaccounting.user.id");
             measurement.Tags.Keys.ShouldContain("tokenaccounting.tenant.id");
         }
 
-        var withUser = meters.Collector.For("gen_ai.client.token.usage", "tokenaccounting.user.id", "alice");
+        var withUser = meters.TokenUsage.GetMeasurementSnapshot().Where(m => m.Tags.TryGetValue("tokenaccounting.user.id", out var value) && Equals(value, "alice")).ToList();
         withUser.Count.ShouldBe(2);
         withUser.ShouldAllBe(m => Equals(m.Tags["tokenaccounting.tenant.id"], "acme"));
-        var anonymous = meters.Collector.For("gen_ai.client.token.usage", "tokenaccounting.user.id", string.Empty);
+        var anonymous = meters.TokenUsage.GetMeasurementSnapshot().Where(m => m.Tags.TryGetValue("tokenaccounting.user.id", out var value) && Equals(value, string.Empty)).ToList();
         anonymous.Count.ShouldBe(2, "a record without a user is tagged with an empty user, not left out");
         anonymous.ShouldAllBe(m => Equals(m.Tags["tokenaccounting.tenant.id"], string.Empty));
     }

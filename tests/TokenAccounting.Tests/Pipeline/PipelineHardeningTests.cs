@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using TokenAccounting.Tests.Sinks.Logging;
 
 namespace TokenAccounting.Tests.Pipeline;
 
@@ -61,7 +60,7 @@ public sealed class PipelineHardeningTests
     [Fact]
     public async Task Record_SlowPriceCatalogAndFullQueue_CallersNeverWaitAndFlushAsyncHonoursFlushTimeout()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         var sink = new InMemoryUsageSink();
         using var gate = new ManualResetEventSlim();
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -190,7 +189,7 @@ public sealed class PipelineHardeningTests
         TaskScheduler.UnobservedTaskException += OnUnobserved;
         try
         {
-            var time = new ManualTimeProvider();
+            var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
             var sink = new AbandonedThenFaultingSink(marker);
             await using (var recorder = new UsageRecorder([sink], new TokenAccountingOptions { SinkTimeout = TimeSpan.FromSeconds(5), FlushTimeout = TimeSpan.FromHours(1) }, time))
             {
@@ -221,8 +220,8 @@ public sealed class PipelineHardeningTests
     [Fact]
     public async Task Record_StageThrowsOnEveryRecord_CountedEveryTimeLoggedOncePerEpisode()
     {
-        var logs = new CapturingLoggerProvider { MinimumLevel = LogLevel.Warning };
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Warning));
         var sink = new InMemoryUsageSink();
         await using var recorder = new UsageRecorder([sink], new TokenAccountingOptions(), null, loggerFactory, null, pricer: _ => throw new OverflowException("catalog overflow"), observers: null);
 
@@ -235,14 +234,14 @@ public sealed class PipelineHardeningTests
 
         recorder.GetDiagnostics().StageFailures.ShouldBe(20);
         sink.Records.Count.ShouldBe(20);
-        logs.Logs.Count(l => l.EventId.Id == 1010).ShouldBe(1);
+        logs.Collector.GetSnapshot().Count(l => l.Id.Id == 1010).ShouldBe(1);
     }
 
     [Fact]
     public async Task Record_UnknownModel_WarnsOncePerProviderAndModel()
     {
-        var logs = new CapturingLoggerProvider { MinimumLevel = LogLevel.Warning };
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Warning));
         var sink = new InMemoryUsageSink();
         await using var recorder = new UsageRecorder([sink], new TokenAccountingOptions(), null, loggerFactory, null, pricer: r => r.Model == "known" ? new UsageCost(1m, 0, 0, 0, 0) : null, observers: null);
 
@@ -252,16 +251,16 @@ public sealed class PipelineHardeningTests
         recorder.Record(Usage.Chat("mystery", 1, 1) with { Provider = "anthropic" });
         await recorder.FlushAsync();
 
-        var warnings = logs.Logs.Where(l => l.EventId.Id == 1015).ToList();
+        var warnings = logs.Collector.GetSnapshot().Where(l => l.Id.Id == 1015).ToList();
         warnings.Count.ShouldBe(2);
-        warnings.Select(w => (w["Provider"], w["Model"])).ShouldBe([("openai", "mystery"), ("anthropic", "mystery")], ignoreOrder: true);
+        warnings.Select(w => (w.GetStructuredStateValue("Provider"), w.GetStructuredStateValue("Model"))).ShouldBe([("openai", "mystery"), ("anthropic", "mystery")], ignoreOrder: true);
     }
 
     [Fact]
     public async Task SustainedOverflow_WarnsOnceUntilTheBufferHasDrainedWellBelowItsCap()
     {
-        var logs = new CapturingLoggerProvider { MinimumLevel = LogLevel.Information };
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
         using var sink = new GatedSink();
         await using var recorder = new UsageRecorder([sink], new TokenAccountingOptions { MaxBatchSize = 10, MaxBufferedRecords = 30, FlushTimeout = TimeSpan.FromMinutes(1) }, null, loggerFactory, null, pricer: null, observers: null);
 
@@ -282,11 +281,11 @@ public sealed class PipelineHardeningTests
         }
 
         await recorder.DrainAggregatorAsync();
-        logs.Logs.Count(l => l.EventId.Id == 1001).ShouldBe(1, "one overflow episode, one warning");
+        logs.Collector.GetSnapshot().Count(l => l.Id.Id == 1001).ShouldBe(1, "one overflow episode, one warning");
 
         sink.ReleaseAll();
         await recorder.FlushAsync();
-        logs.Logs.Count(l => l.EventId.Id == 1006).ShouldBe(1, "the episode ended once the sink caught up");
+        logs.Collector.GetSnapshot().Count(l => l.Id.Id == 1006).ShouldBe(1, "the episode ended once the sink caught up");
         recorder.GetDiagnostics().Sinks[0].DroppedOnBufferFull.ShouldBe(60);
         sink.Inner.TotalRequests.ShouldBe(100);
     }

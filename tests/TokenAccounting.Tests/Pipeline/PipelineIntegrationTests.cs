@@ -9,7 +9,7 @@ public sealed class PipelineIntegrationTests
     public async Task AddPricing_RecordsRollupsAndScopesCarryTheCost()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(new ManualTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero)));
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero)));
         services.AddTokenAccounting().AddInMemorySink().AddPricing();
         await using var provider = services.BuildServiceProvider();
         var recorder = provider.GetRequiredService<IUsageRecorder>();
@@ -57,13 +57,13 @@ public sealed class PipelineIntegrationTests
         services.AddTokenAccounting().AddInMemorySink()
             .AddBudgets(new BudgetPolicy { Name = "denials-metric-test", Dimension = BudgetDimension.Tenant, Unit = BudgetUnit.Tokens, Limit = 10 });
         await using var provider = services.BuildServiceProvider();
-        using var meters = new MeterCollector(TokenAccountingDiagnostics.MeterName, provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var meters = new MetricCollector<long>(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), TokenAccountingDiagnostics.MeterName, TokenAccountingDiagnostics.BudgetDenialsInstrument);
         _ = provider.GetRequiredService<IUsageRecorder>();
         var budgets = provider.GetRequiredService<BudgetManager>();
 
         Should.Throw<BudgetExceededException>(() => budgets.Reserve(BudgetAmount.FromTokens(11), new BudgetSubject { TenantId = "acme" }));
 
-        var denial = meters.For(TokenAccountingDiagnostics.BudgetDenialsInstrument).ShouldHaveSingleItem();
+        var denial = meters.GetMeasurementSnapshot().ShouldHaveSingleItem();
         denial.Value.ShouldBe(1L);
         denial.Tags["tokenaccounting.budget.policy"].ShouldBe("denials-metric-test");
     }

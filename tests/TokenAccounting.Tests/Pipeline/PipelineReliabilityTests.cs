@@ -8,7 +8,8 @@ public sealed class PipelineReliabilityTests
     {
         const int Producers = 4;
         const int PerProducer = 250_000;
-        var sink = new FlakySink(failureRate: 0.30, seed: 7);
+        var sink = new FakeUsageSink();
+        sink.FailWithProbability(0.30, seed: 7);
         await using var recorder = UsageRecorder.Create(
             new TokenAccountingOptions
             {
@@ -29,15 +30,15 @@ public sealed class PipelineReliabilityTests
         })));
         await recorder.FlushAsync();
 
-        var records = sink.Inner.Records;
+        var records = sink.Delivered.Records;
         records.Count.ShouldBe(Producers * PerProducer);
         records.Select(r => r.Id).Distinct().Count().ShouldBe(Producers * PerProducer, "no record was delivered twice");
-        sink.Failures.ShouldBeGreaterThan(0, "the sink really failed");
-        sink.Inner.TotalTokens.ShouldBe(new TokenCounts(3L * Producers * PerProducer, 2L * Producers * PerProducer));
-        sink.Inner.TotalRequests.ShouldBe(Producers * PerProducer);
+        sink.FailureCount.ShouldBeGreaterThan(0, "the sink really failed");
+        sink.Delivered.TotalTokens.ShouldBe(new TokenCounts(3L * Producers * PerProducer, 2L * Producers * PerProducer));
+        sink.Delivered.TotalRequests.ShouldBe(Producers * PerProducer);
         foreach (var p in Enumerable.Range(0, Producers))
         {
-            sink.Inner.TotalsByUser()[$"user-{p}"].RequestCount.ShouldBe(PerProducer);
+            sink.Delivered.TotalsByUser()[$"user-{p}"].RequestCount.ShouldBe(PerProducer);
         }
 
         recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem().DroppedRecords.ShouldBe(0);
@@ -48,7 +49,8 @@ public sealed class PipelineReliabilityTests
     {
         const int Total = 1_000_000;
         const int Cap = 10_000;
-        var sink = new DownSink();
+        var sink = new FakeUsageSink();
+        sink.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
         await using var recorder = UsageRecorder.Create(
             new TokenAccountingOptions
             {
@@ -83,10 +85,10 @@ public sealed class PipelineReliabilityTests
             await recorder.FlushAsync();
         }
 
-        sink.Inner.Records.Count.ShouldBe(Cap);
-        sink.Inner.TotalRequests.ShouldBe(Total);
-        sink.Inner.TotalTokens.ShouldBe(new TokenCounts(10L * Total, Total));
-        sink.Inner.TotalsByTenant()["even"].RequestCount.ShouldBe(Total / 2);
+        sink.Delivered.Records.Count.ShouldBe(Cap);
+        sink.Delivered.TotalRequests.ShouldBe(Total);
+        sink.Delivered.TotalTokens.ShouldBe(new TokenCounts(10L * Total, Total));
+        sink.Delivered.TotalsByTenant()["even"].RequestCount.ShouldBe(Total / 2);
     }
 
     [Fact]

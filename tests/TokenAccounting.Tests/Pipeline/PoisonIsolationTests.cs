@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using TokenAccounting.Tests.Diagnostics;
-using TokenAccounting.Tests.Sinks.Logging;
 
 namespace TokenAccounting.Tests.Pipeline;
 
@@ -18,8 +17,8 @@ public sealed class PoisonIsolationTests
     public async Task SinkRejectsOneRecord_ItIsQuarantinedCountedLoggedAndEverythingElseDelivered()
     {
         using var meters = new IsolatedMeters();
-        var logs = new CapturingLoggerProvider { MinimumLevel = LogLevel.Warning };
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        using var logs = new FakeLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Warning));
         var sink = new RejectingSink(batch => batch.Records.Any(r => r.UserId == "mallory") ? new UsageSinkRejectedException("cannot store this user") : null);
         await using var recorder = new UsageRecorder([sink], FastRetries, null, loggerFactory, meters.Factory, pricer: null, observers: null);
 
@@ -42,11 +41,11 @@ public sealed class PoisonIsolationTests
         quarantined.Record.ShouldNotBeNull().Id.ShouldBe("r17");
         quarantined.Rollup.ShouldBeNull();
         quarantined.Reason.ShouldContain("cannot store this user");
-        var metric = meters.Collector.For(TokenAccountingDiagnostics.RecordsQuarantinedInstrument).ShouldHaveSingleItem();
+        var metric = meters.Quarantined.GetMeasurementSnapshot().ShouldHaveSingleItem();
         metric.Value.ShouldBe(1L);
         metric.Tags["tokenaccounting.sink"].ShouldBe("RejectingSink");
         metric.Tags["tokenaccounting.kind"].ShouldBe("record");
-        var warning = logs.Logs.Where(l => l.EventId.Id == 1005).ShouldHaveSingleItem("one warning per episode");
+        var warning = logs.Collector.GetSnapshot().Where(l => l.Id.Id == 1005).ShouldHaveSingleItem("one warning per episode");
         warning.Message.ShouldContain("r17");
         warning.Message.ShouldContain("cannot store this user");
     }
@@ -101,7 +100,8 @@ public sealed class PoisonIsolationTests
     [Fact]
     public async Task SinkDownWithUnclassifiedErrors_NothingIsQuarantinedAndAllIsDeliveredOnceItHeals()
     {
-        var sink = new DownSink();
+        var sink = new FakeUsageSink();
+        sink.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
         var options = new TokenAccountingOptions { SplitBatchAfterFailures = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(2), FlushTimeout = TimeSpan.FromMilliseconds(200) };
         await using var recorder = UsageRecorder.Create(options, sink);
 
@@ -111,8 +111,8 @@ public sealed class PoisonIsolationTests
         }
 
         await recorder.FlushAsync();
-        await sink.FirstFailure;
-        while (sink.FailedAttempts < 10)
+        await sink.WaitForAttemptsAsync(1);
+        while (sink.FailureCount < 10)
         {
             await recorder.FlushAsync();
         }
@@ -122,8 +122,8 @@ public sealed class PoisonIsolationTests
         options.FlushTimeout = TimeSpan.FromMinutes(1);
         await recorder.FlushAsync();
 
-        sink.Inner.Records.Count.ShouldBe(10);
-        sink.Inner.TotalRequests.ShouldBe(10);
+        sink.Delivered.Records.Count.ShouldBe(10);
+        sink.Delivered.TotalRequests.ShouldBe(10);
         recorder.GetQuarantine().ShouldBeEmpty();
     }
 

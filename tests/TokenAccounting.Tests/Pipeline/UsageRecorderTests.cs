@@ -22,7 +22,7 @@ public sealed class UsageRecorderTests
     [Fact]
     public async Task Record_WithoutIdOrCompletedAt_StampsBothFromTheTimeProvider()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 3, 1, 23, 59, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 23, 59, 0, TimeSpan.Zero));
         var sink = new InMemoryUsageSink();
         await using var recorder = new UsageRecorder([sink], timeProvider: time);
 
@@ -68,7 +68,7 @@ public sealed class UsageRecorderTests
     [Fact]
     public async Task Record_ReachingMaxBatchSize_FlushesWithoutFlushAsync()
     {
-        var sink = new SignallingSink(expectedRecords: 10);
+        var sink = new FakeUsageSink();
         await using var recorder = UsageRecorder.Create(new TokenAccountingOptions { MaxBatchSize = 10, FlushInterval = TimeSpan.FromHours(1) }, sink);
 
         for (var i = 0; i < 10; i++)
@@ -76,8 +76,8 @@ public sealed class UsageRecorderTests
             recorder.Record(Usage.Chat("gpt-4o", 1, 1));
         }
 
-        await sink.Reached.WaitAsync(TimeSpan.FromSeconds(30));
-        sink.Records.ShouldBe(10);
+        await sink.WaitForRecordsAsync(10).WaitAsync(TimeSpan.FromSeconds(30));
+        sink.Delivered.Records.Count.ShouldBe(10);
     }
 
     [Fact]
@@ -126,7 +126,8 @@ public sealed class UsageRecorderTests
     [Fact]
     public async Task FailingSink_RetriesTheSameBatchIdUntilItSucceeds()
     {
-        var sink = new FailFirstSink(failures: 3);
+        var sink = new FakeUsageSink();
+        sink.FailNext(3, (_, _) => new TimeoutException("injected"));
         await using var recorder = UsageRecorder.Create(
             new TokenAccountingOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(2) },
             sink);
@@ -134,9 +135,9 @@ public sealed class UsageRecorderTests
         recorder.Record(Usage.Chat("m", 3, 1));
         await recorder.FlushAsync();
 
-        sink.SeenBatchIds.Count.ShouldBe(4);
-        sink.SeenBatchIds.Distinct().ShouldHaveSingleItem("a retried batch keeps its id");
-        sink.Delivered.ShouldBe(1);
+        sink.Attempts.Count.ShouldBe(4);
+        sink.Attempts.Select(b => b.BatchId).Distinct().ShouldHaveSingleItem("a retried batch keeps its id");
+        sink.Delivered.Records.Count.ShouldBe(1);
         var diagnostics = recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem();
         diagnostics.FailedAttempts.ShouldBe(3);
         diagnostics.DeliveredRecords.ShouldBe(1);
@@ -145,8 +146,9 @@ public sealed class UsageRecorderTests
     [Fact]
     public async Task FailingSink_NeverThrowsIntoRecordAndNeverBlocksAnotherSink()
     {
-        var broken = new DownSink();
-        var healthy = new SignallingSink(expectedRecords: 100);
+        var broken = new FakeUsageSink();
+        broken.FailAlways((_, _) => new InvalidOperationException("The sink is down."));
+        var healthy = new FakeUsageSink();
         await using var recorder = UsageRecorder.Create(
             new TokenAccountingOptions { FlushInterval = TimeSpan.FromMilliseconds(1), RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(5) },
             broken,
@@ -157,41 +159,42 @@ public sealed class UsageRecorderTests
             Should.NotThrow(() => recorder.Record(Usage.Chat("m", 1, 1)));
         }
 
-        await healthy.Reached.WaitAsync(TimeSpan.FromSeconds(30));
-        await broken.FirstFailure.WaitAsync(TimeSpan.FromSeconds(30));
+        await healthy.WaitForRecordsAsync(100).WaitAsync(TimeSpan.FromSeconds(30));
+        await broken.WaitForAttemptsAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
 
-        healthy.Inner.Records.Count.ShouldBe(100);
-        healthy.Inner.BatchCount.ShouldBe(healthy.Batches, "the healthy sink got each batch once, whatever the broken sink did");
+        healthy.Delivered.Records.Count.ShouldBe(100);
+        healthy.Delivered.BatchCount.ShouldBe(healthy.AttemptCount, "the healthy sink got each batch once, whatever the broken sink did");
         var diagnostics = recorder.GetDiagnostics();
-        diagnostics.Sink("DownSink")!.BufferedRecords.ShouldBe(100);
-        diagnostics.Sink("DownSink")!.FailedAttempts.ShouldBeGreaterThan(0);
+        diagnostics.Sink("FakeUsageSink")!.BufferedRecords.ShouldBe(100);
+        diagnostics.Sink("FakeUsageSink")!.FailedAttempts.ShouldBeGreaterThan(0);
 
         broken.Heal();
         await recorder.FlushAsync();
-        broken.Inner.Records.Count.ShouldBe(100);
-        broken.Inner.TotalRequests.ShouldBe(100);
+        broken.Delivered.Records.Count.ShouldBe(100);
+        broken.Delivered.TotalRequests.ShouldBe(100);
     }
 
     [Fact]
     public async Task HungSink_RecordKeepsReturningAndOtherSinksKeepReceiving()
     {
-        var hung = new HungSink();
-        var healthy = new SignallingSink(expectedRecords: 2000);
+        var hung = new FakeUsageSink();
+        hung.Hang(ignoreCancellation: true);
+        var healthy = new FakeUsageSink();
         var recorder = UsageRecorder.Create(
             new TokenAccountingOptions { MaxBatchSize = 100, SinkTimeout = TimeSpan.FromMilliseconds(50), RetryBaseDelay = TimeSpan.FromMilliseconds(1), RetryMaxDelay = TimeSpan.FromMilliseconds(5), ShutdownTimeout = TimeSpan.FromMilliseconds(100) },
             hung,
             healthy);
 
         recorder.Record(Usage.Chat("m", 1, 1));
-        await hung.Entered.WaitAsync(TimeSpan.FromSeconds(30));
+        await hung.WaitForAttemptsAsync(1).WaitAsync(TimeSpan.FromSeconds(30));
         for (var i = 1; i < 2000; i++)
         {
             recorder.Record(Usage.Chat("m", 1, 1));
         }
 
-        await healthy.Reached.WaitAsync(TimeSpan.FromSeconds(30));
-        healthy.Records.ShouldBe(2000);
-        recorder.GetDiagnostics().Sink("HungSink")!.DeliveredRecords.ShouldBe(0);
+        await healthy.WaitForRecordsAsync(2000).WaitAsync(TimeSpan.FromSeconds(30));
+        healthy.Delivered.Records.Count.ShouldBe(2000);
+        recorder.GetDiagnostics().Sink("FakeUsageSink")!.DeliveredRecords.ShouldBe(0);
 
         hung.Release();
         await recorder.DisposeAsync();
@@ -205,24 +208,4 @@ public sealed class UsageRecorderTests
         ex.Message.ShouldContain("MaxBufferedRecords");
     }
 
-    private sealed class FailFirstSink(int failures) : IUsageSink
-    {
-        private int _calls;
-
-        public List<string> SeenBatchIds { get; } = [];
-
-        public int Delivered { get; private set; }
-
-        public ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
-        {
-            SeenBatchIds.Add(batch.BatchId);
-            if (++_calls <= failures)
-            {
-                throw new TimeoutException("injected");
-            }
-
-            Delivered += batch.Records.Count;
-            return ValueTask.CompletedTask;
-        }
-    }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using TokenAccounting.Tests.Sinks.Logging;
 using static TokenAccounting.Tests.Sinks.JsonLines.LedgerTestData;
 
 namespace TokenAccounting.Tests.Sinks.JsonLines;
@@ -18,7 +17,7 @@ public sealed class JsonLinesPipelineTests : IDisposable
     [InlineData(true)]
     public async Task Record_ThroughThePipeline_LedgerHoldsTextOnlyWhenCapturedAndLogsNever(bool captureText)
     {
-        var logs = new CapturingLoggerProvider();
+        using var logs = new FakeLoggerProvider();
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
         services.AddTokenAccounting(o => o.CaptureText = captureText)
@@ -41,10 +40,10 @@ public sealed class JsonLinesPipelineTests : IDisposable
         records.ShouldAllBe(r => r.Text == (captureText ? Secret : null));
         File.ReadAllText(_folder.Day("2026-01-15")).Contains("SECRET", StringComparison.Ordinal).ShouldBe(captureText);
 
-        var usageLogs = logs.Logs.Where(l => l.Category == LoggingUsageSinkOptions.DefaultCategoryName).ToList();
+        var usageLogs = logs.Collector.GetSnapshot().Where(l => l.Category == LoggingUsageSinkOptions.DefaultCategoryName).ToList();
         usageLogs.Count.ShouldBe(3);
-        logs.Logs.ShouldAllBe(l => !l.Message.Contains("SECRET"));
-        logs.Logs.SelectMany(l => l.Properties).ShouldAllBe(p => !(p.Value is string && ((string)p.Value).Contains("SECRET")));
+        logs.Collector.GetSnapshot().ShouldAllBe(l => !l.Message.Contains("SECRET"));
+        logs.Collector.GetSnapshot().SelectMany(l => l.StructuredState ?? []).ShouldAllBe(p => !(p.Value is string && ((string)p.Value).Contains("SECRET")));
     }
 
     [Fact]

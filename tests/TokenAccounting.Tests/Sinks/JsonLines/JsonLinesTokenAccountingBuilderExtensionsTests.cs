@@ -13,7 +13,7 @@ public sealed class JsonLinesTokenAccountingBuilderExtensionsTests : IDisposable
     public async Task AddJsonLinesSink_Resolved_WritesToTheConfiguredTemplateUsingTheTimeProviderFromDI()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(new ManualTimeProvider(new DateTimeOffset(2026, 5, 6, 7, 0, 0, TimeSpan.Zero)));
+        services.AddSingleton<TimeProvider>(new FakeTimeProvider(new DateTimeOffset(2026, 5, 6, 7, 0, 0, TimeSpan.Zero)));
         new TestBuilder(services).AddJsonLinesSink(o => o.PathTemplate = _folder.Template);
 
         await using (var provider = services.BuildServiceProvider())

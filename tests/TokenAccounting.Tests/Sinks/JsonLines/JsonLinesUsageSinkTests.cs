@@ -83,7 +83,7 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
     [Fact]
     public async Task WriteAsync_RecordWithoutCompletedAt_UsesTheTimeProviderDate()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 7, 4, 10, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 7, 4, 10, 0, 0, TimeSpan.Zero));
         using (var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template }, time))
         {
             await sink.WriteAsync(Batch("b1", Record("x") with { CompletedAt = null }), CancellationToken.None);
@@ -195,7 +195,7 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
     [Fact]
     public async Task WriteAsync_RetentionDays_DeletesFilesDatedOnOrBeforeTodayMinusRetentionOncePerDay()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 1, 15, 8, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 8, 0, 0, TimeSpan.Zero));
         foreach (var date in new[] { "2026-01-10", "2026-01-12", "2026-01-13", "2026-01-14" })
         {
             File.WriteAllText(_folder.Day(date), string.Empty);
@@ -225,7 +225,7 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
     public async Task WriteAsync_RetentionDaysNull_KeepsOldFiles()
     {
         File.WriteAllText(_folder.Day("2001-01-01"), string.Empty);
-        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template }, new ManualTimeProvider());
+        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template }, new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero)));
 
         await sink.WriteAsync(Batch("b1", Record("r1")), CancellationToken.None);
 

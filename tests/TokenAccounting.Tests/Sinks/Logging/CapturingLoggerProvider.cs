@@ -16,6 +16,11 @@ internal sealed record CapturedLog(
 }
 
 /// <summary>A hand-written logger provider that keeps every event at or above <see cref="MinimumLevel"/>.</summary>
+/// <remarks>
+/// Kept for the tests that assert the types of structured properties (the logging sink's tokens are numbers and its
+/// outcomes enums, the JSON-lines sink's torn-line size a long): <c>FakeLogger</c> keeps property values as strings.
+/// Other tests use <c>FakeLoggerProvider</c>.
+/// </remarks>
 internal sealed class CapturingLoggerProvider : ILoggerProvider
 {
     private readonly ConcurrentQueue<CapturedLog> _logs = new();
