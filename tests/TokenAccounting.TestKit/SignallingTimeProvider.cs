@@ -19,8 +19,8 @@ namespace TokenAccounting.TestKit;
 public sealed class SignallingTimeProvider : FakeTimeProvider
 {
     private readonly object _gate = new();
-    private readonly HashSet<SignallingTimer> _scheduled = [];
-    private readonly List<TaskCompletionSource> _waiters = [];
+    private readonly Dictionary<SignallingTimer, TimeSpan> _scheduled = [];
+    private readonly List<(TimeSpan? DueTime, int Count, TaskCompletionSource Waiter)> _waiters = [];
 
     /// <summary>Creates a clock at <paramref name="startDateTime"/>.</summary>
     /// <param name="startDateTime">The starting time.</param>
@@ -35,20 +35,40 @@ public sealed class SignallingTimeProvider : FakeTimeProvider
     /// miss it. A one-shot timer that has fired, or a disposed timer, no longer counts.
     /// </summary>
     /// <returns>A task that completes on another thread than the one scheduling the timer.</returns>
-    public Task WhenTimerScheduledAsync()
+    public Task WhenTimerScheduledAsync() => WhenScheduledAsync(null, 1);
+
+    /// <summary>
+    /// Completes once at least <paramref name="count"/> timers are on the clock with the due time
+    /// <paramref name="dueTime"/> (as created or last changed), under the same rules as
+    /// <see cref="WhenTimerScheduledAsync()"/>. For code that keeps other timers on the same clock (a flush timeout, a
+    /// periodic loop) while the test waits for one particular delay.
+    /// </summary>
+    /// <param name="dueTime">The due time the timers were scheduled with.</param>
+    /// <param name="count">How many such timers must be on the clock at once.</param>
+    /// <returns>A task that completes on another thread than the one scheduling the timer.</returns>
+    public Task WhenTimersScheduledAsync(TimeSpan dueTime, int count = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        return WhenScheduledAsync(dueTime, count);
+    }
+
+    private Task WhenScheduledAsync(TimeSpan? dueTime, int count)
     {
         lock (_gate)
         {
-            if (_scheduled.Count > 0)
+            if (Satisfied(dueTime, count))
             {
                 return Task.CompletedTask;
             }
 
             var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add(waiter);
+            _waiters.Add((dueTime, count, waiter));
             return waiter.Task;
         }
     }
+
+    private bool Satisfied(TimeSpan? dueTime, int count) =>
+        (dueTime is { } due ? _scheduled.Values.Count(d => d == due) : _scheduled.Count) >= count;
 
     /// <inheritdoc />
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
@@ -59,7 +79,7 @@ public sealed class SignallingTimeProvider : FakeTimeProvider
         return timer;
     }
 
-    private void Track(SignallingTimer timer, bool scheduled)
+    private void Track(SignallingTimer timer, bool scheduled, TimeSpan dueTime = default)
     {
         List<TaskCompletionSource>? released = null;
         lock (_gate)
@@ -70,11 +90,14 @@ public sealed class SignallingTimeProvider : FakeTimeProvider
                 return;
             }
 
-            _scheduled.Add(timer);
-            if (_waiters.Count > 0)
+            _scheduled[timer] = dueTime;
+            for (var i = _waiters.Count - 1; i >= 0; i--)
             {
-                released = [.. _waiters];
-                _waiters.Clear();
+                if (Satisfied(_waiters[i].DueTime, _waiters[i].Count))
+                {
+                    (released ??= []).Add(_waiters[i].Waiter);
+                    _waiters.RemoveAt(i);
+                }
             }
         }
 
@@ -100,7 +123,7 @@ public sealed class SignallingTimeProvider : FakeTimeProvider
             var firings = Volatile.Read(ref _firings);
             schedule();
             var firedMeanwhile = Volatile.Read(ref _firings) != firings;
-            owner.Track(this, dueTime != Timeout.InfiniteTimeSpan && (periodic || !firedMeanwhile));
+            owner.Track(this, dueTime != Timeout.InfiniteTimeSpan && (periodic || !firedMeanwhile), dueTime);
         }
 
         public void Fire()

@@ -189,13 +189,18 @@ public sealed class PipelineHardeningTests
         TaskScheduler.UnobservedTaskException += OnUnobserved;
         try
         {
-            var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
+            var time = new SignallingTimeProvider(new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
             var sink = new AbandonedThenFaultingSink(marker);
             await using (var recorder = new UsageRecorder([sink], new TokenAccountingOptions { SinkTimeout = TimeSpan.FromSeconds(5), FlushTimeout = TimeSpan.FromHours(1) }, time))
             {
                 recorder.Record(Usage.Chat("m", 1, 1));
                 var flush = recorder.FlushAsync().AsTask();
                 await sink.FirstEntered.WaitAsync(TimeSpan.FromSeconds(30));
+
+                // The worker arms the write's timeout (its token and the wait that abandons a sink ignoring it) around
+                // the call that just entered; advancing before both are on the clock would leave the wait waiting for
+                // time that never comes (this hung the test host).
+                await time.WhenTimersScheduledAsync(TimeSpan.FromSeconds(5), count: 2).WaitAsync(TimeSpan.FromSeconds(30));
                 time.Advance(TimeSpan.FromSeconds(5));
                 await flush.WaitAsync(TimeSpan.FromSeconds(30));
                 sink.Delivered.ShouldBe(1, "the retry after the timeout delivered");
