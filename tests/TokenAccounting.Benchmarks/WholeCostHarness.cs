@@ -33,7 +33,7 @@ namespace TokenAccounting.Benchmarks;
 /// </remarks>
 internal static partial class WholeCostHarness
 {
-    private const int WarmUp = 20_000;
+    private const int WarmUp = 100_000;
     private const string PeerSource = "TokenAccounting.Benchmarks.WholeCost";
 
     private static readonly UsageRecord Record = new()
@@ -55,6 +55,9 @@ internal static partial class WholeCostHarness
         new("record.discard", "`Record()` → discarding sink", "otel.log.batch.sized", RecordIntoDiscardingSink),
         new("record.discard.otel", "`Record()` → discarding sink, OTel SDK MeterProvider listening", "otel.log.batch.sized", RecordIntoDiscardingSinkWithOtelMetrics),
         new("record.jsonl", "`Record()` → JSON-lines ledger (default options, fsync per batch)", "otel.log.batch.sized", RecordIntoJsonLines),
+        new("jsonl.sink", "JSON-lines sink alone: `WriteAsync` of 1,000-record batches as the pipeline sends them (fsync per batch)", null, JsonLinesSinkAlone),
+        new("jsonl.serialize", "JSON-lines line writer alone: `Validate()` + serialize, no I/O", null, JsonLinesSerializeOnly(validate: true)),
+        new("jsonl.serialize.novalidate", "JSON-lines line writer alone: serialize only (what `Validate()` adds is the difference)", null, JsonLinesSerializeOnly(validate: false)),
         new("otel.log.batch", "OTel `ILogger` → `BatchLogRecordExportProcessor` (defaults: queue 2,048) → discarding exporter", null, OtelBatchLog(maxQueueSize: 2048)),
         new("otel.log.batch.sized", "OTel `ILogger` → `BatchLogRecordExportProcessor` (queue 1,048,576: nothing dropped) → discarding exporter", null, OtelBatchLog(maxQueueSize: 1 << 20)),
         new("otel.histogram", "2 × OTel SDK `Histogram.Record`, 5 attributes (input + output sample)", null, OtelHistograms),
@@ -129,6 +132,8 @@ internal static partial class WholeCostHarness
     /// <summary>Opens the measured span: a full blocking GC first, so each run starts from the same heap.</summary>
     private static Probe Start()
     {
+        // Let tiered compilation finish promoting what the warm-up ran (its background JIT is process CPU too).
+        Thread.Sleep(300);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -214,6 +219,85 @@ internal static partial class WholeCostHarness
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>Records as the aggregator hands them to a sink: enriched with an id and a completion time.</summary>
+    private static UsageRecord[] PipelineRecords(int count)
+    {
+        var completed = new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
+        var records = new UsageRecord[count];
+        for (var i = 0; i < count; i++)
+        {
+            records[i] = Record with { Id = "0123456789abcdef0123" + i.ToString("x12", CultureInfo.InvariantCulture), CompletedAt = completed.AddTicks(i * 1234L) };
+        }
+
+        return records;
+    }
+
+    private static async Task<Measurement> JsonLinesSinkAlone(int operations)
+    {
+        const int BatchSize = 1000;
+        var records = PipelineRecords(BatchSize);
+        var key = UsageRollupKey.For(records[0]);
+        UsageRollup[] rollups = [new UsageRollup(key, records[0].Tokens, 1, records[0].Cost)];
+        var folder = Path.Combine(Path.GetTempPath(), "ta-whole-cost-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(folder, "usage-{date}.jsonl") });
+            var batch = 0;
+            for (var i = 0; i < WarmUp; i += BatchSize)
+            {
+                await sink.WriteAsync(new UsageBatch("warm-" + batch++, records, rollups), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            var probe = Start();
+            for (var i = 0; i < operations; i += BatchSize)
+            {
+                await sink.WriteAsync(new UsageBatch("b-" + batch++, records, rollups), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            sink.Dispose();
+            return Stop(probe, operations);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static Func<int, Task<Measurement>> JsonLinesSerializeOnly(bool validate) => operations =>
+    {
+        var records = PipelineRecords(1000);
+        using var writer = new JsonLinesLedgerWriter();
+        for (var i = 0; i < WarmUp; i++)
+        {
+            if ((i % 1000) == 0)
+            {
+                writer.Clear();
+            }
+
+            records[i % 1000].Validate();
+            writer.WriteLine(records[i % 1000], "batch-id-0123456789abcdef");
+        }
+
+        var probe = Start();
+        for (var i = 0; i < operations; i++)
+        {
+            if ((i % 1000) == 0)
+            {
+                writer.Clear();
+            }
+
+            var record = records[i % 1000];
+            if (validate)
+            {
+                record.Validate();
+            }
+
+            writer.WriteLine(record, "batch-id-0123456789abcdef");
+        }
+
+        return Task.FromResult(Stop(probe, operations));
+    };
 
     private static Func<int, Task<Measurement>> OtelBatchLog(int maxQueueSize) => operations =>
     {
