@@ -55,8 +55,9 @@ internal static partial class WholeCostHarness
         new("record.discard", "`Record()` → discarding sink", "otel.log.batch.sized", RecordIntoDiscardingSink),
         new("record.discard.otel", "`Record()` → discarding sink, OTel SDK MeterProvider listening", "otel.log.batch.sized", RecordIntoDiscardingSinkWithOtelMetrics),
         new("record.jsonl", "`Record()` → JSON-lines ledger (default options, fsync per batch)", "otel.log.batch.sized", RecordIntoJsonLines),
-        new("jsonl.sink", "JSON-lines sink alone: `WriteAsync` of 1,000-record batches as the pipeline sends them (fsync per batch)", null, JsonLinesSinkAlone),
-        new("jsonl.serialize", "JSON-lines line writer alone: `Validate()` + serialize, no I/O", null, JsonLinesSerializeOnly(validate: true)),
+        new("jsonl.sink", "JSON-lines sink alone: `WriteAsync` of 1,000-record batches as the pipeline sends them (fsync per batch)", "jsonl.floor", JsonLinesSinkAlone),
+        new("jsonl.floor", "the disk's floor for `jsonl.sink`: write + fsync of the same bytes, per 1,000-record batch", null, JsonLinesDiskFloor),
+        new("jsonl.serialize", "JSON-lines line writer alone: `Validate()` + serialize, no I/O", "jsonl.serialize.novalidate", JsonLinesSerializeOnly(validate: true)),
         new("jsonl.serialize.novalidate", "JSON-lines line writer alone: serialize only (what `Validate()` adds is the difference)", null, JsonLinesSerializeOnly(validate: false)),
         new("otel.log.batch", "OTel `ILogger` → `BatchLogRecordExportProcessor` (defaults: queue 2,048) → discarding exporter", null, OtelBatchLog(maxQueueSize: 2048)),
         new("otel.log.batch.sized", "OTel `ILogger` → `BatchLogRecordExportProcessor` (queue 1,048,576: nothing dropped) → discarding exporter", null, OtelBatchLog(maxQueueSize: 1 << 20)),
@@ -257,6 +258,43 @@ internal static partial class WholeCostHarness
 
             sink.Dispose();
             return Stop(probe, operations);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static Task<Measurement> JsonLinesDiskFloor(int operations)
+    {
+        const int BatchSize = 1000;
+        var records = PipelineRecords(BatchSize);
+        using var writer = new JsonLinesLedgerWriter();
+        foreach (var record in records)
+        {
+            writer.WriteLine(record, "b-0123456789");
+        }
+
+        var bytes = writer.WrittenSpan.ToArray();
+        var folder = Path.Combine(Path.GetTempPath(), "ta-whole-cost-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            using var stream = new FileStream(Path.Combine(folder, "raw.jsonl"), new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, BufferSize = 0 });
+            for (var i = 0; i < WarmUp; i += BatchSize)
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            var probe = Start();
+            for (var i = 0; i < operations; i += BatchSize)
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            return Task.FromResult(Stop(probe, operations));
         }
         finally
         {
