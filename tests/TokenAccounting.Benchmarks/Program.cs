@@ -8,6 +8,13 @@ if (args.Length > 0 && args[0] == "report-harness")
     return await ReportHarness.RunAsync(args);
 }
 
+// dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- whole-cost [operations] [repetitions] [scenario,...]
+//   (process CPU incl. background threads, bytes and GCs per operation, until delivered; see WholeCostHarness)
+if (args.Length > 0 && args[0] == "whole-cost")
+{
+    return await WholeCostHarness.RunAsync(args);
+}
+
 // dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- catalog-memory   (load time and retained memory of the built-in catalog)
 if (args is ["catalog-memory"])
 {

@@ -6,8 +6,14 @@ namespace TokenAccounting;
 /// <summary>Maps <see cref="UsageRecord"/> to and from ledger lines; owns the schema version and its checks.</summary>
 internal static class JsonLinesLedgerFormat
 {
-    /// <summary>The schema version this library writes and the newest it reads.</summary>
-    public const int CurrentVersion = 1;
+    /// <summary>The schema version this library writes and the newest it reads (version 2 added rollup lines).</summary>
+    public const int CurrentVersion = 2;
+
+    /// <summary>The first schema version with rollup lines: its detail lines are covered by the rollup lines of their date.</summary>
+    public const int RollupsVersion = 2;
+
+    /// <summary>The <c>"kind"</c> of a rollup line; detail lines have none.</summary>
+    public const string RollupKind = "rollup";
 
     private const decimal TicksPerMillisecond = TimeSpan.TicksPerMillisecond;
 
@@ -75,37 +81,94 @@ internal static class JsonLinesLedgerFormat
     /// <summary>Parses one line into a record, holding it to the rules <c>Record()</c> applies (<see cref="UsageRecord.Validate"/>).</summary>
     /// <exception cref="FormatException">The line is not valid JSON, violates the schema or breaks a record rule; the message names file and line.</exception>
     /// <exception cref="NotSupportedException">The line was written by a newer schema version.</exception>
-    public static UsageRecord Parse(ReadOnlySpan<byte> utf8, string file, long lineNumber)
+    public static UsageRecord Parse(ReadOnlySpan<byte> utf8, string file, long lineNumber) =>
+        ParseEntry(utf8, file, lineNumber).Record
+        ?? throw new FormatException($"{file}:{lineNumber}: expected a detail line, found a rollup line.");
+
+    /// <summary>Fills <paramref name="line"/> from a rollup delta of a batch (the rollup line's reference mapping).</summary>
+    public static void FillRollup(JsonLinesLedgerRollupLine line, UsageRollup rollup, string batchId)
     {
-        JsonLinesLedgerLine? line;
-        try
+        var key = rollup.Key;
+        line.Version = CurrentVersion;
+        line.Kind = RollupKind;
+        line.BatchId = batchId;
+        line.Date = key.Date;
+        line.Model = key.Model;
+        line.Provider = key.Provider;
+        line.Operation = key.Operation.Value;
+        line.UserId = key.UserId;
+        line.TenantId = key.TenantId;
+        line.ApiKeyId = key.ApiKeyId;
+        line.RequestCount = rollup.RequestCount;
+        line.UnpricedRequestCount = rollup.UnpricedRequestCount;
+        var tokens = rollup.Tokens;
+        line.InputTokens = tokens.Input;
+        line.OutputTokens = tokens.Output;
+        line.CachedInputTokens = tokens.CachedInput;
+        line.CacheWriteInputTokens = tokens.CacheWriteInput;
+        line.CacheWriteLongTtlInputTokens = tokens.CacheWriteLongTtlInput;
+        line.ReasoningTokens = tokens.Reasoning;
+        var cost = rollup.Cost;
+        line.CostUsd = cost?.Total;
+        line.CostInputUsd = cost?.Input;
+        line.CostCachedInputUsd = cost?.CachedInput;
+        line.CostCacheWriteUsd = cost?.CacheWrite;
+        line.CostCacheWriteLongTtlUsd = NonZero(cost?.CacheWriteLongTtl);
+        line.CostOutputUsd = cost?.Output;
+        line.CostReasoningUsd = cost?.Reasoning;
+        line.CostInputAudioUsd = NonZero(cost?.InputAudio);
+        line.CostCachedInputAudioUsd = NonZero(cost?.CachedInputAudio);
+        line.CostOutputAudioUsd = NonZero(cost?.OutputAudio);
+        line.CostRequestsUsd = NonZero(cost?.Requests);
+        line.CostServerToolCallsUsd = NonZero(cost?.ServerToolCalls);
+    }
+
+    /// <summary>
+    /// Parses one line of either kind: a detail line into its record, a rollup line (version 2) into its
+    /// <see cref="UsageRollup"/>. Detail lines are held to the rules <c>Record()</c> applies, rollup keys to the same
+    /// string rules.
+    /// </summary>
+    /// <exception cref="FormatException">The line is not a valid ledger line; the message names file and line.</exception>
+    /// <exception cref="NotSupportedException">The line was written by a newer schema version.</exception>
+    public static JsonLinesLedgerEntry ParseEntry(ReadOnlySpan<byte> utf8, string file, long lineNumber)
+    {
+        var line = Deserialize(utf8, JsonLinesLedgerJsonContext.Default.JsonLinesLedgerLine, file, lineNumber);
+        CheckVersion(line.Version, file, lineNumber);
+        if (line.Kind is null)
         {
-            line = JsonSerializer.Deserialize(utf8, JsonLinesLedgerJsonContext.Default.JsonLinesLedgerLine);
-        }
-        catch (JsonException ex)
-        {
-            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: {ex.Message}", ex);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // System.Text.Json throws this for a string it cannot decode (invalid UTF-8, an unpaired surrogate escape).
-            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: a string is not valid UTF-8 or UTF-16: {ex.Message}", ex);
+            return new JsonLinesLedgerEntry(line.Version, line.BatchId, ToRecordOrThrow(line, file, lineNumber), null);
         }
 
-        if (line is null)
+        if (!string.Equals(line.Kind, RollupKind, StringComparison.Ordinal) || line.Version < RollupsVersion)
         {
-            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: expected a JSON object, found null.");
+            throw new FormatException(
+                $"{file}:{lineNumber}: \"kind\" has the unknown value \"{line.Kind}\" for schema version {line.Version} (expected no kind, or \"rollup\" from version {RollupsVersion}).");
         }
 
+        // Rollup lines are few (one per key and batch): parsing twice, to see the kind first, costs nothing that counts.
+        var rollup = Deserialize(utf8, JsonLinesLedgerJsonContext.Default.JsonLinesLedgerRollupLine, file, lineNumber);
         try
         {
-            return ToRecord(line, file, lineNumber);
+            return new JsonLinesLedgerEntry(line.Version, rollup.BatchId, null, ToRollup(rollup, file, lineNumber));
         }
         catch (ArgumentException ex)
         {
-            throw new FormatException($"{file}:{lineNumber}: invalid ledger line: {ex.Message}", ex);
+            throw new FormatException($"{file}:{lineNumber}: invalid rollup line: {ex.Message}", ex);
         }
     }
+
+    /// <summary>Throws what the reader would throw for <paramref name="key"/>: the string rules of <see cref="UsageRecord.Validate"/>.</summary>
+    /// <exception cref="ArgumentException">A key string breaks a record rule.</exception>
+    public static void ValidateRollupKey(UsageRollupKey key) =>
+        new UsageRecord
+        {
+            Model = key.Model,
+            Provider = key.Provider,
+            Operation = key.Operation,
+            UserId = key.UserId,
+            TenantId = key.TenantId,
+            ApiKeyId = key.ApiKeyId,
+        }.Validate();
 
     /// <summary>Checks that a span is exactly one well-formed JSON value (used by the torn-tail check).</summary>
     public static bool IsCompleteJson(ReadOnlySpan<byte> utf8)
@@ -127,19 +190,99 @@ internal static class JsonLinesLedgerFormat
         }
     }
 
-    private static UsageRecord ToRecord(JsonLinesLedgerLine line, string file, long lineNumber)
+    private static T Deserialize<T>(ReadOnlySpan<byte> utf8, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, string file, long lineNumber)
+        where T : class
     {
-        if (line.Version > CurrentVersion)
+        T? line;
+        try
+        {
+            line = JsonSerializer.Deserialize(utf8, type);
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: {ex.Message}", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // System.Text.Json throws this for a string it cannot decode (invalid UTF-8, an unpaired surrogate escape).
+            throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: a string is not valid UTF-8 or UTF-16: {ex.Message}", ex);
+        }
+
+        return line ?? throw new FormatException($"{file}:{lineNumber}: not a valid ledger line: expected a JSON object, found null.");
+    }
+
+    private static void CheckVersion(int version, string file, long lineNumber)
+    {
+        if (version > CurrentVersion)
         {
             throw new NotSupportedException(
-                $"{file}:{lineNumber}: ledger schema version {line.Version} is newer than this reader supports ({CurrentVersion}); upgrade TokenAccounting to read it.");
+                $"{file}:{lineNumber}: ledger schema version {version} is newer than this reader supports ({CurrentVersion}); upgrade TokenAccounting to read it.");
         }
 
-        if (line.Version < 1)
+        if (version < 1)
         {
-            throw new FormatException($"{file}:{lineNumber}: the schema version field \"v\" is missing or not a positive integer (was {line.Version}).");
+            throw new FormatException($"{file}:{lineNumber}: the schema version field \"v\" is missing or not a positive integer (was {version}).");
+        }
+    }
+
+    private static UsageRecord ToRecordOrThrow(JsonLinesLedgerLine line, string file, long lineNumber)
+    {
+        try
+        {
+            return ToRecord(line, file, lineNumber);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException($"{file}:{lineNumber}: invalid ledger line: {ex.Message}", ex);
+        }
+    }
+
+    private static UsageRollup ToRollup(JsonLinesLedgerRollupLine line, string file, long lineNumber)
+    {
+        if (line.Date is not { } date)
+        {
+            throw new FormatException($"{file}:{lineNumber}: the required field \"date\" of a rollup line is missing.");
         }
 
+        if (string.IsNullOrWhiteSpace(line.Model) || string.IsNullOrWhiteSpace(line.Operation))
+        {
+            throw new FormatException($"{file}:{lineNumber}: the required fields \"model\" and \"operation\" of a rollup line are missing or empty.");
+        }
+
+        UsageCost? cost = null;
+        if (line.CostInputUsd is not null || line.CostCachedInputUsd is not null || line.CostCacheWriteUsd is not null
+            || line.CostOutputUsd is not null || line.CostReasoningUsd is not null)
+        {
+            cost = new UsageCost(
+                line.CostInputUsd ?? 0m,
+                line.CostCachedInputUsd ?? 0m,
+                line.CostCacheWriteUsd ?? 0m,
+                line.CostOutputUsd ?? 0m,
+                line.CostReasoningUsd ?? 0m,
+                line.CostCacheWriteLongTtlUsd ?? 0m,
+                line.CostInputAudioUsd ?? 0m,
+                line.CostCachedInputAudioUsd ?? 0m,
+                line.CostOutputAudioUsd ?? 0m,
+                line.CostRequestsUsd ?? 0m,
+                line.CostServerToolCallsUsd ?? 0m);
+        }
+
+        var key = new UsageRollupKey(date, line.Model, line.Provider, new UsageOperation(line.Operation), line.UserId, line.TenantId, line.ApiKeyId);
+        ValidateRollupKey(key);
+        var tokens = new TokenCounts(
+            line.InputTokens,
+            line.OutputTokens,
+            line.CachedInputTokens,
+            line.CacheWriteInputTokens,
+            line.CacheWriteLongTtlInputTokens,
+            line.ReasoningTokens);
+        return new UsageRollup(key, tokens, line.RequestCount, cost, line.UnpricedRequestCount);
+    }
+
+    private static decimal? NonZero(decimal? value) => value is 0m ? null : value;
+
+    private static UsageRecord ToRecord(JsonLinesLedgerLine line, string file, long lineNumber)
+    {
         if (string.IsNullOrWhiteSpace(line.Model))
         {
             throw new FormatException($"{file}:{lineNumber}: the required field \"model\" is missing or empty.");

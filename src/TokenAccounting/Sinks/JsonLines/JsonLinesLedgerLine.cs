@@ -3,9 +3,10 @@ using System.Text.Json.Serialization;
 namespace TokenAccounting;
 
 /// <summary>
-/// One line of the JSON-lines ledger (schema version 1). Property names are the file format: stable, snake_case,
-/// never renamed. Null properties are omitted. Durations are milliseconds as exact decimals (ticks / 10,000);
-/// costs are exact decimal US dollars.
+/// One detail line of the JSON-lines ledger (schema versions 1 and 2). Property names are the file format: stable,
+/// snake_case, never renamed. Null properties are omitted. Durations are milliseconds as exact decimals
+/// (ticks / 10,000); costs are exact decimal US dollars. A rollup line (version 2, <see cref="Kind"/> =
+/// <c>"rollup"</c>) is read into this type first, to see its kind, then into <see cref="JsonLinesLedgerRollupLine"/>.
 /// </summary>
 internal sealed class JsonLinesLedgerLine
 {
@@ -16,6 +17,11 @@ internal sealed class JsonLinesLedgerLine
     [JsonPropertyName("batch_id")]
     [JsonPropertyOrder(-1)]
     public string? BatchId { get; set; }
+
+    /// <summary>Absent on detail lines; <c>"rollup"</c> on rollup lines (schema version 2).</summary>
+    [JsonPropertyName("kind")]
+    [JsonPropertyOrder(-1)]
+    public string? Kind { get; set; }
 
     [JsonPropertyName("id")]
     public string? Id { get; set; }

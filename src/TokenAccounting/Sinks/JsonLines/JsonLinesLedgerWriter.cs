@@ -37,6 +37,7 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
 
     private readonly ArrayBufferWriter<byte> _escaped = new(256);
     private readonly Utf8JsonWriter _escaper;
+    private readonly JsonLinesLedgerRollupLine _rollupLine = new();
     private byte[] _bytes;
     private int _length;
 
@@ -208,6 +209,21 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
 
         WriteString(",\"text\":"u8, record.Text);
         WriteLiteral("}\n"u8);
+    }
+
+    /// <summary>
+    /// Appends a rollup line (schema version 2) for <paramref name="rollup"/>, followed by <c>'\n'</c>. Rollup lines are
+    /// few (one per key and batch), so they go through the source-generated serializer with the relaxed encoder.
+    /// </summary>
+    public void WriteRollupLine(UsageRollup rollup, string batchId)
+    {
+        JsonLinesLedgerFormat.FillRollup(_rollupLine, rollup, batchId);
+        _escaped.ResetWrittenCount();
+        _escaper.Reset();
+        JsonSerializer.Serialize(_escaper, _rollupLine, JsonLinesLedgerJsonContext.Default.JsonLinesLedgerRollupLine);
+        _escaper.Flush();
+        WriteLiteral(_escaped.WrittenSpan);
+        WriteLiteral("\n"u8);
     }
 
     /// <inheritdoc />

@@ -17,9 +17,12 @@ public static partial class JsonLinesUsageLedger
     /// </summary>
     /// <remarks>
     /// <para>
-    /// A record is returned once even when it was written more than once (a retried batch): records are deduplicated
-    /// by <see cref="UsageRecord.Id"/> across all files read, which holds every id in memory for the duration of the
-    /// enumeration. Records without an id are returned as they are.
+    /// Returns the detail records only; rollup lines (schema version 2) are read by <see cref="JsonLinesUsageQuery"/>.
+    /// A record is returned once even when its batch was written more than once (a retry): within a file, the lines of
+    /// one batch and of the parts the pipeline split off it (<c>&lt;id&gt;.0</c>, <c>&lt;id&gt;.1</c>,
+    /// <c>&lt;id&gt;.r</c>) follow each other, and a record id is returned once per such run. Memory is bounded by one
+    /// batch (<see cref="TokenAccountingOptions.MaxBatchSize"/> ids), not by the ledger. Records without an id are
+    /// returned as they are.
     /// </para>
     /// <para>
     /// The last line of a file is skipped when it is torn: no trailing newline (a write in progress or cut by a
@@ -40,6 +43,13 @@ public static partial class JsonLinesUsageLedger
     public static IAsyncEnumerable<UsageRecord> ReadAsync(string fileOrFolder, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(fileOrFolder);
+        return ReadFilesAsync(ListFiles(fileOrFolder), cancellationToken);
+    }
+
+    /// <summary>The ledger files of a folder in date order (then by name), or the one file given.</summary>
+    /// <exception cref="FileNotFoundException"><paramref name="fileOrFolder"/> is neither a file nor a folder.</exception>
+    internal static IReadOnlyList<string> ListFiles(string fileOrFolder)
+    {
         IReadOnlyList<string> files;
         if (Directory.Exists(fileOrFolder))
         {
@@ -58,27 +68,42 @@ public static partial class JsonLinesUsageLedger
             throw new FileNotFoundException($"The ledger \"{fileOrFolder}\" is neither a file nor a folder.", fileOrFolder);
         }
 
-        return ReadFilesAsync(files, cancellationToken);
+        return files;
     }
 
     private static async IAsyncEnumerable<UsageRecord> ReadFilesAsync(
         IReadOnlyList<string> files,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var ready = new List<UsageRecord>();
+        await foreach (var entry in ReadEntriesAsync(files, new JsonLinesDeduplicator(), cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.Record is { } record)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <summary>Every line of <paramref name="files"/>, details and rollups, less the duplicates of retried batches.</summary>
+    internal static async IAsyncEnumerable<JsonLinesLedgerEntry> ReadEntriesAsync(
+        IReadOnlyList<string> files,
+        JsonLinesDeduplicator deduplicator,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var ready = new List<JsonLinesLedgerEntry>();
         foreach (var file in files)
         {
+            deduplicator.StartFile();
             var reader = new LineReader(file);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadChunkAsync(ready, cancellationToken).ConfigureAwait(false))
                 {
-                    foreach (var record in ready)
+                    foreach (var entry in ready)
                     {
-                        if (record.Id is null || seen.Add(record.Id))
+                        if (deduplicator.Accept(entry))
                         {
-                            yield return record;
+                            yield return entry;
                         }
                     }
 
@@ -86,6 +111,13 @@ public static partial class JsonLinesUsageLedger
                 }
             }
         }
+    }
+
+    /// <summary>The UTC date in a ledger file's name, or <see cref="DateOnly.MinValue"/> when it has none.</summary>
+    internal static DateOnly? TryGetDateInName(string path)
+    {
+        var date = DateInName(path);
+        return date == DateOnly.MinValue ? null : date;
     }
 
     private static DateOnly DateInName(string path)
@@ -125,7 +157,7 @@ public static partial class JsonLinesUsageLedger
         }
 
         /// <summary>Reads at least one more chunk and adds its complete lines' records; false at the end of the file.</summary>
-        public async ValueTask<bool> ReadChunkAsync(List<UsageRecord> into, CancellationToken cancellationToken)
+        public async ValueTask<bool> ReadChunkAsync(List<JsonLinesLedgerEntry> into, CancellationToken cancellationToken)
         {
             while (!_done)
             {
@@ -160,7 +192,7 @@ public static partial class JsonLinesUsageLedger
             return _stream.DisposeAsync();
         }
 
-        private void ParseCompleteLines(List<UsageRecord> into)
+        private void ParseCompleteLines(List<JsonLinesLedgerEntry> into)
         {
             while (true)
             {
@@ -188,7 +220,7 @@ public static partial class JsonLinesUsageLedger
                 ThrowIfPendingBadLine();
                 try
                 {
-                    into.Add(JsonLinesLedgerFormat.Parse(line, _path, _lineNumber));
+                    into.Add(JsonLinesLedgerFormat.ParseEntry(line, _path, _lineNumber));
                 }
                 catch (FormatException ex)
                 {

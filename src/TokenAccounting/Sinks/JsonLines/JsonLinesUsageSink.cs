@@ -4,23 +4,28 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace TokenAccounting;
 
 /// <summary>
-/// The embedded default ledger: appends every detail record of a batch as one JSON object per line (schema version
-/// <c>"v":1</c>, snake_case fields) to a daily file, and makes each batch durable with one write and one fsync per
-/// file before <see cref="WriteAsync"/> completes. Read it back with <see cref="JsonLinesUsageLedger.ReadAsync"/>.
+/// The embedded default ledger: appends every detail record of a batch as one JSON object per line, and every rollup
+/// delta of the batch as one rollup line (schema version <c>"v":2</c>, snake_case fields), to a daily file, and makes
+/// each batch durable with one write and one fsync per file before <see cref="WriteAsync"/> completes. Read it back
+/// with <see cref="JsonLinesUsageLedger.ReadAsync"/> (details) or <see cref="JsonLinesUsageQuery"/> (totals).
 /// </summary>
 /// <remarks>
 /// <para>
 /// A record goes to the file of the UTC date of its <see cref="UsageRecord.CompletedAt"/> (the sink's clock when
-/// absent), so a batch spanning midnight writes two files. The first time the sink opens a file it repairs a torn
+/// absent), a rollup to the file of its key's date, so a batch spanning midnight writes two files; within a file a
+/// batch's rollup lines come before its detail lines. The first time the sink opens a file it repairs a torn
 /// tail left by a crash: a last line without a trailing newline, or one that is not valid JSON, is appended to
 /// <c>&lt;file&gt;.broken</c> and the file is truncated to its last complete line.
 /// </para>
 /// <para>
-/// Only details are written; rollups are derivable from them. Details the pipeline dropped under memory pressure
-/// are therefore not in this ledger (the pipeline counts them). A batch that failed part-way is rolled back in the
-/// file it was writing; a retry of the same <see cref="UsageBatch.BatchId"/> skips the files it already completed,
-/// and a retry of one of the last 64 completed batches (its caller gave up waiting) writes nothing. Readers
-/// deduplicate by <see cref="UsageRecord.Id"/> in any case (for example after a restart).
+/// The rollup lines keep the ledger's day-aligned totals exact when the pipeline dropped details under overload
+/// (counted in its diagnostics). A batch written directly (not by the pipeline) should carry the rollups of its
+/// details, as the pipeline's batches do, or none: a day with rollup lines is totalled from them. Repeated keys in one
+/// batch are summed into one line. A batch that failed part-way is cut back out of the file it was writing (before
+/// the next write to that file when cutting fails too); a retry of the same <see cref="UsageBatch.BatchId"/>, or of a
+/// part split off it (<c>&lt;id&gt;.0</c>, <c>&lt;id&gt;.1</c>, <c>&lt;id&gt;.r</c>), skips the files it already
+/// completed, and a retry of one of the last 64 completed batches (its caller gave up waiting) writes nothing.
+/// Readers drop a batch written twice in any case (for example by two processes).
 /// </para>
 /// <para>
 /// Errors are classified here, near the I/O: a record that cannot be written as it stands (a cost whose total
@@ -43,7 +48,10 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
     private readonly Dictionary<DateOnly, FileStream> _open = [];
     private readonly JsonLinesLedgerWriter _lines = new();
     private readonly List<DateOnly> _batchDates = [];
-    private readonly HashSet<DateOnly> _completedDatesOfFailedBatch = [];
+    private readonly List<(string BatchId, DateOnly Date)> _completedDatesOfFailedBatch = [];
+    private readonly Dictionary<DateOnly, long> _cutBackOnOpen = [];
+    private readonly List<UsageRollup> _dateRollups = [];
+    private readonly HashSet<UsageRollupKey> _rollupKeys = [];
     private readonly HashSet<string> _completedBatchIds = new(StringComparer.Ordinal);
     private readonly Queue<string> _completedBatchOrder = new();
     private string? _failedBatchId;
@@ -136,7 +144,8 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
     private void WriteBatch(UsageBatch batch, CancellationToken cancellationToken)
     {
         var records = batch.Records;
-        if (records.Count == 0)
+        var rollups = batch.Rollups;
+        if (records.Count == 0 && rollups.Count == 0)
         {
             return;
         }
@@ -151,16 +160,19 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
         _batchDates.Clear();
         foreach (var record in records)
         {
-            var date = DateOf(record, fallbackDate);
-            if (!_batchDates.Contains(date))
-            {
-                _batchDates.Add(date);
-            }
+            AddDate(DateOf(record, fallbackDate));
+        }
+
+        foreach (var rollup in rollups)
+        {
+            AddDate(rollup.Key.Date);
         }
 
         _batchDates.Sort();
-        var isRetry = string.Equals(_failedBatchId, batch.BatchId, StringComparison.Ordinal);
-        if (!isRetry)
+
+        // A batch that is not the failed one, nor a part the pipeline split off it (<id>.0, <id>.1, <id>.r), ends
+        // that failure: nothing of it will be retried any more.
+        if (_failedBatchId is { } failed && !IsSameOrPartOf(batch.BatchId, failed))
         {
             _failedBatchId = null;
             _completedDatesOfFailedBatch.Clear();
@@ -168,35 +180,60 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
 
         foreach (var date in _batchDates)
         {
-            if (isRetry && _completedDatesOfFailedBatch.Contains(date))
+            if (CompletedBefore(batch.BatchId, date))
             {
                 continue;
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
-            Serialize(records, date, fallbackDate, batch.BatchId);
             try
             {
+                cancellationToken.ThrowIfCancellationRequested();
+                Serialize(records, rollups, date, fallbackDate, batch.BatchId);
                 Append(date, _lines.WrittenSpan);
             }
             catch
             {
-                _failedBatchId = batch.BatchId;
+                _failedBatchId ??= batch.BatchId;
                 throw;
             }
 
             if (_batchDates.Count > 1)
             {
-                _failedBatchId = batch.BatchId;
-                _completedDatesOfFailedBatch.Add(date);
+                // A retry of this batch, or of a part split off it, skips this file: every line the batch had for it
+                // is durable, and a part's lines are a subset of its batch's.
+                _failedBatchId ??= batch.BatchId;
+                _completedDatesOfFailedBatch.Add((batch.BatchId, date));
             }
         }
 
-        _failedBatchId = null;
-        _completedDatesOfFailedBatch.Clear();
         RememberCompleted(batch.BatchId);
         CloseIdleFiles();
     }
+
+    private void AddDate(DateOnly date)
+    {
+        if (!_batchDates.Contains(date))
+        {
+            _batchDates.Add(date);
+        }
+    }
+
+    private bool CompletedBefore(string batchId, DateOnly date)
+    {
+        foreach (var (completedBatch, completedDate) in _completedDatesOfFailedBatch)
+        {
+            if (completedDate == date && IsSameOrPartOf(batchId, completedBatch))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="batchId"/> is <paramref name="other"/> or a part the pipeline split off it.</summary>
+    internal static bool IsSameOrPartOf(string batchId, string other) =>
+        batchId.StartsWith(other, StringComparison.Ordinal) && (batchId.Length == other.Length || batchId[other.Length] == '.');
 
     private void RememberCompleted(string batchId)
     {
@@ -211,9 +248,26 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
     private static DateOnly DateOf(UsageRecord record, DateOnly fallbackDate) =>
         record.CompletedAt is { } completed ? DateOnly.FromDateTime(completed.UtcDateTime) : fallbackDate;
 
-    private void Serialize(IReadOnlyList<UsageRecord> records, DateOnly date, DateOnly fallbackDate, string batchId)
+    private void Serialize(IReadOnlyList<UsageRecord> records, IReadOnlyList<UsageRollup> rollups, DateOnly date, DateOnly fallbackDate, string batchId)
     {
         _lines.Clear();
+
+        // Rollup lines first: a batch cut by a crash then leaves its exact totals and only loses details, as under
+        // overload, never the other way round.
+        foreach (var rollup in RollupsOf(rollups, date))
+        {
+            try
+            {
+                JsonLinesLedgerFormat.ValidateRollupKey(rollup.Key);
+                _lines.WriteRollupLine(rollup, batchId);
+            }
+            catch (Exception ex) when (ex is OverflowException or ArgumentException or InvalidOperationException or System.Text.EncoderFallbackException)
+            {
+                // A key the reader would reject (a direct write): the pipeline splits the batch until it is isolated.
+                throw new UsageSinkRejectedException(
+                    $"The JSON-lines ledger cannot write the rollup {rollup.Key} of batch {batchId}: {ex.Message}", ex, []);
+            }
+        }
 
         // Most batches fall on one date: then every record belongs to this file and the per-record check is skipped.
         var allOnThisDate = _batchDates.Count == 1;
@@ -250,6 +304,50 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
         }
     }
 
+    /// <summary>
+    /// The batch's rollups of one date, one per key: the pipeline's are, and a direct write's repeated keys are summed
+    /// (saturating, as the pipeline sums), so a key appears once per batch in a file (readers rely on it).
+    /// </summary>
+    private List<UsageRollup> RollupsOf(IReadOnlyList<UsageRollup> rollups, DateOnly date)
+    {
+        _dateRollups.Clear();
+        _rollupKeys.Clear();
+        var repeated = false;
+        foreach (var rollup in rollups)
+        {
+            if (rollup.Key.Date == date)
+            {
+                _dateRollups.Add(rollup);
+                repeated |= !_rollupKeys.Add(rollup.Key);
+            }
+        }
+
+        if (repeated)
+        {
+            var cells = new Dictionary<UsageRollupKey, RollupCell>();
+            var order = new List<UsageRollupKey>();
+            foreach (var rollup in _dateRollups)
+            {
+                if (!cells.TryGetValue(rollup.Key, out var cell))
+                {
+                    cell = new RollupCell();
+                    cells.Add(rollup.Key, cell);
+                    order.Add(rollup.Key);
+                }
+
+                cell.Add(rollup.Tokens, rollup.RequestCount, rollup.UnpricedRequestCount, rollup.Cost);
+            }
+
+            _dateRollups.Clear();
+            foreach (var key in order)
+            {
+                _dateRollups.Add(cells[key].ToRollup(key));
+            }
+        }
+
+        return _dateRollups;
+    }
+
     // One write and one fsync per file and batch. On failure the file is cut back to where the batch started, so a
     // retry does not leave half a batch behind, and reopened (and checked) on the next write.
     private void Append(DateOnly date, ReadOnlySpan<byte> bytes)
@@ -271,7 +369,9 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
             }
             catch (IOException)
             {
-                // The torn tail, if any, is repaired when the file is opened again.
+                // Cut back when the file is opened again, before anything else is written to it: a retry never
+                // follows lines of the attempt that failed.
+                _cutBackOnOpen[date] = start;
             }
             finally
             {
@@ -300,6 +400,17 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
         });
         try
         {
+            if (_cutBackOnOpen.TryGetValue(date, out var cutBack))
+            {
+                if (stream.Length > cutBack)
+                {
+                    stream.SetLength(cutBack);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                _cutBackOnOpen.Remove(date);
+            }
+
             var moved = JsonLinesTornTail.Repair(stream, path);
             if (moved > 0)
             {

@@ -160,7 +160,7 @@ public sealed class JsonLinesCrashTests(ITestOutputHelper output) : IDisposable
                     try
                     {
                         using var json = JsonDocument.Parse(bytes.AsMemory(start, at - start));
-                        json.RootElement.GetProperty("v").GetInt32().ShouldBe(1);
+                        json.RootElement.GetProperty("v").GetInt32().ShouldBe(JsonLinesLedgerFormat.CurrentVersion);
                         batchId = json.RootElement.GetProperty("batch_id").GetString()!;
                         id = json.RootElement.GetProperty("id").GetString()!;
                     }

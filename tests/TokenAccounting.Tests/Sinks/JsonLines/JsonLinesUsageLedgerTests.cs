@@ -76,11 +76,11 @@ public sealed class JsonLinesUsageLedgerTests : IDisposable
     public async Task ReadAsync_FutureSchemaVersion_ThrowsNotSupportedNamingTheVersion()
     {
         await WriteAsync(Batch("b1", Record("a")));
-        File.AppendAllText(_folder.Day("2026-01-15"), "{\"v\":2,\"id\":\"b\",\"model\":\"m\",\"new_field\":true}\n");
+        File.AppendAllText(_folder.Day("2026-01-15"), "{\"v\":3,\"id\":\"b\",\"model\":\"m\",\"new_field\":true}\n");
 
         var ex = await Should.ThrowAsync<NotSupportedException>(() => ReadAllAsync(_folder.Path));
 
-        ex.Message.ShouldContain("version 2");
+        ex.Message.ShouldContain("version 3");
         ex.Message.ShouldContain(":2:");
     }
 

@@ -48,7 +48,7 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
         var line = RawLines(_folder.Day("2026-01-15")).ShouldHaveSingleItem();
         using var json = JsonDocument.Parse(line);
         var root = json.RootElement;
-        root.GetProperty("v").GetInt32().ShouldBe(1);
+        root.GetProperty("v").GetInt32().ShouldBe(2);
         root.GetProperty("batch_id").GetString().ShouldBe("b-42");
         root.GetProperty("id").GetString().ShouldBe("r1");
         root.GetProperty("operation").GetString().ShouldBe("chat");
@@ -59,7 +59,7 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
         root.GetProperty("cost_usd").GetDecimal().ShouldBe(3.75m);
         root.GetProperty("outcome").GetString().ShouldBe("succeeded");
         root.TryGetProperty("text", out _).ShouldBeFalse();
-        line.ShouldStartWith("{\"v\":1,\"batch_id\":\"b-42\",");
+        line.ShouldStartWith("{\"v\":2,\"batch_id\":\"b-42\",");
     }
 
     [Fact]

@@ -1,0 +1,307 @@
+using System.Text.Json;
+using static TokenAccounting.Tests.Sinks.JsonLines.LedgerTestData;
+
+namespace TokenAccounting.Tests.Sinks.JsonLines;
+
+public sealed class JsonLinesUsageQueryTests : IDisposable
+{
+    private static readonly DateTimeOffset Day1 = new(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
+    private static readonly string[] Models = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-pro"];
+    private readonly TempFolder _folder = new();
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task QueryTotalsAsync_MillionRecordBurstWithDefaultOptions_DayAlignedTotalsAreExactAndEveryDropIsCounted()
+    {
+        const int Count = 1_000_000;
+        var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+        var recorder = UsageRecorder.Create(sink);
+        var expected = new Dictionary<(DateOnly, string), (long Requests, long Input, long Output, long Cached, decimal Cost, long Unpriced)>();
+
+        // One producer, as fast as it can: whatever the pipeline drops, the totals must not change.
+        for (var i = 0; i < Count; i++)
+        {
+            var record = BurstRecord(i);
+            recorder.Record(record);
+            var key = (DateOnly.FromDateTime(record.CompletedAt!.Value.UtcDateTime), record.Model);
+            var sums = expected.GetValueOrDefault(key);
+            expected[key] = (sums.Requests + 1, sums.Input + record.Tokens.Input, sums.Output + record.Tokens.Output, sums.Cached + record.Tokens.CachedInput,
+                sums.Cost + (record.Cost?.Total ?? 0m), sums.Unpriced + (record.Cost is null ? 1 : 0));
+        }
+
+        // Deliver everything before disposing: each flush is bounded by FlushTimeout, and a slow (shared) machine may
+        // need several. What is still buffered at shutdown would be counted, but this test wants it in the file.
+        for (var flush = 0; flush < 30 && recorder.GetDiagnostics().Sinks[0].BufferedRecords > 0; flush++)
+        {
+            await recorder.FlushAsync();
+        }
+
+        await recorder.DisposeAsync();
+        sink.Dispose();
+
+        var diagnostics = recorder.GetDiagnostics();
+        var delivery = diagnostics.Sinks.ShouldHaveSingleItem();
+        diagnostics.RecordsAccepted.ShouldBe(Count);
+        (delivery.QuarantinedRecords, delivery.BufferedRecords, delivery.PendingRollups).ShouldBe((0L, 0, 0));
+        (delivery.DeliveredRecords + delivery.DroppedRecords).ShouldBe(Count, "every detail is delivered or counted as dropped");
+        CountDetailLines().ShouldBe(delivery.DeliveredRecords, "the file holds exactly the delivered details");
+
+        var result = await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(
+            new UsageQuery(Day1, Day1.AddDays(3)) { GroupBy = [UsageDimension.Date, UsageDimension.Model] });
+
+        result.Source.ShouldBe(UsageQuerySource.Rollups);
+        result.Rows.Count.ShouldBe(expected.Count);
+        foreach (var row in result.Rows)
+        {
+            var sums = expected[(row.Date!.Value, row.Model!)];
+            (row.RequestCount, row.Tokens.Input, row.Tokens.Output, row.Tokens.CachedInput, row.Cost!.Total, row.UnpricedRequestCount)
+                .ShouldBe(sums, $"{row.Date} {row.Model} (dropped {delivery.DroppedRecords:N0} details)");
+        }
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_DetailsDroppedWhileTheSinkIsStalled_DayAlignedTotalsStayExactAndDetailTotalsDoNot()
+    {
+        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+        var stalled = new StalledSink(sink);
+        var options = new TokenAccountingOptions { MaxBatchSize = 10, MaxBufferedRecords = 50, FlushInterval = TimeSpan.FromHours(1) };
+        var recorder = UsageRecorder.Create(options, stalled);
+        var records = Enumerable.Range(0, 500).Select(BurstRecord).ToList();
+        foreach (var record in records)
+        {
+            recorder.Record(record);
+        }
+
+        await stalled.FirstWriteStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        SpinWait.SpinUntil(() => recorder.GetDiagnostics().RecordsAggregated == records.Count, TimeSpan.FromSeconds(30)).ShouldBeTrue();
+        stalled.Release();
+        await recorder.DisposeAsync();
+
+        var delivery = recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem();
+        delivery.DroppedOnBufferFull.ShouldBeGreaterThan(0);
+        (delivery.DeliveredRecords + delivery.DroppedRecords).ShouldBe(records.Count);
+        var query = new JsonLinesUsageQuery(_folder.Path);
+
+        var exact = (await query.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(3)))).Rows.ShouldHaveSingleItem();
+        exact.RequestCount.ShouldBe(records.Count);
+        exact.Tokens.ShouldBe(records.Aggregate(default(TokenCounts), (sum, r) => sum + r.Tokens));
+        exact.Cost!.Total.ShouldBe(records.Sum(r => r.Cost?.Total ?? 0m));
+
+        var details = await query.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(3).AddTicks(-1)));
+        details.Source.ShouldBe(UsageQuerySource.Details);
+        details.Rows.ShouldHaveSingleItem().RequestCount.ShouldBe(delivery.DeliveredRecords);
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_BatchWithDetailsAndTheirRollups_CountsEachRecordOnce()
+    {
+        var records = new[] { Record("a"), Record("b"), Record("c", model: "gpt-4o-mini") };
+        await WriteAsync(new UsageBatch("b1", records, RollupsOf(records)));
+
+        var result = await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)) { GroupBy = [UsageDimension.Model] });
+
+        result.Source.ShouldBe(UsageQuerySource.Rollups);
+        result.Rows.Select(r => (r.Model, r.RequestCount, r.Tokens.Input)).ShouldBe([("gpt-4o", 2L, 200L), ("gpt-4o-mini", 1L, 100L)]);
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_RollupsWithoutTheirDetails_AreCountedOnDayAlignedRangesOnly()
+    {
+        // What the pipeline sends when it dropped the details: the rollup deltas alone.
+        var dropped = new[] { Record("gone-1"), Record("gone-2") };
+        await WriteAsync(new UsageBatch("b1", [], RollupsOf(dropped)));
+        var query = new JsonLinesUsageQuery(_folder.Path);
+
+        (await query.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)))).Rows.Single().RequestCount.ShouldBe(2);
+        (await query.QueryTotalsAsync(new UsageQuery(Day1, Noon.AddHours(1)))).Rows.Single().RequestCount.ShouldBe(0);
+        (await ReadAllAsync(_folder.Path)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_MixedFolderOfVersionOneAndTwoFiles_CountsEveryRecordOnce()
+    {
+        // Day 1: an old (version 1) file, details only. Day 2: the same day's file first written by version 1, then,
+        // after an upgrade, by version 2 with rollups (that cover only what version 2 wrote). Day 3: version 2 only.
+        File.WriteAllText(_folder.Day("2026-01-15"), V1Line("old-1", Noon) + V1Line("old-2", Noon));
+        File.WriteAllText(_folder.Day("2026-01-16"), V1Line("old-3", Noon.AddDays(1)));
+        var upgraded = new[] { Record("new-1", Noon.AddDays(1)), Record("new-2", Noon.AddDays(1)) };
+        var later = new[] { Record("new-3", Noon.AddDays(2)) };
+        var droppedDetail = Record("new-4", Noon.AddDays(2));
+        await WriteAsync(new UsageBatch("b1", upgraded, RollupsOf(upgraded)));
+        await WriteAsync(new UsageBatch("b2", later, RollupsOf([.. later, droppedDetail])));
+
+        var result = await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(3)) { GroupBy = [UsageDimension.Date] });
+
+        result.Rows.Select(r => (r.Date, r.RequestCount)).ShouldBe([
+            (new DateOnly(2026, 1, 15), 2L),
+            (new DateOnly(2026, 1, 16), 3L),
+            (new DateOnly(2026, 1, 17), 2L),
+        ]);
+        result.Source.ShouldBe(UsageQuerySource.Details, "day 1 had no rollup lines, so its details answered");
+        (await ReadAllAsync(_folder.Path)).Select(r => r.Id).ShouldBe(["old-1", "old-2", "old-3", "new-1", "new-2", "new-3"]);
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_FilterAndRangeOnRollups_SumsOnlyMatchingKeysOfTheDaysInRange()
+    {
+        var records = new[]
+        {
+            Record("a") with { UserId = "u1" },
+            Record("b") with { UserId = "u2" },
+            Record("c", Noon.AddDays(1)) with { UserId = "u1" },
+        };
+        await WriteAsync(new UsageBatch("b1", [], RollupsOf(records)));
+
+        var result = await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)) { UserId = "u1" });
+
+        result.Rows.Single().RequestCount.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_BatchWrittenTwiceByTwoWriters_CountsItsRollupsAndDetailsOnce()
+    {
+        var records = new[] { Record("a"), Record("b") };
+        var batch = new UsageBatch("b1", records, RollupsOf(records));
+        await WriteAsync(batch);
+        await WriteAsync(batch);
+        var query = new JsonLinesUsageQuery(_folder.Path);
+
+        (await query.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)))).Rows.Single().RequestCount.ShouldBe(2);
+        (await query.QueryTotalsAsync(new UsageQuery(Day1, Noon.AddHours(1)))).Rows.Single().RequestCount.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task WriteAsync_BatchWithRollups_WritesRollupLinesFirstThatReadAsyncSkips()
+    {
+        var records = new[] { Record("a") with { Cost = new UsageCost(1m, 0m, 0m, 2m, 0m) } };
+        await WriteAsync(new UsageBatch("b7", records, RollupsOf(records)));
+
+        var lines = RawLines(_folder.Day("2026-01-15"));
+        lines.Count.ShouldBe(2);
+        using var rollup = JsonDocument.Parse(lines[0]);
+        lines[0].ShouldStartWith("{\"v\":2,\"kind\":\"rollup\",\"batch_id\":\"b7\",\"date\":\"2026-01-15\",\"model\":\"gpt-4o\",");
+        rollup.RootElement.GetProperty("request_count").GetInt64().ShouldBe(1);
+        rollup.RootElement.GetProperty("unpriced_request_count").GetInt64().ShouldBe(0);
+        rollup.RootElement.GetProperty("input_tokens").GetInt64().ShouldBe(100);
+        rollup.RootElement.GetProperty("cost_usd").GetDecimal().ShouldBe(3m);
+        rollup.RootElement.TryGetProperty("cost_requests_usd", out _).ShouldBeFalse();
+        (await ReadAllAsync(_folder.Path)).Select(r => r.Id).ShouldBe(["a"]);
+    }
+
+    [Fact]
+    public async Task WriteAsync_RepeatedRollupKeyInOneBatch_WritesOneSummedLine()
+    {
+        var records = new[] { Record("a"), Record("b") };
+        await WriteAsync(new UsageBatch("b1", [], [.. RollupsOf([records[0]]), .. RollupsOf([records[1]])]));
+
+        RawLines(_folder.Day("2026-01-15")).ShouldHaveSingleItem().ShouldContain("\"request_count\":2,");
+        (await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)))).Rows.Single().RequestCount.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task WriteAsync_RollupKeyTheReaderWouldReject_ThrowsRejectedAndWritesNothing()
+    {
+        var bad = new UsageRollup(new UsageRollupKey(new DateOnly(2026, 1, 15), "bad\0model", null, UsageOperation.Chat, null, null, null), new TokenCounts(1, 1), 1, null, 1);
+        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+
+        await Should.ThrowAsync<UsageSinkRejectedException>(async () => await sink.WriteAsync(new UsageBatch("b1", [Record("a")], [bad]), CancellationToken.None));
+
+        File.Exists(_folder.Day("2026-01-15")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task WriteAsync_PartReSentAfterARejectedSecondDay_DoesNotWriteTheCompletedDayAgain()
+    {
+        var day1 = Record("day1");
+        var bad = Record("bad", Noon.AddDays(1)) with { UserId = "u\0" };
+        var rollups = RollupsOf([day1]);
+        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+
+        var rejected = await Should.ThrowAsync<UsageSinkRejectedException>(async () => await sink.WriteAsync(new UsageBatch("b1", [day1, bad], rollups), CancellationToken.None));
+        rejected.RecordIds.ShouldBe(["bad"]);
+
+        // What the pipeline sends next: the batch without the quarantined record, as part "<id>.r".
+        await sink.WriteAsync(new UsageBatch("b1.r", [day1], rollups), CancellationToken.None);
+
+        RawLines(_folder.Day("2026-01-15")).Count.ShouldBe(2, "one rollup line and one detail line, written once");
+        (await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(2)))).Rows.Single().RequestCount.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Constructor_EmptyPath_ThrowsNamingTheParameter()
+    {
+        Should.Throw<ArgumentException>(() => new JsonLinesUsageQuery(" ")).ParamName.ShouldBe("fileOrFolder");
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_MissingLedger_ThrowsFileNotFound()
+    {
+        await Should.ThrowAsync<FileNotFoundException>(async () => await new JsonLinesUsageQuery(_folder.File("missing")).QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1))));
+    }
+
+    private static UsageRecord BurstRecord(int i) => new()
+    {
+        Id = "r" + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Model = Models[i % Models.Length],
+        Provider = "openai",
+        Tokens = new TokenCounts(100 + (i % 977), 10 + (i % 131), cachedInput: i % 50),
+        CompletedAt = Day1.AddDays(i % 3 == 0 ? 1 : 0).AddSeconds(i % 80_000),
+        UserId = "user-" + (i % 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Cost = i % 7 == 0 ? null : new UsageCost(0.000001m * (i % 1000), 0m, 0m, 0.000002m * (i % 100), 0m),
+    };
+
+    private static UsageRollup[] RollupsOf(IEnumerable<UsageRecord> records) =>
+        records.GroupBy(UsageRollupKey.For)
+            .Select(g => new UsageRollup(
+                g.Key,
+                g.Aggregate(default(TokenCounts), (sum, r) => sum + r.Tokens),
+                g.Count(),
+                g.Any(r => r.Cost is not null) ? g.Where(r => r.Cost is not null).Select(r => r.Cost!).Aggregate((x, y) => x + y) : null,
+                g.Count(r => r.Cost is null)))
+            .ToArray();
+
+    private static string V1Line(string id, DateTimeOffset completedAt) =>
+        $"{{\"v\":1,\"batch_id\":\"old\",\"id\":\"{id}\",\"model\":\"gpt-4o\",\"input_tokens\":100,\"output_tokens\":20,\"completed_at\":\"{completedAt:yyyy-MM-ddTHH:mm:ssK}\"}}\n";
+
+    private long CountDetailLines()
+    {
+        long count = 0;
+        foreach (var file in Directory.GetFiles(_folder.Path, "*.jsonl"))
+        {
+            foreach (var line in File.ReadLines(file))
+            {
+                if (line.Length > 0 && !line.Contains("\"kind\":\"rollup\"", StringComparison.Ordinal))
+                {
+                    count++;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    // A new sink per write: a second write of a batch is then not recognized as a retry, as by two processes.
+    private async Task WriteAsync(UsageBatch batch)
+    {
+        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+        await sink.WriteAsync(batch, CancellationToken.None);
+    }
+
+    /// <summary>Holds every write until released, so the pipeline's buffer fills and details are dropped.</summary>
+    private sealed class StalledSink(IUsageSink inner) : IUsageSink
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource FirstWriteStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _release.TrySetResult();
+
+        public async ValueTask WriteAsync(UsageBatch batch, CancellationToken cancellationToken)
+        {
+            FirstWriteStarted.TrySetResult();
+            await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await inner.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
