@@ -67,11 +67,11 @@ internal static class DashboardAssets
 internal static class DashboardHeaders
 {
     /// <summary>
-    /// Scripts, styles and fetches only from the app itself (the embedded files); no inline script or style, no plugins,
+    /// Scripts, styles and fetches only from the app itself (the embedded files); no inline script or style (images may be data: URLs: the page's empty icon), no plugins,
     /// no framing, forms post back only to the app.
     /// </summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
     public static void Apply(HttpResponse response)
     {

@@ -144,7 +144,7 @@ internal static class DashboardHtml
     private static void Head(StringBuilder html, string basePath, string title)
     {
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-        html.Append("<meta name=\"referrer\" content=\"no-referrer\">\n");
+        html.Append("<meta name=\"referrer\" content=\"no-referrer\">\n<link rel=\"icon\" href=\"data:,\">\n");
         html.Append(CultureInfo.InvariantCulture, $"<title>{Encode(title)}</title>\n");
         html.Append(CultureInfo.InvariantCulture, $"<link rel=\"stylesheet\" href=\"{Attr(basePath + DashboardAssets.StylePath)}\">\n");
         html.Append(CultureInfo.InvariantCulture, $"<script src=\"{Attr(basePath + DashboardAssets.ScriptPath)}\" defer></script>\n</head>\n<body>\n");
