@@ -1,4 +1,4 @@
-# Sourced by .ci/run before the tests: makes Debian's chromium available to the browser tests of
+# Sourced by .ci/run before the tests: makes Debian's chromium available to the browser tests (HTML report and dashboard) of
 # tests/TokenAccounting.Reporting.Tests (Playwright drives it through ExecutablePath; Playwright's own browser
 # download is not used) and makes a missing browser a test failure.
 # Installs the chromium package with apt-get, as root, when /usr/bin/chromium is missing.

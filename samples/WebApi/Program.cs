@@ -24,9 +24,10 @@ builder.Services.AddTokenAccounting(options => options.FlushInterval = TimeSpan.
     })
     .AddAspNetCore(options => options.ApiKeyIdHeaderName = "X-Api-Key-Id");
 
-// The chat client: the scripted model wrapped in token accounting (records, budgets, estimates).
+// The chat client: the scripted model wrapped in token accounting (records, budgets, estimates), with the recorder,
+// budgets and prices taken from the container.
 builder.Services.AddChatClient(_ => new ScriptedChatClient("gpt-4o-mini"))
-    .Use((inner, services) => inner.WithTokenAccounting(services, options => options.DefaultOutputTokenEstimate = 64));
+    .UseTokenAccounting(options => options.DefaultOutputTokenEstimate = 64);
 
 builder.Services.AddHealthChecks().AddTokenAccounting();
 
@@ -45,6 +46,7 @@ app.MapGet("/chat/stream", (string prompt, IChatClient chat, CancellationToken c
 
 app.MapHealthChecks("/health");
 app.MapTokenAccountingApi("/usage", options => options.AllTenantsPolicy = "admin");
+app.MapTokenAccountingDashboard("/usage/dashboard", options => options.AllTenantsPolicy = "admin");
 
 app.Lifetime.ApplicationStarted.Register(() =>
 {
@@ -55,6 +57,7 @@ app.Lifetime.ApplicationStarted.Register(() =>
         Console.WriteLine($"  GET  {url}/chat/stream?prompt=...");
         Console.WriteLine($"  GET  {url}/health");
         Console.WriteLine($"  GET  {url}/usage/totals?groupBy=user   GET {url}/usage/budgets");
+        Console.WriteLine($"  GET  {url}/usage/dashboard         (a page; X-Role: admin sees every tenant)");
     }
 });
 

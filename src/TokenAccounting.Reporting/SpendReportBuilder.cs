@@ -2,11 +2,14 @@ namespace TokenAccounting.Reporting;
 
 /// <summary>Builds <see cref="SpendReport"/>s from any ledger that implements <see cref="IUsageQuery"/>.</summary>
 /// <remarks>
-/// The ledger is asked for its totals grouped by every dimension at once, one query for the range (and, for a
-/// day-aligned range, the previous period with it), so a SQL ledger answers from its rollups and a ledger read from
-/// details is read once; memory is bounded by the number of distinct (day, model, provider, operation, user, tenant,
-/// API key) keys, not by the number of records. Every breakdown is summed from those rows, so they all add up to the
-/// same totals. Budget status takes one more query per policy.
+/// For a day-aligned range over a ledger other than <see cref="InMemoryUsageQuery"/> (a SQL ledger, which answers from
+/// its exact daily rollups), the report asks one small query per breakdown (day, model and provider for both periods;
+/// operation; user; tenant; API key; the custom grouping), so the ledger's engine does the summing. Otherwise (an
+/// in-memory or JSON-lines ledger read from details, or a range not on midnights) it asks once for totals grouped by
+/// every dimension (the previous period with it when day-aligned), so the records are read a single time and memory is
+/// bounded by the number of distinct (day, model, provider, operation, user, tenant, API key) keys, not by records.
+/// Every breakdown adds up to the same totals either way (while a SQL ledger is being written to, each breakdown is exact
+/// as of its own query). Budget status takes one more query per policy.
 /// </remarks>
 public static class SpendReportBuilder
 {
@@ -39,26 +42,52 @@ public static class SpendReportBuilder
         IReadOnlyList<UsageQueryRow> current;
         IReadOnlyList<UsageQueryRow> previous = [];
         UsageQuerySource answeredFrom;
+        IReadOnlyList<UsageQueryRow> byOperation, byUser, byTenant, byApiKey;
+        IReadOnlyList<UsageQueryRow>? custom = null;
         var alignedQuery = new UsageQuery(options.From, options.To);
-        if (compare && alignedQuery.IsDayAligned)
+        var firstDay = DateOnly.FromDateTime(options.From.UtcDateTime);
+        if (alignedQuery.IsDayAligned && source is not InMemoryUsageQuery)
         {
-            // One read covers both periods; days split them exactly because both ends are at midnight.
-            var both = await source.QueryTotalsAsync(new UsageQuery(previousFrom, options.To) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
-            var firstDay = DateOnly.FromDateTime(options.From.UtcDateTime);
-            current = [.. both.Rows.Where(r => r.Date >= firstDay)];
-            previous = [.. both.Rows.Where(r => r.Date < firstDay)];
-            answeredFrom = both.Source;
+            // A ledger with daily rollups (SQL) sums in its own engine: one small query per breakdown is much cheaper
+            // than returning one row per (day, model, provider, operation, user, tenant, key). Days split the periods
+            // exactly because both ends are at midnight.
+            var days = await source.QueryTotalsAsync(new UsageQuery(previousFrom, options.To) { GroupBy = [UsageDimension.Date, UsageDimension.Model, UsageDimension.Provider] }, cancellationToken).ConfigureAwait(false);
+            current = [.. days.Rows.Where(r => r.Date >= firstDay)];
+            previous = compare ? [.. days.Rows.Where(r => r.Date < firstDay)] : [];
+            answeredFrom = days.Source;
+            byOperation = await RowsAsync(source, options, [UsageDimension.Operation], cancellationToken).ConfigureAwait(false);
+            byUser = await RowsAsync(source, options, [UsageDimension.User], cancellationToken).ConfigureAwait(false);
+            byTenant = await RowsAsync(source, options, [UsageDimension.Tenant], cancellationToken).ConfigureAwait(false);
+            byApiKey = await RowsAsync(source, options, [UsageDimension.ApiKey], cancellationToken).ConfigureAwait(false);
+            if (options.GroupBy.Count > 0)
+            {
+                custom = await RowsAsync(source, options, options.GroupBy, cancellationToken).ConfigureAwait(false);
+            }
         }
         else
         {
-            var result = await source.QueryTotalsAsync(new UsageQuery(options.From, options.To) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
-            current = result.Rows;
-            answeredFrom = result.Source;
-            if (compare)
+            // Read once, grouped by every dimension: a ledger answered from details (JSON-lines) is streamed a single time.
+            if (compare && alignedQuery.IsDayAligned)
             {
-                var before = await source.QueryTotalsAsync(new UsageQuery(previousFrom, options.From) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
-                previous = before.Rows;
+                var both = await source.QueryTotalsAsync(new UsageQuery(previousFrom, options.To) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
+                current = [.. both.Rows.Where(r => r.Date >= firstDay)];
+                previous = [.. both.Rows.Where(r => r.Date < firstDay)];
+                answeredFrom = both.Source;
             }
+            else
+            {
+                var result = await source.QueryTotalsAsync(new UsageQuery(options.From, options.To) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
+                current = result.Rows;
+                answeredFrom = result.Source;
+                if (compare)
+                {
+                    var before = await source.QueryTotalsAsync(new UsageQuery(previousFrom, options.From) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
+                    previous = before.Rows;
+                }
+            }
+
+            byOperation = byUser = byTenant = byApiKey = current;
+            custom = options.GroupBy.Count > 0 ? current : null;
         }
 
         var savings = CacheSavings(current, options.Prices);
@@ -70,11 +99,11 @@ public static class SpendReportBuilder
                 .OrderBy(r => r.Date).ThenBy(r => r.Model, StringComparer.Ordinal).ToList(),
             ByModel = Breakdown(current, [UsageDimension.Model], options.Top),
             ByProvider = Breakdown(current, [UsageDimension.Provider], options.Top),
-            ByOperation = Breakdown(current, [UsageDimension.Operation], options.Top),
-            ByUser = Breakdown(current, [UsageDimension.User], options.Top),
-            ByTenant = Breakdown(current, [UsageDimension.Tenant], options.Top),
-            ByApiKey = Breakdown(current, [UsageDimension.ApiKey], options.Top),
-            Custom = options.GroupBy.Count > 0 ? Breakdown(current, options.GroupBy, options.Top) : null,
+            ByOperation = Breakdown(byOperation, [UsageDimension.Operation], options.Top),
+            ByUser = Breakdown(byUser, [UsageDimension.User], options.Top),
+            ByTenant = Breakdown(byTenant, [UsageDimension.Tenant], options.Top),
+            ByApiKey = Breakdown(byApiKey, [UsageDimension.ApiKey], options.Top),
+            Custom = custom is not null ? Breakdown(custom, options.GroupBy, options.Top) : null,
             CacheSavings = savings,
             Unpriced = Group(current.Where(r => r.UnpricedRequestCount > 0), [UsageDimension.Model, UsageDimension.Provider])
                 .OrderByDescending(r => r.UnpricedRequestCount).ThenBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Provider, StringComparer.Ordinal).ToList(),
@@ -87,6 +116,9 @@ public static class SpendReportBuilder
         report.Budgets = await BudgetsAsync(source, options, cancellationToken).ConfigureAwait(false);
         return report;
     }
+
+    private static async ValueTask<IReadOnlyList<UsageQueryRow>> RowsAsync(IUsageQuery source, SpendReportOptions options, IReadOnlyList<UsageDimension> groupBy, CancellationToken cancellationToken) =>
+        (await source.QueryTotalsAsync(new UsageQuery(options.From, options.To) { GroupBy = groupBy }, cancellationToken).ConfigureAwait(false)).Rows;
 
     internal static SpendSummary Summarize(IEnumerable<UsageQueryRow> rows, decimal cacheSavings)
     {

@@ -14,7 +14,7 @@ internal sealed class PricesCommand(ToolConsole console, TimeProvider time)
     {
         var model = new Argument<string>("model") { Description = "The model, as recorded (for example gpt-4o or claude-sonnet-4-5)." };
         var provider = new Option<string?>("--provider") { Description = "Only this provider's prices (for example openai, anthropic).", HelpName = "provider" };
-        var prices = new Option<string?>("--prices") { Description = "Look in this LiteLLM price file instead of the built-in catalog.", HelpName = "file" };
+        var prices = new Option<string?>("--prices") { Description = "Look in this price file (LiteLLM or genai-prices) instead of the built-in catalog.", HelpName = "file" };
         var pricesFormat = new Option<string?>("--prices-format") { Description = "auto (default), litellm or genai-prices.", HelpName = "format" };
         var command = new Command("prices", "A model's price in the catalog: the entry in effect today and every dated entry before and after it, in US dollars per million tokens.")
         {

@@ -24,7 +24,7 @@ internal sealed class ReportCommand(ToolConsole console, TimeProvider time, long
         var top = new Option<int>("--top") { Description = "Rows per breakdown; the rest are summed into one 'others' row.", DefaultValueFactory = _ => 10, HelpName = "N" };
         var format = new Option<string?>("--format") { Description = "table (default), csv, json or html (one self-contained page with charts). Default: from --out's extension, else table.", HelpName = "format" };
         var output = new Option<string?>("--out", "-o") { Description = "Write to this file instead of stdout.", HelpName = "file" };
-        var prices = new Option<string?>("--prices") { Description = "A LiteLLM price file to value cache savings with (default: the built-in catalog). Recorded costs are never changed.", HelpName = "file" };
+        var prices = new Option<string?>("--prices") { Description = "A price file (LiteLLM or genai-prices) to value cache savings with (default: the built-in catalog). Recorded costs are never changed.", HelpName = "file" };
         var pricesFormat = new Option<string?>("--prices-format") { Description = "auto (default), litellm or genai-prices.", HelpName = "format" };
         var budgets = new Option<string?>("--budgets") { Description = "A JSON file of budget policies to report status for: [{\"name\":\"acme-monthly\",\"dimension\":\"tenant\",\"value\":\"acme\",\"unit\":\"usd\",\"limit\":50,\"window\":\"month\",\"warningThreshold\":0.8}]", HelpName = "file" };
         var noCompare = new Option<bool>("--no-compare") { Description = "Skip the comparison with the previous period of the same length." };

@@ -14,7 +14,7 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
     {
         var ledger = new Argument<string>("ledger") { Description = "The ledger: a JSON-lines folder or file, a SQLite file, or with --postgres a PostgreSQL connection string." };
         var postgres = new Option<bool>("--postgres") { Description = "<ledger> is a PostgreSQL connection string." };
-        var prices = new Option<string>("--prices") { Description = "The new prices: a LiteLLM model_prices_and_context_window.json file.", Required = true, HelpName = "file" };
+        var prices = new Option<string>("--prices") { Description = "The new prices: a LiteLLM model_prices_and_context_window.json or a genai-prices data.json file (told apart by their shape).", Required = true, HelpName = "file" };
         var pricesFormat = new Option<string?>("--prices-format") { Description = "auto (default), litellm or genai-prices.", HelpName = "format" };
         var from = new Option<string?>("--from") { Description = $"First day (or instant) to re-price: {ArgumentParsing.DateHelp}. Default: the start of the ledger.", HelpName = "date" };
         var to = new Option<string?>("--to") { Description = "Last day included (yyyy-MM-dd), or an exclusive end instant. Default: today (UTC).", HelpName = "date" };

@@ -17,8 +17,8 @@ internal enum PriceFileFormat
 internal sealed record LoadedPrices(IPriceCatalog Catalog, string Description, IReadOnlyList<string> Warnings);
 
 /// <summary>
-/// Loads <c>--prices</c> files. One loader per format behind <see cref="Load"/>; a new format (genai-prices) is one more
-/// case here and one more detection rule in <see cref="Detect"/>.
+/// Loads <c>--prices</c> files: LiteLLM's JSON object or genai-prices' JSON array, told apart by the first character
+/// (<see cref="Detect"/>) unless <c>--prices-format</c> names one. Every error names the file.
 /// </summary>
 internal static class PriceFiles
 {
@@ -45,7 +45,7 @@ internal static class PriceFiles
         return format switch
         {
             PriceFileFormat.LiteLlm => LoadLiteLlm(path),
-            _ => throw new ToolException($"{path}: genai-prices files are not read by this version of the tool yet; convert it, or pass a LiteLLM file."),
+            _ => LoadGenAiPrices(path),
         };
     }
 
@@ -64,6 +64,28 @@ internal static class PriceFiles
             '[' => PriceFileFormat.GenAiPrices,
             _ => throw new ToolException($"{path}: not a price file: expected a LiteLLM JSON object or a genai-prices JSON array."),
         };
+    }
+
+    private static LoadedPrices LoadGenAiPrices(string path)
+    {
+        GenAiPricesLoadResult result;
+        try
+        {
+            result = GenAiPricesLoader.LoadFile(path);
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new ToolException($"{path}: not a valid genai-prices file: {e.Message}", inner: e);
+        }
+
+        var warnings = new List<string>();
+        if (result.Skipped.Count > 0)
+        {
+            warnings.Add($"{path}: {result.Skipped.Count} model{(result.Skipped.Count == 1 ? "" : "s")} skipped (first: {result.Skipped[0]}).");
+        }
+
+        var models = result.Prices.Select(p => (p.Provider, p.Model)).Distinct().Count();
+        return new LoadedPrices(result.ToCatalog(), $"genai-prices {path} ({models} models)", warnings);
     }
 
     private static LoadedPrices LoadLiteLlm(string path)

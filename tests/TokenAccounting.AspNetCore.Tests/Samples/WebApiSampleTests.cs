@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TokenAccounting.AspNetCore.Tests.Samples;
 
@@ -132,5 +133,31 @@ public sealed class WebApiSampleTests : IDisposable
         row.GetProperty("userId").GetString().ShouldBe("carol");
         row.GetProperty("tenantId").GetString().ShouldBe("initech");
         row.GetProperty("tokens").GetProperty("output").GetInt64().ShouldBe(40);
+    }
+
+    [Fact]
+    public async Task Sample_Dashboard_RefusesAnonymousCallersAndShowsATenantUserOnlyTheirTenant()
+    {
+        await using var factory = Factory();
+        using var client = factory.CreateClient();
+        (await client.SendAsync(Chat("alice", "acme"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.SendAsync(Chat("alice", "acme"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.SendAsync(Chat("zoe", "globex"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await factory.Services.GetRequiredService<IUsageRecorder>().FlushAsync();
+
+        (await client.SendAsync(Get("/usage/dashboard"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        var tenant = await client.SendAsync(Get("/usage/dashboard", user: "alice", tenant: "acme"));
+        var admin = await client.SendAsync(Get("/usage/dashboard", user: "ops", role: "admin"));
+
+        tenant.StatusCode.ShouldBe(HttpStatusCode.OK);
+        tenant.Headers.GetValues("Content-Security-Policy").Single().ShouldContain("script-src 'self'");
+        var page = await tenant.Content.ReadAsStringAsync();
+        page.ShouldContain("data-tenant=\"acme\"");
+        page.ShouldContain("<dd data-metric=\"requests\">2</dd>");
+        page.ShouldNotContain("globex");
+        page.ShouldContain("data-budget=\"per-user-daily\" data-subject=\"alice\"");
+        var all = await admin.Content.ReadAsStringAsync();
+        all.ShouldContain("<dd data-metric=\"requests\">3</dd>");
+        all.ShouldContain("id=\"pipeline-health\"");
     }
 }

@@ -72,17 +72,84 @@ public sealed class RepriceAndPricesTests(GeneratedLedgers ledgers) : IClassFixt
         run.Error.ShouldContain("nowhere.json: no such price file");
     }
 
-    [Fact]
-    public async Task Reprice_GenAiPricesFile_ExitsOneSayingItIsNotReadYet()
+    /// <summary>The same prices as <see cref="WriteLiteLlm"/> in genai-prices' shape: a JSON array of providers.</summary>
+    private static string WriteGenAiPrices(TempFolder folder)
+    {
+        var path = folder.File("data.json");
+        File.WriteAllText(path, """
+            [
+              {
+                "id": "openai",
+                "name": "OpenAI",
+                "api_pattern": "https://api\\.openai\\.com",
+                "models": [
+                  { "id": "gpt-4o", "match": { "equals": "gpt-4o" }, "prices": { "input_mtok": 5, "output_mtok": 20 } }
+                ]
+              }
+            ]
+            """);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("jsonlines")]
+    [InlineData("sqlite")]
+    public async Task Reprice_GenAiPricesFile_IsDetectedAndGivesOldNewAndDeltaPerModel(string kind)
     {
         using var folder = new TempFolder();
-        var path = folder.File("genai.json");
-        File.WriteAllText(path, "[]");
+        var ledger = kind == "sqlite" ? ledgers.SqlitePath : ledgers.JsonLinesFolder;
+        var path = WriteGenAiPrices(folder);
+
+        var run = await ToolRun.InProcessAsync(["reprice", ledger, "--prices", path, "--format", "json"]);
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        var root = JsonDocument.Parse(run.RawOutput).RootElement;
+        var gpt4o = ledgers.Usage.Records.Where(r => r.Model == "gpt-4o").ToList();
+        var row = root.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4o");
+        row.GetProperty("records").GetInt64().ShouldBe(gpt4o.Count);
+        row.GetProperty("old_usd").GetDecimal().ShouldBe(GeneratedUsage.Cost(gpt4o));
+        row.GetProperty("new_usd").GetDecimal().ShouldBe(gpt4o.Sum(NewCost));
+        row.GetProperty("delta_usd").GetDecimal().ShouldBe(gpt4o.Sum(NewCost) - GeneratedUsage.Cost(gpt4o));
+        var mini = root.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4o-mini");
+        mini.GetProperty("unpriced_after").GetInt64().ShouldBe(ledgers.Usage.Records.Count(r => r.Model == "gpt-4o-mini"));
+    }
+
+    [Fact]
+    public async Task Reprice_GenAiPricesFileGivenAsLiteLlm_ExitsOneNamingTheFile()
+    {
+        using var folder = new TempFolder();
+        var path = WriteGenAiPrices(folder);
+
+        var run = await ToolRun.InProcessAsync(["reprice", ledgers.JsonLinesFolder, "--prices", path, "--prices-format", "litellm"]);
+
+        run.ExitCode.ShouldBe(1);
+        run.Error.ShouldContain(path + ": not a valid LiteLLM price file");
+    }
+
+    [Fact]
+    public async Task Reprice_MalformedGenAiPricesFile_ExitsOneNamingTheFile()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("broken.json");
+        File.WriteAllText(path, """[ { "id": "openai", "models": [ { "id": "gpt-4o", "prices": """);
 
         var run = await ToolRun.InProcessAsync(["reprice", ledgers.JsonLinesFolder, "--prices", path]);
 
         run.ExitCode.ShouldBe(1);
-        run.Error.ShouldContain("genai-prices");
+        run.Error.ShouldContain(path + ": not a valid genai-prices file");
+    }
+
+    [Fact]
+    public async Task Reprice_FileOfNeitherFormat_ExitsOneNamingTheFile()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("prices.csv");
+        File.WriteAllText(path, "model,input,output\ngpt-4o,5,20\n");
+
+        var run = await ToolRun.InProcessAsync(["reprice", ledgers.JsonLinesFolder, "--prices", path]);
+
+        run.ExitCode.ShouldBe(1);
+        run.Error.ShouldContain(path + ": not a price file: expected a LiteLLM JSON object or a genai-prices JSON array");
     }
 
     [Fact]
