@@ -86,7 +86,7 @@ public sealed class ChunkRollupsTests
         var expectedCost = 0m;
         for (var i = 0; i < 2_000; i++)
         {
-            var cost = new UsageCost(0.0001m * (i % 7), 1m / 3m, 0m, 0.002m, 0m);
+            var cost = new UsageCost(0.0001m * (i % 7), 0.00033m, 0m, 0.002m, 0m);
             expectedCost += cost.Total;
 
             // Fresh string instances for half of them: keys are equal by value, not by reference.

@@ -7,11 +7,12 @@ namespace TokenAccounting.Tests.Tracking;
 public sealed class UsageTrackerCorrelationIdTests
 {
     [Theory]
-    [InlineData("abc\0")]
-    [InlineData("abc\uD800")]
-    public void NoteCorrelationId_InvalidText_ThrowsNamingTheParameter(string id)
+    [InlineData('\0')]
+    [InlineData('\uD800')]
+    public void NoteCorrelationId_InvalidText_ThrowsNamingTheParameter(char bad)
     {
         var tracker = new UsageTracker(new FakeRecorder());
+        var id = "abc" + bad;
 
         Should.Throw<ArgumentException>(() => tracker.NoteCorrelationId(id)).ParamName.ShouldBe("correlationId");
     }
