@@ -7,25 +7,21 @@ using OpenTelemetry.Metrics;
 namespace TokenAccounting.Benchmarks;
 
 /// <summary>
-/// What metrics cost per record: the aggregator's <c>PipelineMetrics.OnRecord</c> (two histogram samples, five token
-/// counters, one cost counter) with no listener, with a bare <see cref="MeterListener"/>, and with the OpenTelemetry
-/// SDK aggregating. Baseline: one OpenTelemetry SDK <c>Histogram.Record</c> with the same five attributes, the price
-/// of a single GenAI token sample. Each benchmark runs in its own process, so each gets only its own setup.
+/// What the metrics stage costs per record, as the aggregator runs it: <c>PipelineMetrics.OnRecord</c> for each record of
+/// a 256-record chunk (two histogram samples each), then <c>OnChunkEnd</c> (the token, cost and unpriced counters, summed
+/// per attribute set), with no listener, with a bare <see cref="MeterListener"/>, and with the OpenTelemetry SDK
+/// aggregating. The chunk mixes four attribute sets (two models, each with and without a response model). Baseline: one
+/// OpenTelemetry SDK <c>Histogram.Record</c> with five attributes, the price of a single GenAI token sample. Each
+/// benchmark runs in its own process, so each gets only its own setup.
 /// </summary>
 [MemoryDiagnoser]
 public class MetricsBenchmarks
 {
     private static readonly long[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
-    private readonly UsageRecord _record = new()
-    {
-        Model = "gpt-4o",
-        ResponseModel = "gpt-4o-2024-08-06",
-        Provider = "openai",
-        Operation = UsageOperation.Chat,
-        Tokens = new TokenCounts(1200, 300, 1000, 0, 0, 100),
-        Cost = new UsageCost(0.0005m, 0.00125m, 0, 0.002m, 0.001m),
-    };
+    private const int Chunk = 256;
+
+    private readonly UsageRecord[] _chunk = BuildChunk();
 
     private MeterProvider? _sdk;
     private MeterListener? _listener;
@@ -93,14 +89,39 @@ public class MetricsBenchmarks
             { "gen_ai.token.type", "input" },
         });
 
-    [Benchmark(Description = "OnRecord, no listener")]
-    public void OnRecordNoListener() => _metrics.OnRecord(_record);
+    [Benchmark(OperationsPerInvoke = Chunk, Description = "metrics stage per record, no listener")]
+    public void OnRecordNoListener() => RunChunk();
 
-    [Benchmark(Description = "OnRecord, MeterListener")]
-    public void OnRecordMeterListener() => _metrics.OnRecord(_record);
+    [Benchmark(OperationsPerInvoke = Chunk, Description = "metrics stage per record, MeterListener")]
+    public void OnRecordMeterListener() => RunChunk();
 
-    [Benchmark(Description = "OnRecord, OTel SDK")]
-    public void OnRecordOtelSdk() => _metrics.OnRecord(_record);
+    [Benchmark(OperationsPerInvoke = Chunk, Description = "metrics stage per record, OTel SDK")]
+    public void OnRecordOtelSdk() => RunChunk();
+
+    private static UsageRecord[] BuildChunk()
+    {
+        var cost = new UsageCost(0.0005m, 0.00125m, 0, 0.002m, 0.001m);
+        UsageRecord[] shapes =
+        [
+            new() { Model = "gpt-4o", ResponseModel = "gpt-4o-2024-08-06", Provider = "openai", Tokens = new TokenCounts(1200, 300, 1000, 0, 0, 100), Cost = cost },
+            new() { Model = "gpt-4o", Provider = "openai", Tokens = new TokenCounts(800, 120), Cost = cost },
+            new() { Model = "claude-sonnet-4", ResponseModel = "claude-sonnet-4-20250514", Provider = "anthropic", Tokens = new TokenCounts(2400, 500, 0, 2000), Cost = cost },
+            new() { Model = "claude-sonnet-4", Provider = "anthropic", Tokens = new TokenCounts(300, 90), Cost = cost },
+        ];
+
+        // Runs of the same shape, as bursts from one caller come.
+        return Enumerable.Range(0, Chunk).Select(i => shapes[(i / 16) % shapes.Length]).ToArray();
+    }
+
+    private void RunChunk()
+    {
+        foreach (var record in _chunk)
+        {
+            _metrics.OnRecord(record);
+        }
+
+        _metrics.OnChunkEnd();
+    }
 
     private static MeterProvider BuildSdk(string meterName) => Sdk.CreateMeterProviderBuilder()
         .AddMeter(meterName)

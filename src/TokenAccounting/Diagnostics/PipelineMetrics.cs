@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 
@@ -25,9 +24,16 @@ internal sealed class PipelineMetrics : IUsageObserver
     private static readonly Lazy<Instruments> StaticInstruments = new(() => new Instruments(new Meter(TokenAccountingDiagnostics.MeterName, Version)));
     private static readonly string? Version = typeof(PipelineMetrics).Assembly.GetName().Version?.ToString();
 
+    private const int MaxCachedAttributeSets = 4096;
+
     private readonly Instruments _instruments;
     private readonly bool _includeUsers;
     private readonly bool _countUnpriced;
+
+    // Aggregator only (OnRecord and OnChunkEnd run on its thread, never concurrently).
+    private readonly Dictionary<AttributeKey, AttributeSet> _sets = [];
+    private readonly List<AttributeSet> _pending = [];
+    private AttributeSet? _last;
 
     /// <param name="meterFactory">The DI meter factory, or null for the shared static instruments.</param>
     /// <param name="includeUserDimensions">Whether usage instruments carry user and tenant attributes.</param>
@@ -47,67 +53,111 @@ internal sealed class PipelineMetrics : IUsageObserver
 
     public void Detach(UsageRecorder recorder) => _instruments.Recorders.TryRemove(recorder, out _);
 
+    /// <summary>
+    /// Per record: the two <c>gen_ai.client.token.usage</c> samples (the histogram keeps one sample per record and token
+    /// type), with attribute arrays cached per attribute set; the counters (tokens by type, cost, unpriced) are summed
+    /// per attribute set and published once per chunk by <see cref="OnChunkEnd"/>. A listening SDK pays its attribute
+    /// lookup per measurement, so eight measurements per record became two plus a few per chunk.
+    /// </summary>
     public void OnRecord(UsageRecord record)
     {
         var instruments = _instruments;
-        if (!instruments.TokenUsage.Enabled && !instruments.Tokens.Enabled && !instruments.Cost.Enabled && !instruments.Unpriced.Enabled)
+        var histogram = instruments.TokenUsage.Enabled;
+        var counters = instruments.Tokens.Enabled || instruments.Cost.Enabled || instruments.Unpriced.Enabled;
+        if (!histogram && !counters)
         {
             return;
         }
 
-        var tags = new TagList
-        {
-            { "gen_ai.operation.name", record.Operation.Value },
-            { "gen_ai.provider.name", record.Provider ?? "unknown" },
-            { "gen_ai.request.model", record.Model },
-        };
-        if (record.ResponseModel is { } responseModel)
-        {
-            tags.Add("gen_ai.response.model", responseModel);
-        }
-
-        if (_includeUsers)
-        {
-            tags.Add(TokenAccountingDiagnostics.UserAttribute, record.UserId ?? string.Empty);
-            tags.Add(TokenAccountingDiagnostics.TenantAttribute, record.TenantId ?? string.Empty);
-        }
-
+        var set = AttributeSetFor(record);
         var tokens = record.Tokens;
-        if (instruments.TokenUsage.Enabled)
+        if (histogram)
         {
-            var input = tags;
-            input.Add(TokenAccountingDiagnostics.TokenTypeAttribute, "input");
-            instruments.TokenUsage.Record(tokens.Input, input);
+            instruments.TokenUsage.Record(tokens.Input, set.InputSample);
 
             // Embeddings produce no output tokens: a 0 "output" sample per call would only pile up in the first bucket
             // (Microsoft.Extensions.AI's embedding instrumentation records input only, too).
             if (tokens.Output != 0 || record.Operation != UsageOperation.Embeddings)
             {
-                var output = tags;
-                output.Add(TokenAccountingDiagnostics.TokenTypeAttribute, "output");
-                instruments.TokenUsage.Record(tokens.Output, output);
+                instruments.TokenUsage.Record(tokens.Output, set.OutputSample);
             }
         }
 
-        if (instruments.Tokens.Enabled)
+        if (!counters)
         {
-            AddTokens(instruments.Tokens, tags, "input", tokens.Input);
-            AddTokens(instruments.Tokens, tags, "output", tokens.Output);
-            AddTokens(instruments.Tokens, tags, "cache_read", tokens.CachedInput);
-            AddTokens(instruments.Tokens, tags, "cache_creation", tokens.CacheWriteInput);
-            AddTokens(instruments.Tokens, tags, "reasoning", tokens.Reasoning);
+            return;
         }
 
+        if (!set.Pending)
+        {
+            set.Pending = true;
+            _pending.Add(set);
+        }
+
+        set.Input = SaturatingArithmetic.Add(set.Input, tokens.Input);
+        set.Output = SaturatingArithmetic.Add(set.Output, tokens.Output);
+        set.CacheRead = SaturatingArithmetic.Add(set.CacheRead, tokens.CachedInput);
+        set.CacheCreation = SaturatingArithmetic.Add(set.CacheCreation, tokens.CacheWriteInput);
+        set.Reasoning = SaturatingArithmetic.Add(set.Reasoning, tokens.Reasoning);
         if (record.Cost is { } cost)
         {
-            if (instruments.Cost.Enabled)
+            set.AddCost(cost);
+        }
+        else if (_countUnpriced)
+        {
+            set.Unpriced++;
+        }
+    }
+
+    /// <summary>Publishes the counters summed since the last chunk: one measurement per attribute set and token type.</summary>
+    public void OnChunkEnd()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        var instruments = _instruments;
+        try
+        {
+            foreach (var set in _pending)
             {
-                instruments.Cost.Add((double)cost.Total, tags);
+                if (instruments.Tokens.Enabled)
+                {
+                    AddTokens(instruments.Tokens, set.Input, set.InputCounter);
+                    AddTokens(instruments.Tokens, set.Output, set.OutputCounter);
+                    AddTokens(instruments.Tokens, set.CacheRead, set.CacheReadCounter);
+                    AddTokens(instruments.Tokens, set.CacheCreation, set.CacheCreationCounter);
+                    AddTokens(instruments.Tokens, set.Reasoning, set.ReasoningCounter);
+                }
+
+                if (set.Priced && instruments.Cost.Enabled)
+                {
+                    instruments.Cost.Add((double)set.Cost, set.Base);
+                }
+
+                if (set.Unpriced > 0 && instruments.Unpriced.Enabled)
+                {
+                    instruments.Unpriced.Add(set.Unpriced, set.Base);
+                }
             }
         }
-        else if (_countUnpriced && instruments.Unpriced.Enabled)
+        finally
         {
-            instruments.Unpriced.Add(1, tags);
+            foreach (var set in _pending)
+            {
+                set.Reset();
+            }
+
+            _pending.Clear();
+
+            // Attribute sets are bounded by models × providers (× users and tenants when they are dimensions): cap the
+            // cache so a stream of distinct values cannot grow it without end.
+            if (_sets.Count > MaxCachedAttributeSets)
+            {
+                _sets.Clear();
+                _last = null;
+            }
         }
     }
 
@@ -129,15 +179,136 @@ internal sealed class PipelineMetrics : IUsageObserver
     public void BudgetDenied(string policy) =>
         _instruments.BudgetDenials.Add(1, new KeyValuePair<string, object?>("tokenaccounting.budget.policy", policy));
 
-    private static void AddTokens(Counter<long> counter, TagList tags, string type, long value)
+    private static void AddTokens(Counter<long> counter, long value, KeyValuePair<string, object?>[] tags)
     {
-        if (value == 0)
+        if (value != 0)
         {
-            return;
+            counter.Add(value, tags);
+        }
+    }
+
+    private AttributeSet AttributeSetFor(UsageRecord record)
+    {
+        var operation = record.Operation.Value;
+        var provider = record.Provider ?? "unknown";
+        string? user = null;
+        string? tenant = null;
+        if (_includeUsers)
+        {
+            user = record.UserId ?? string.Empty;
+            tenant = record.TenantId ?? string.Empty;
         }
 
-        tags.Add(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, type);
-        counter.Add(value, tags);
+        // Consecutive records mostly carry the very same strings: compared by reference, no hashing.
+        var last = _last;
+        if (last is not null && ReferenceEquals(last.Key.Model, record.Model) && ReferenceEquals(last.Key.Provider, provider)
+            && ReferenceEquals(last.Key.Operation, operation) && ReferenceEquals(last.Key.ResponseModel, record.ResponseModel)
+            && ReferenceEquals(last.Key.User, user) && ReferenceEquals(last.Key.Tenant, tenant))
+        {
+            return last;
+        }
+
+        var key = new AttributeKey(operation, provider, record.Model, record.ResponseModel, user, tenant);
+        if (!_sets.TryGetValue(key, out var set))
+        {
+            set = new AttributeSet(key);
+            _sets.Add(key, set);
+        }
+
+        _last = set;
+        return set;
+    }
+
+    private readonly record struct AttributeKey(string Operation, string Provider, string Model, string? ResponseModel, string? User, string? Tenant);
+
+    /// <summary>
+    /// One attribute set's tag arrays, built once (the order is fixed, so an SDK's lookup by the given order hits), and
+    /// its counter sums for the chunk in progress.
+    /// </summary>
+    private sealed class AttributeSet
+    {
+        public AttributeSet(AttributeKey key)
+        {
+            Key = key;
+            var tags = new List<KeyValuePair<string, object?>>(7)
+            {
+                new("gen_ai.operation.name", key.Operation),
+                new("gen_ai.provider.name", key.Provider),
+                new("gen_ai.request.model", key.Model),
+            };
+            if (key.ResponseModel is { } responseModel)
+            {
+                tags.Add(new("gen_ai.response.model", responseModel));
+            }
+
+            if (key.User is not null)
+            {
+                tags.Add(new(TokenAccountingDiagnostics.UserAttribute, key.User));
+                tags.Add(new(TokenAccountingDiagnostics.TenantAttribute, key.Tenant));
+            }
+
+            Base = [.. tags];
+            InputSample = With(TokenAccountingDiagnostics.TokenTypeAttribute, "input");
+            OutputSample = With(TokenAccountingDiagnostics.TokenTypeAttribute, "output");
+            InputCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "input");
+            OutputCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "output");
+            CacheReadCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "cache_read");
+            CacheCreationCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "cache_creation");
+            ReasoningCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "reasoning");
+        }
+
+        public AttributeKey Key { get; }
+
+        public KeyValuePair<string, object?>[] Base { get; }
+
+        public KeyValuePair<string, object?>[] InputSample { get; }
+
+        public KeyValuePair<string, object?>[] OutputSample { get; }
+
+        public KeyValuePair<string, object?>[] InputCounter { get; }
+
+        public KeyValuePair<string, object?>[] OutputCounter { get; }
+
+        public KeyValuePair<string, object?>[] CacheReadCounter { get; }
+
+        public KeyValuePair<string, object?>[] CacheCreationCounter { get; }
+
+        public KeyValuePair<string, object?>[] ReasoningCounter { get; }
+
+        public bool Pending { get; set; }
+
+        // Sums of the chunk in progress; they saturate like every other sum (a hostile chunk cannot wrap them).
+        public long Input { get; set; }
+
+        public long Output { get; set; }
+
+        public long CacheRead { get; set; }
+
+        public long CacheCreation { get; set; }
+
+        public long Reasoning { get; set; }
+
+        public long Unpriced { get; set; }
+
+        public bool Priced { get; private set; }
+
+        public decimal Cost { get; private set; }
+
+        public void AddCost(UsageCost cost)
+        {
+            Priced = true;
+            Cost = SaturatingArithmetic.Add(Cost, cost.Total);
+        }
+
+        public void Reset()
+        {
+            Pending = false;
+            Input = Output = CacheRead = CacheCreation = Reasoning = Unpriced = 0;
+            Priced = false;
+            Cost = 0m;
+        }
+
+        private KeyValuePair<string, object?>[] With(string key, string value) => [.. Base, new(key, value)];
     }
 
     private sealed class Instruments

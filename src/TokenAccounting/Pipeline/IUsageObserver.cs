@@ -19,6 +19,14 @@ internal interface IUsageObserver
 
     void OnRecord(UsageRecord record);
 
+    /// <summary>
+    /// Called after the last <see cref="OnRecord"/> of a drained chunk (up to a few hundred records), on the same
+    /// thread: a stage that sums per chunk (the metrics' counters) publishes its sums here.
+    /// </summary>
+    void OnChunkEnd()
+    {
+    }
+
     /// <summary>Completes when work that <see cref="OnRecord"/> handed to the background before the call is done.</summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     Task DrainAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -10,27 +10,93 @@ internal sealed class RollupCell
     public TokenCounts Tokens;
     public long Requests;
     public long Unpriced;
-    public UsageCost? Cost;
+
+    // The cost is summed in place, part by part, not as a UsageCost per add: a priced record would otherwise allocate a
+    // new UsageCost (11 decimals) in every cell it is added to.
+    private bool _priced;
+    private decimal _input;
+    private decimal _cachedInput;
+    private decimal _cacheWrite;
+    private decimal _output;
+    private decimal _reasoning;
+    private decimal _inputAudio;
+    private decimal _cachedInputAudio;
+    private decimal _outputAudio;
+    private decimal _requests;
+    private decimal _serverToolCalls;
+    private decimal _cacheWriteLongTtl;
+
+    /// <summary>Gets the summed cost, or null when nothing added was priced.</summary>
+    public UsageCost? Cost => _priced
+        ? UsageCost.CreateTrusted(_input, _cachedInput, _cacheWrite, _output, _reasoning, _cacheWriteLongTtl, _inputAudio, _cachedInputAudio, _outputAudio, _requests, _serverToolCalls)
+        : null;
 
     /// <summary>Adds one record; returns false when a sum saturated.</summary>
     public bool Add(UsageRecord record) => Add(record.Tokens, 1, record.Cost is null ? 1 : 0, record.Cost);
 
-    /// <summary>Adds a delta; returns false when a sum saturated.</summary>
-    public bool Add(TokenCounts tokens, long requests, long unpriced, UsageCost? cost)
+    /// <summary>Adds another cell's sums; returns false when a sum saturated.</summary>
+    public bool Add(RollupCell other)
     {
-        var exact = true;
-        Tokens = AddSaturating(Tokens, tokens, ref exact);
-        Requests = AddSaturating(Requests, requests, ref exact);
-        Unpriced = Math.Min(AddSaturating(Unpriced, unpriced, ref exact), Requests);
-        if (cost is not null)
+        var exact = AddCounts(other.Tokens, other.Requests, other.Unpriced);
+        if (other._priced)
         {
-            Cost = Cost is null ? cost : AddSaturating(Cost, cost, ref exact);
+            AddCost(other._input, other._cachedInput, other._cacheWrite, other._output, other._reasoning, other._inputAudio, other._cachedInputAudio, other._outputAudio, other._requests, other._serverToolCalls, other._cacheWriteLongTtl, ref exact);
         }
 
         return exact;
     }
 
+    /// <summary>Adds a delta; returns false when a sum saturated.</summary>
+    public bool Add(TokenCounts tokens, long requests, long unpriced, UsageCost? cost)
+    {
+        var exact = AddCounts(tokens, requests, unpriced);
+        if (cost is not null)
+        {
+            AddCost(cost.Input, cost.CachedInput, cost.CacheWrite, cost.Output, cost.Reasoning, cost.InputAudio, cost.CachedInputAudio, cost.OutputAudio, cost.Requests, cost.ServerToolCalls, cost.CacheWriteLongTtl, ref exact);
+        }
+
+        return exact;
+    }
+
+    /// <summary>Empties the cell for reuse.</summary>
+    public void Clear()
+    {
+        Tokens = default;
+        Requests = 0;
+        Unpriced = 0;
+        _priced = false;
+        _input = _cachedInput = _cacheWrite = _output = _reasoning = _inputAudio = _cachedInputAudio = _outputAudio = _requests = _serverToolCalls = _cacheWriteLongTtl = 0m;
+    }
+
     public UsageRollup ToRollup(UsageRollupKey key) => new(key, Tokens, Requests, Cost, Unpriced);
+
+    private bool AddCounts(TokenCounts tokens, long requests, long unpriced)
+    {
+        var exact = true;
+        Tokens = AddSaturating(Tokens, tokens, ref exact);
+        Requests = AddSaturating(Requests, requests, ref exact);
+        Unpriced = Math.Min(AddSaturating(Unpriced, unpriced, ref exact), Requests);
+        return exact;
+    }
+
+    private void AddCost(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls, decimal cacheWriteLongTtl, ref bool exact)
+    {
+        // The total's room is shared by the parts in order, so the total never passes decimal.MaxValue.
+        _priced = true;
+        var room = decimal.MaxValue;
+        _input = Take(_input, input, ref room, ref exact);
+        _cachedInput = Take(_cachedInput, cachedInput, ref room, ref exact);
+        _cacheWrite = Take(_cacheWrite, cacheWrite, ref room, ref exact);
+        _output = Take(_output, output, ref room, ref exact);
+        _reasoning = Take(_reasoning, reasoning, ref room, ref exact);
+        _inputAudio = Take(_inputAudio, inputAudio, ref room, ref exact);
+        _cachedInputAudio = Take(_cachedInputAudio, cachedInputAudio, ref room, ref exact);
+        _outputAudio = Take(_outputAudio, outputAudio, ref room, ref exact);
+        _requests = Take(_requests, requests, ref room, ref exact);
+        _serverToolCalls = Take(_serverToolCalls, serverToolCalls, ref room, ref exact);
+        var longTtlRoom = _cacheWrite;
+        _cacheWriteLongTtl = Take(_cacheWriteLongTtl, cacheWriteLongTtl, ref longTtlRoom, ref exact);
+    }
 
     internal static long AddSaturating(long left, long right, ref bool exact)
     {
@@ -50,6 +116,13 @@ internal sealed class RollupCell
     /// </summary>
     internal static TokenCounts AddSaturating(TokenCounts left, TokenCounts right, ref bool exact)
     {
+        // Every count is contained in Input or Output: when those are below 2^61 no sum, nor the total, can saturate,
+        // and the saturating + (a clamp per part that changes nothing) is exact. The 128-bit path is for the edge.
+        if ((left.Input | right.Input | left.Output | right.Output) < (1L << 61))
+        {
+            return left + right;
+        }
+
         Int128 inputSum = (Int128)left.Input + right.Input;
         Int128 outputSum = (Int128)left.Output + right.Output;
         Int128 cachedSum = (Int128)left.CachedInput + right.CachedInput;
@@ -70,28 +143,6 @@ internal sealed class RollupCell
         }
 
         return new TokenCounts(input, output, cached, cacheWrite, longTtl, reasoning);
-    }
-
-    /// <summary>
-    /// Adds part-wise; when a sum (or the total) would overflow a decimal, clamps so the total is at most
-    /// <see cref="decimal.MaxValue"/> and clears <paramref name="exact"/>.
-    /// </summary>
-    internal static UsageCost AddSaturating(UsageCost left, UsageCost right, ref bool exact)
-    {
-        var room = decimal.MaxValue;
-        var input = Take(left.Input, right.Input, ref room, ref exact);
-        var cached = Take(left.CachedInput, right.CachedInput, ref room, ref exact);
-        var cacheWrite = Take(left.CacheWrite, right.CacheWrite, ref room, ref exact);
-        var output = Take(left.Output, right.Output, ref room, ref exact);
-        var reasoning = Take(left.Reasoning, right.Reasoning, ref room, ref exact);
-        var inputAudio = Take(left.InputAudio, right.InputAudio, ref room, ref exact);
-        var cachedInputAudio = Take(left.CachedInputAudio, right.CachedInputAudio, ref room, ref exact);
-        var outputAudio = Take(left.OutputAudio, right.OutputAudio, ref room, ref exact);
-        var requests = Take(left.Requests, right.Requests, ref room, ref exact);
-        var serverToolCalls = Take(left.ServerToolCalls, right.ServerToolCalls, ref room, ref exact);
-        var longTtlRoom = cacheWrite;
-        var longTtl = Take(left.CacheWriteLongTtl, right.CacheWriteLongTtl, ref longTtlRoom, ref exact);
-        return new UsageCost(input, cached, cacheWrite, output, reasoning, longTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls);
     }
 
     private static long Clamp(Int128 value, long max) => value > max ? max : value < 0 ? 0 : (long)value;

@@ -82,30 +82,36 @@ internal sealed partial class SinkWorker : IDisposable
         }
     }
 
-    /// <summary>Adds processed records: rollups always (exact), details within the buffer cap (oldest dropped first).</summary>
-    public void Append(ReadOnlySpan<ProcessedRecord> records)
+    /// <summary>
+    /// Adds a chunk of processed records: its rollup deltas always (exact), the details within the buffer cap (oldest
+    /// dropped first).
+    /// </summary>
+    public void Append(ReadOnlySpan<ProcessedRecord> records, ChunkRollups rollups)
     {
         var wake = false;
         long droppedNow = 0;
         long droppedQueueFull = 0;
         var warnOverflow = false;
-        var saturated = false;
+        var saturated = rollups.Saturated;
         lock (_gate)
         {
-            foreach (ref readonly var item in records)
+            foreach (var (key, delta) in rollups.Cells)
             {
-                _appended++;
-                if (!_rollups.TryGetValue(item.Key, out var cell))
+                if (!_rollups.TryGetValue(key, out var cell))
                 {
                     cell = new RollupCell();
-                    _rollups.Add(item.Key, cell);
+                    _rollups.Add(key, cell);
                 }
 
-                if (!cell.Add(item.Record))
+                if (!cell.Add(delta))
                 {
                     saturated = true;
                 }
+            }
 
+            foreach (ref readonly var item in records)
+            {
+                _appended++;
                 if (item.DetailDropped)
                 {
                     droppedQueueFull++;

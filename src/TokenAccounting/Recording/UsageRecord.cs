@@ -130,20 +130,9 @@ public sealed record UsageRecord
         UsageStringRules.CheckStageDurations(StageDurations, Owner, nameof(StageDurations));
 
         Tokens.Validate();
-        if (Cost is { } cost)
+        if (Cost is { } cost && MayOverflowWhenAdded(cost))
         {
-            // Each part is a decimal, so only their sum can overflow; UsageCost.Total would saturate, so add them checked.
-            try
-            {
-                _ = cost.Input + cost.CachedInput + cost.CacheWrite + cost.Output + cost.Reasoning + cost.InputAudio + cost.CachedInputAudio + cost.OutputAudio + cost.Requests + cost.ServerToolCalls;
-            }
-            catch (OverflowException ex)
-            {
-                throw new ArgumentException(
-                    $"UsageRecord.Cost: the parts add up to more than decimal.MaxValue ({decimal.MaxValue}); Cost.Total must fit in a decimal.",
-                    nameof(Cost),
-                    ex);
-            }
+            CheckCostTotal(cost);
         }
 
         if (HistoryLength is < 0)
@@ -161,14 +150,46 @@ public sealed record UsageRecord
             throw new ArgumentException($"UsageRecord.CompletedAt ({completed:O}) must not be earlier than StartedAt ({started:O}).", nameof(CompletedAt));
         }
 
-        if (!Enum.IsDefined(Outcome))
+        // Range checks, not Enum.IsDefined (a lookup per call): both enums run from 0 without gaps (a test holds them to it).
+        if ((uint)Outcome > (uint)UsageOutcome.Skipped)
         {
             throw new ArgumentOutOfRangeException(nameof(Outcome), Outcome, "UsageRecord.Outcome is not a defined UsageOutcome value.");
         }
 
-        if (!Enum.IsDefined(Provenance))
+        if ((uint)Provenance > (uint)UsageProvenance.Estimated)
         {
             throw new ArgumentOutOfRangeException(nameof(Provenance), Provenance, "UsageRecord.Provenance is not a defined UsageProvenance value.");
         }
     }
+
+    // Only a part of 2^64 or more (in its 96-bit mantissa) can make ten parts add up to decimal.MaxValue: reading the
+    // mantissa's high word of each is far cheaper than ten checked decimal additions, and almost never finds one.
+    private static bool MayOverflowWhenAdded(UsageCost cost) =>
+        (High(cost.Input) | High(cost.CachedInput) | High(cost.CacheWrite) | High(cost.Output) | High(cost.Reasoning)
+        | High(cost.InputAudio) | High(cost.CachedInputAudio) | High(cost.OutputAudio) | High(cost.Requests) | High(cost.ServerToolCalls)) != 0;
+
+    private static int High(decimal value)
+    {
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        return bits[2];
+    }
+
+#pragma warning disable CA2208 // The paramName is the record's field the caller must fix.
+    private static void CheckCostTotal(UsageCost cost)
+    {
+        // Each part is a decimal, so only their sum can overflow; UsageCost.Total would saturate, so add them checked.
+        try
+        {
+            _ = cost.Input + cost.CachedInput + cost.CacheWrite + cost.Output + cost.Reasoning + cost.InputAudio + cost.CachedInputAudio + cost.OutputAudio + cost.Requests + cost.ServerToolCalls;
+        }
+        catch (OverflowException ex)
+        {
+            throw new ArgumentException(
+                $"UsageRecord.Cost: the parts add up to more than decimal.MaxValue ({decimal.MaxValue}); Cost.Total must fit in a decimal.",
+                nameof(Cost),
+                ex);
+        }
+    }
+#pragma warning restore CA2208
 }

@@ -42,6 +42,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private readonly HashSet<(string? Provider, string Model)> _unpricedSeen = [];
     private readonly IngestItem[] _chunk = new IngestItem[ChunkSize];
     private readonly ProcessedRecord[] _processed = new ProcessedRecord[ChunkSize];
+    private readonly ChunkRollups _chunkRollups = new();
     private readonly AutoResetEvent _wake = new(false);
     private readonly Thread _aggregator;
     private readonly long _wakeMask;
@@ -157,6 +158,12 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     {
         ArgumentNullException.ThrowIfNull(record);
         record.Validate();
+        RecordValidated(record);
+    }
+
+    /// <summary><see cref="Record"/> for a record already validated (the tracker validates before it pairs).</summary>
+    internal void RecordValidated(UsageRecord record)
+    {
         if (Volatile.Read(ref _disposeStarted) != 0)
         {
             RejectAfterDispose();
@@ -643,25 +650,46 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
     private void Process(ReadOnlySpan<IngestItem> items, bool detailDropped)
     {
-        for (var i = 0; i < items.Length; i++)
+        try
         {
-            UsageRecord record;
-            try
+            for (var i = 0; i < items.Length; i++)
             {
-                record = Enrich(items[i]);
-            }
-            catch (Exception ex)
-            {
-                // Deliver the record as recorded rather than lose it.
-                StageFailed(ex, "enrich");
-                record = items[i].Record with { Id = items[i].Record.Id ?? _enrichment.NextId(), CompletedAt = items[i].CompletedAt, Text = _options.CaptureText ? items[i].Record.Text : null };
+                UsageRecord record;
+                try
+                {
+                    record = Enrich(items[i]);
+                }
+                catch (Exception ex)
+                {
+                    // Deliver the record as recorded rather than lose it.
+                    StageFailed(ex, "enrich");
+                    record = items[i].Record with { Id = items[i].Record.Id ?? _enrichment.NextId(), CompletedAt = items[i].CompletedAt, Text = _options.CaptureText ? items[i].Record.Text : null };
+                }
+
+                foreach (var observer in _observers)
+                {
+                    try
+                    {
+                        observer.OnRecord(record);
+                    }
+                    catch (Exception ex)
+                    {
+                        StageFailed(ex, observer.GetType().Name);
+                    }
+                }
+
+                _processed[i] = new ProcessedRecord(record, detailDropped);
+
+                // Rolled up once here, merged per key by each sink worker.
+                _chunkRollups.Add(UsageRollupKey.For(record), record);
             }
 
+            var processed = _processed.AsSpan(0, items.Length);
             foreach (var observer in _observers)
             {
                 try
                 {
-                    observer.OnRecord(record);
+                    observer.OnChunkEnd();
                 }
                 catch (Exception ex)
                 {
@@ -669,24 +697,25 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                 }
             }
 
-            _processed[i] = new ProcessedRecord(record, UsageRollupKey.For(record), detailDropped);
+            foreach (var worker in _workers)
+            {
+                try
+                {
+                    worker.Append(processed, _chunkRollups);
+                }
+                catch (Exception ex)
+                {
+                    StageFailed(ex, "rollups");
+                }
+            }
         }
-
-        var processed = _processed.AsSpan(0, items.Length);
-        foreach (var worker in _workers)
+        finally
         {
-            try
-            {
-                worker.Append(processed);
-            }
-            catch (Exception ex)
-            {
-                StageFailed(ex, "rollups");
-            }
+            _chunkRollups.Clear();
+            _processed.AsSpan(0, items.Length).Clear();
         }
 
         Interlocked.Add(ref _aggregated, items.Length);
-        processed.Clear();
     }
 
     private UsageRecord Enrich(in IngestItem item) => _enrichment.Enrich(item);

@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace TokenAccounting;
 
@@ -13,14 +15,56 @@ internal static class UsageStringRules
     /// <summary>Gets the index of the first NUL or unpaired surrogate, or -1 when the text is valid.</summary>
     public static int IndexOfInvalid(ReadOnlySpan<char> text)
     {
-        // Everything from U+0001 to U+D7FF is fine; what is outside is NUL, a surrogate or U+E000 and up.
-        var i = text.IndexOfAnyExceptInRange('\u0001', '\uD7FF');
-        if (i < 0)
+        if (IsPlain(text))
         {
             return -1;
         }
 
-        return IndexOfInvalidSlow(text, i);
+        // Everything from U+0001 to U+D7FF is fine; what is outside is NUL, a surrogate or U+E000 and up.
+        var i = text.IndexOfAnyExceptInRange('\u0001', '\uD7FF');
+        return i < 0 ? -1 : IndexOfInvalidSlow(text, i);
+    }
+
+    /// <summary>
+    /// Gets whether every character is in U+0001..U+D7FF (no NUL, no surrogate, nothing that needs the slow check):
+    /// the common case, checked without a call into the general span search, which costs more than the whole scan
+    /// for the short strings records carry (model names, ids). Branch-free for up to 7 characters, one or two
+    /// overlapping 128-bit compares per 8 after that.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsPlain(ReadOnlySpan<char> text)
+    {
+        ref var start = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(text));
+        var length = text.Length;
+        if (length >= Vector128<ushort>.Count && Vector128.IsHardwareAccelerated)
+        {
+            return IsPlainVectorized(ref start, length);
+        }
+
+        // (c - 1) mod 2^16 is below 0xD7FF exactly for U+0001..U+D7FF; adding 0x2801 carries into bit 16 otherwise.
+        var carry = 0u;
+        for (var i = 0; i < length; i++)
+        {
+            carry |= (uint)(ushort)(Unsafe.Add(ref start, i) - 1) + 0x2801u;
+        }
+
+        return (carry & 0x1_0000u) == 0;
+    }
+
+    private static bool IsPlainVectorized(ref ushort start, int length)
+    {
+        var one = Vector128<ushort>.One;
+        var highest = Vector128.Create((ushort)0xD7FE);
+        var outside = Vector128<ushort>.Zero;
+        var last = length - Vector128<ushort>.Count;
+        for (var i = 0; i < last; i += Vector128<ushort>.Count)
+        {
+            outside |= Vector128.GreaterThan(Vector128.LoadUnsafe(ref start, (nuint)i) - one, highest);
+        }
+
+        // The last 8 characters, overlapping what the loop read: no scalar tail.
+        outside |= Vector128.GreaterThan(Vector128.LoadUnsafe(ref start, (nuint)last) - one, highest);
+        return outside == Vector128<ushort>.Zero;
     }
 
     /// <summary>Checks an optional string field of a record.</summary>
@@ -38,7 +82,7 @@ internal static class UsageStringRules
             ThrowTooLong(value.Length, maxLength, owner, field, limitName);
         }
 
-        if (IndexOfInvalid(value) is var at and >= 0)
+        if (!IsPlain(value) && IndexOfInvalid(value) is var at and >= 0)
         {
             ThrowInvalid(value, at, owner, field, field);
         }

@@ -139,6 +139,7 @@ public sealed class UsageTracker
         if (correlationId is not null)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(correlationId);
+            CheckCorrelationId(correlationId, nameof(correlationId));
         }
 
         lock (_gate)
@@ -155,6 +156,7 @@ public sealed class UsageTracker
     public void NoteCorrelationId(string correlationId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(correlationId);
+        CheckCorrelationId(correlationId, nameof(correlationId));
         lock (_gate)
         {
             _pendingCorrelationId = correlationId;
@@ -190,7 +192,7 @@ public sealed class UsageTracker
         }
 
         // Outside the lock: the recorder never throws for downstream faults and must not be called under our lock.
-        _recorder.Record(paired);
+        Forward(paired);
         return paired;
     }
 
@@ -245,7 +247,7 @@ public sealed class UsageTracker
             }
         }
 
-        _recorder.Record(result);
+        Forward(result);
         return result;
     }
 
@@ -261,6 +263,26 @@ public sealed class UsageTracker
             }
         }
     }
+
+    /// <summary>
+    /// Hands a paired record on. It was validated before pairing, and pairing adds only a history length and a
+    /// correlation id that were checked when noted, so the pipeline's own recorder is spared a second validation.
+    /// </summary>
+    private void Forward(UsageRecord record)
+    {
+        if (_recorder is UsageRecorder pipeline)
+        {
+            pipeline.RecordValidated(record);
+        }
+        else
+        {
+            _recorder.Record(record);
+        }
+    }
+
+    // The rules of UsageRecord.CorrelationId, applied when the id is noted: a paired record is then valid if its input was.
+    private static void CheckCorrelationId(string correlationId, string parameterName) =>
+        UsageStringRules.Check(correlationId, UsageRecordLimits.MaxIdLength, nameof(UsageTracker), parameterName, "UsageRecordLimits.MaxIdLength");
 
     private UsageRecord PairLocked(UsageRecord record, int historyLength, string? requestCorrelationId)
     {
