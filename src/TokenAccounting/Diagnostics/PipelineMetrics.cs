@@ -96,6 +96,9 @@ internal sealed class PipelineMetrics : IUsageObserver
             AddTokens(instruments.Tokens, tags, "cache_read", tokens.CachedInput);
             AddTokens(instruments.Tokens, tags, "cache_creation", tokens.CacheWriteInput);
             AddTokens(instruments.Tokens, tags, "reasoning", tokens.Reasoning);
+            AddTokens(instruments.Tokens, tags, "input_audio", tokens.InputAudio);
+            AddTokens(instruments.Tokens, tags, "cache_read_audio", tokens.CachedInputAudio);
+            AddTokens(instruments.Tokens, tags, "output_audio", tokens.OutputAudio);
         }
 
         if (record.Cost is { } cost)
@@ -150,7 +153,7 @@ internal sealed class PipelineMetrics : IUsageObserver
                 description: "Number of input and output tokens used.",
                 tags: null,
                 advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
-            Tokens = meter.CreateCounter<long>(TokenAccountingDiagnostics.TokensInstrument, "{token}", "Tokens used, by type: input, output, cache_read, cache_creation, reasoning.");
+            Tokens = meter.CreateCounter<long>(TokenAccountingDiagnostics.TokensInstrument, "{token}", "Tokens used, by type: input, output, cache_read, cache_creation, reasoning, input_audio, cache_read_audio, output_audio.");
             Cost = meter.CreateCounter<double>(TokenAccountingDiagnostics.CostInstrument, "{USD}", "Cost of priced calls in US dollars.");
             Unpriced = meter.CreateCounter<long>(TokenAccountingDiagnostics.UnpricedRecordsInstrument, "{record}", "Records whose model has no price in the catalog.");
             Dropped = meter.CreateCounter<long>(TokenAccountingDiagnostics.RecordsDroppedInstrument, "{record}", "Detail records dropped under memory pressure (rollups stay exact).");
