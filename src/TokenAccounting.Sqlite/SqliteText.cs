@@ -42,7 +42,7 @@ internal static class SqliteText
         connection.CreateAggregate<string?, decimal?, string?>(
             "ta_decimal_sum",
             null,
-            static (sum, value) => value is null ? sum : LedgerArithmetic.Add(sum ?? 0m, ParseDecimal(value)),
+            static (sum, value) => value is null ? sum : SaturatingArithmetic.Add(sum ?? 0m, ParseDecimal(value)),
             static sum => sum is { } total ? Decimal(total) : null,
             isDeterministic: true);
     }
@@ -64,7 +64,7 @@ internal static class SqliteText
             }
             else
             {
-                var sum = LedgerArithmetic.Add(ParseUtf8(TextOf(left)), ParseUtf8(TextOf(right)));
+                var sum = SaturatingArithmetic.Add(ParseUtf8(TextOf(left)), ParseUtf8(TextOf(right)));
                 Span<byte> text = stackalloc byte[40];
                 sum.TryFormat(text, out var written, default, CultureInfo.InvariantCulture);
                 raw.sqlite3_result_text(context, text[..written]);

@@ -23,6 +23,7 @@ public class PricingBenchmarks
     private UsageRecord _batchRecord = null!;
     private UsageRecord _longContextRecord = null!;
     private UsageRecord _unknownRecord = null!;
+    private UsageRecord _audioAndToolsRecord = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -48,8 +49,18 @@ public class PricingBenchmarks
         _longContextRecord = new UsageRecord { Provider = "gcp.gemini", Model = "gemini-2.5-pro", CompletedAt = CompletedAt, Tokens = TokenCounts.FromGemini(250_000, 1_000, 50_000, 2_000) };
         _unknownRecord = _exactRecord with { Model = "gpt-imaginary" };
 
+        // Audio parts priced at their own rates plus web searches billed per call (issue 15 §4).
+        _audioAndToolsRecord = new UsageRecord
+        {
+            Provider = "anthropic",
+            Model = "claude-sonnet-4-5",
+            CompletedAt = CompletedAt,
+            Tokens = new TokenCounts(12_000, 900, 8_000, 0, 0, 0, inputAudio: 2_000, cachedInputAudio: 0, outputAudio: 100),
+            ServerToolCalls = new Dictionary<string, long> { ["web_search"] = 3 },
+        };
+
         // Warm the lookup cache the way the first records of a run would, and check each case finds what it should.
-        foreach (var record in new[] { _exactRecord, _snapshotRecord, _matchRuleRecord, _bedrockRecord, _windowRecord, _longContextRecord })
+        foreach (var record in new[] { _exactRecord, _snapshotRecord, _matchRuleRecord, _bedrockRecord, _windowRecord, _longContextRecord, _audioAndToolsRecord })
         {
             _ = UsagePricing.Price(_catalog, record) ?? throw new InvalidOperationException($"{record.Provider}/{record.Model} is not priced.");
         }
@@ -81,6 +92,9 @@ public class PricingBenchmarks
 
     [Benchmark]
     public UsageCost? Price_LongContextTier() => UsagePricing.Price(_catalog, _longContextRecord);
+
+    [Benchmark]
+    public UsageCost? Price_AudioAndWebSearch() => UsagePricing.Price(_catalog, _audioAndToolsRecord);
 
     [Benchmark]
     public UsageCost? Price_UnknownModel() => UsagePricing.Price(_catalog, _unknownRecord, diagnostics: null);

@@ -1,8 +1,8 @@
 namespace TokenAccounting;
 
 /// <summary>
-/// The arithmetic rule of the SQL ledgers (the same as the core library's): sums of counts saturate at
-/// <see cref="long.MaxValue"/> and sums of money at <see cref="decimal.MaxValue"/>; they never wrap and never throw.
+/// What the SQL ledgers add to the core's arithmetic rule: the saturation limits as SQL text, and rebuilding token counts
+/// from stored sums. The sums themselves are the core's <c>SaturatingArithmetic</c>, linked into each ledger project.
 /// </summary>
 internal static class LedgerArithmetic
 {
@@ -11,29 +11,6 @@ internal static class LedgerArithmetic
 
     /// <summary><see cref="decimal.MaxValue"/> as SQL text.</summary>
     public const string MaxMoneySql = "79228162514264337593543950335";
-
-    public static long Add(long left, long right)
-    {
-        var sum = unchecked(left + right);
-        return sum < 0 && left >= 0 && right >= 0 ? long.MaxValue : sum;
-    }
-
-    public static decimal Add(decimal left, decimal right)
-    {
-        if (left > decimal.MaxValue - right)
-        {
-            return decimal.MaxValue;
-        }
-
-        try
-        {
-            return left + right;
-        }
-        catch (OverflowException)
-        {
-            return decimal.MaxValue;
-        }
-    }
 
     /// <summary>
     /// Builds token counts from ledger sums that may have saturated: a contained count (cached, cache-write, long-TTL,

@@ -118,8 +118,8 @@ internal sealed class RollupRow(RollupRowKey key)
     public void Add(UsageRollup rollup)
     {
         Tokens += rollup.Tokens;
-        Requests = LedgerArithmetic.Add(Requests, rollup.RequestCount);
-        Unpriced = LedgerArithmetic.Add(Unpriced, rollup.UnpricedRequestCount);
+        Requests = SaturatingArithmetic.Add(Requests, rollup.RequestCount);
+        Unpriced = SaturatingArithmetic.Add(Unpriced, rollup.UnpricedRequestCount);
         if (rollup.Cost is { } cost)
         {
             Cost += cost;

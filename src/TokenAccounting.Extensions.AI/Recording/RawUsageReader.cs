@@ -25,8 +25,8 @@ internal static class RawUsageReader
     /// <summary>Returns <paramref name="tokens"/> with the cache writes the raw usage reports and the counts lack.</summary>
     public static TokenCounts Supplement(TokenCounts tokens, object? raw)
     {
-        // Nothing to add once both the writes and their one-hour part are known.
-        if (raw is null || (tokens.CacheWriteInput > 0 && tokens.CacheWriteLongTtlInput > 0) || UsageOf(raw) is not { } usage)
+        // Nothing to add once the writes, their one-hour part and the audio parts are known.
+        if (raw is null || (tokens.CacheWriteInput > 0 && tokens.CacheWriteLongTtlInput > 0 && (tokens.InputAudio > 0 || tokens.OutputAudio > 0)) || UsageOf(raw) is not { } usage)
         {
             return tokens;
         }
@@ -44,9 +44,19 @@ internal static class RawUsageReader
             longTtl = Math.Min(hour, cacheWrite);
         }
 
-        return cacheWrite == tokens.CacheWriteInput && longTtl == tokens.CacheWriteLongTtlInput
+        var supplemented = cacheWrite == tokens.CacheWriteInput && longTtl == tokens.CacheWriteLongTtlInput
             ? tokens
             : new TokenCounts(tokens.Input, tokens.Output, tokens.CachedInput, cacheWrite, longTtl, tokens.Reasoning);
+
+        // Audio (OpenAI prompt_tokens_details / completion_tokens_details.audio_tokens, Realtime input_token_details),
+        // when the adapter did not pass it on; kept where it did.
+        var inputAudio = tokens.InputAudio > 0 ? tokens.InputAudio
+            : Count(usage, "prompt_tokens_details", "audio_tokens") ?? Count(usage, "input_tokens_details", "audio_tokens") ?? Count(usage, "input_token_details", "audio_tokens") ?? 0;
+        var outputAudio = tokens.OutputAudio > 0 ? tokens.OutputAudio
+            : Count(usage, "completion_tokens_details", "audio_tokens") ?? Count(usage, "output_tokens_details", "audio_tokens") ?? Count(usage, "output_token_details", "audio_tokens") ?? 0;
+        return inputAudio == 0 && outputAudio == 0 && tokens.InputAudio == 0 && tokens.OutputAudio == 0
+            ? supplemented
+            : UsageDetailsMapper.WithAudio(supplemented, inputAudio, tokens.CachedInputAudio, outputAudio);
     }
 
     /// <summary>Finds the usage object in a raw response, event or usage, or null.</summary>

@@ -20,7 +20,10 @@ namespace TokenAccounting;
 /// <c>CacheCreationInputTokens</c>, <c>cache_creation_input_tokens</c>, <c>CacheWriteInputTokens</c>,
 /// <c>cache_write_input_tokens</c>, <c>cache_write_tokens</c>. The part written with a one-hour TTL:
 /// <c>CacheCreation1hInputTokens</c>, <c>Ephemeral1hInputTokens</c>, <c>ephemeral_1h_input_tokens</c>.
-/// Anthropic-native cache reads: <c>CacheReadInputTokens</c>, <c>cache_read_input_tokens</c>.
+/// Anthropic-native cache reads: <c>CacheReadInputTokens</c>, <c>cache_read_input_tokens</c>. Audio parts
+/// (<see cref="TokenCounts.InputAudio"/>, <see cref="TokenCounts.OutputAudio"/>): <c>InputTokenDetails.AudioTokenCount</c>
+/// and <c>OutputTokenDetails.AudioTokenCount</c> (the keys Microsoft.Extensions.AI.OpenAI writes), <c>InputAudioTokens</c>,
+/// <c>OutputAudioTokens</c>; they are capped so the invariants hold (audio beyond the uncached input counts as cached audio).
 /// </para>
 /// <para>
 /// Adapters that pass Anthropic's raw counts through (input_tokens excludes the cache; cache reads only in
@@ -44,6 +47,10 @@ public static class UsageDetailsMapper
 
     private static readonly string[] NativeCacheReadKeys = ["CacheReadInputTokens", "cache_read_input_tokens"];
 
+    private static readonly string[] InputAudioKeys = ["InputTokenDetails.AudioTokenCount", "InputAudioTokens", "input_audio_tokens"];
+
+    private static readonly string[] OutputAudioKeys = ["OutputTokenDetails.AudioTokenCount", "OutputAudioTokens", "output_audio_tokens"];
+
     /// <summary>Maps <paramref name="usage"/> to normalized token counts.</summary>
     /// <param name="usage">The usage an <c>IChatClient</c> or <c>IEmbeddingGenerator</c> reported.</param>
     /// <returns>The normalized counts; never violates the <see cref="TokenCounts"/> invariants.</returns>
@@ -64,8 +71,12 @@ public static class UsageDetailsMapper
         long cacheWrite = 0;
         long cacheWriteLong = 0;
         long? nativeRead = null;
+        long inputAudio = 0;
+        long outputAudio = 0;
         if (usage.AdditionalCounts is { Count: > 0 } counts)
         {
+            inputAudio = Find(counts, InputAudioKeys) ?? 0;
+            outputAudio = Find(counts, OutputAudioKeys) ?? 0;
             cacheWrite = Find(counts, CacheWriteKeys) ?? 0;
             cacheWriteLong = Find(counts, CacheWriteLongTtlKeys) ?? 0;
             nativeRead = Find(counts, NativeCacheReadKeys);
@@ -109,8 +120,19 @@ public static class UsageDetailsMapper
         }
 
         cacheWriteLong = Math.Min(cacheWriteLong, cacheWrite);
-        var tokens = new TokenCounts(inputValue, outputValue, cachedValue, cacheWrite, cacheWriteLong, reasoning);
+        var tokens = WithAudio(new TokenCounts(inputValue, outputValue, cachedValue, cacheWrite, cacheWriteLong, reasoning), inputAudio, 0, outputAudio);
         return new MappedUsage(tokens, input is not null, output is not null);
+    }
+
+    /// <summary>Sets audio parts capped to what the text counts allow: audio beyond the uncached input was read from the cache.</summary>
+    internal static TokenCounts WithAudio(TokenCounts tokens, long inputAudio, long cachedInputAudio, long outputAudio)
+    {
+        inputAudio = Math.Min(Math.Max(0, inputAudio), tokens.Input - tokens.CacheWriteInput);
+        var uncached = tokens.UncachedInput;
+        cachedInputAudio = Math.Min(Math.Max(Math.Max(0, cachedInputAudio), inputAudio - Math.Min(inputAudio, uncached)), Math.Min(tokens.CachedInput, inputAudio));
+        inputAudio = Math.Min(inputAudio, cachedInputAudio + uncached);
+        outputAudio = Math.Min(Math.Max(0, outputAudio), tokens.Output - tokens.Reasoning);
+        return tokens.WithAudio(inputAudio, cachedInputAudio, outputAudio);
     }
 
     private static long? Find(AdditionalPropertiesDictionary<long> counts, string[] keys)

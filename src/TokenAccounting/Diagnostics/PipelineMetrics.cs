@@ -99,6 +99,9 @@ internal sealed class PipelineMetrics : IUsageObserver
         set.CacheRead = SaturatingArithmetic.Add(set.CacheRead, tokens.CachedInput);
         set.CacheCreation = SaturatingArithmetic.Add(set.CacheCreation, tokens.CacheWriteInput);
         set.Reasoning = SaturatingArithmetic.Add(set.Reasoning, tokens.Reasoning);
+        set.InputAudio = SaturatingArithmetic.Add(set.InputAudio, tokens.InputAudio);
+        set.CachedInputAudio = SaturatingArithmetic.Add(set.CachedInputAudio, tokens.CachedInputAudio);
+        set.OutputAudio = SaturatingArithmetic.Add(set.OutputAudio, tokens.OutputAudio);
         if (record.Cost is { } cost)
         {
             set.AddCost(cost);
@@ -129,6 +132,9 @@ internal sealed class PipelineMetrics : IUsageObserver
                     AddTokens(instruments.Tokens, set.CacheRead, set.CacheReadCounter);
                     AddTokens(instruments.Tokens, set.CacheCreation, set.CacheCreationCounter);
                     AddTokens(instruments.Tokens, set.Reasoning, set.ReasoningCounter);
+                    AddTokens(instruments.Tokens, set.InputAudio, set.InputAudioCounter);
+                    AddTokens(instruments.Tokens, set.CachedInputAudio, set.CachedInputAudioCounter);
+                    AddTokens(instruments.Tokens, set.OutputAudio, set.OutputAudioCounter);
                 }
 
                 if (set.Priced && instruments.Cost.Enabled)
@@ -255,6 +261,9 @@ internal sealed class PipelineMetrics : IUsageObserver
             CacheReadCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "cache_read");
             CacheCreationCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "cache_creation");
             ReasoningCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "reasoning");
+            InputAudioCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "input_audio");
+            CachedInputAudioCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "cache_read_audio");
+            OutputAudioCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "output_audio");
         }
 
         public AttributeKey Key { get; }
@@ -275,6 +284,12 @@ internal sealed class PipelineMetrics : IUsageObserver
 
         public KeyValuePair<string, object?>[] ReasoningCounter { get; }
 
+        public KeyValuePair<string, object?>[] InputAudioCounter { get; }
+
+        public KeyValuePair<string, object?>[] CachedInputAudioCounter { get; }
+
+        public KeyValuePair<string, object?>[] OutputAudioCounter { get; }
+
         public bool Pending { get; set; }
 
         // Sums of the chunk in progress; they saturate like every other sum (a hostile chunk cannot wrap them).
@@ -287,6 +302,12 @@ internal sealed class PipelineMetrics : IUsageObserver
         public long CacheCreation { get; set; }
 
         public long Reasoning { get; set; }
+
+        public long InputAudio { get; set; }
+
+        public long CachedInputAudio { get; set; }
+
+        public long OutputAudio { get; set; }
 
         public long Unpriced { get; set; }
 
@@ -303,7 +324,7 @@ internal sealed class PipelineMetrics : IUsageObserver
         public void Reset()
         {
             Pending = false;
-            Input = Output = CacheRead = CacheCreation = Reasoning = Unpriced = 0;
+            Input = Output = CacheRead = CacheCreation = Reasoning = InputAudio = CachedInputAudio = OutputAudio = Unpriced = 0;
             Priced = false;
             Cost = 0m;
         }
@@ -321,7 +342,7 @@ internal sealed class PipelineMetrics : IUsageObserver
                 description: "Number of input and output tokens used.",
                 tags: null,
                 advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
-            Tokens = meter.CreateCounter<long>(TokenAccountingDiagnostics.TokensInstrument, "{token}", "Tokens used, by type: input, output, cache_read, cache_creation, reasoning.");
+            Tokens = meter.CreateCounter<long>(TokenAccountingDiagnostics.TokensInstrument, "{token}", "Tokens used, by type: input, output, cache_read, cache_creation, reasoning, input_audio, cache_read_audio, output_audio.");
             Cost = meter.CreateCounter<double>(TokenAccountingDiagnostics.CostInstrument, "{USD}", "Cost of priced calls in US dollars.");
             Unpriced = meter.CreateCounter<long>(TokenAccountingDiagnostics.UnpricedRecordsInstrument, "{record}", "Records whose model has no price in the catalog.");
             Dropped = meter.CreateCounter<long>(TokenAccountingDiagnostics.RecordsDroppedInstrument, "{record}", "Detail records dropped under memory pressure (rollups stay exact).");

@@ -15,7 +15,7 @@ public static class TokenAccountingDiagnostics
     /// <summary>The OpenTelemetry GenAI token histogram: <c>gen_ai.client.token.usage</c> (unit <c>{token}</c>).</summary>
     public const string TokenUsageInstrument = "gen_ai.client.token.usage";
 
-    /// <summary>Tokens by type (input, output, cache_read, cache_creation, reasoning): <c>tokenaccounting.tokens</c>.</summary>
+    /// <summary>Tokens by type (input, output, cache_read, cache_creation, reasoning, input_audio, cache_read_audio, output_audio): <c>tokenaccounting.tokens</c>.</summary>
     public const string TokensInstrument = "tokenaccounting.tokens";
 
     /// <summary>Cost in US dollars: <c>tokenaccounting.cost</c> (unit <c>{USD}</c>).</summary>
@@ -44,6 +44,16 @@ public static class TokenAccountingDiagnostics
 
     /// <summary>Records whose model has no price: <c>tokenaccounting.records.unpriced</c>.</summary>
     public const string UnpricedRecordsInstrument = "tokenaccounting.records.unpriced";
+
+    /// <summary>
+    /// Usage payloads a parser corrected instead of rejecting (<see cref="UsageCorrections"/>), by provider and
+    /// correction: <c>tokenaccounting.usage.parse.corrections</c>. Counted on a process-wide meter of this name,
+    /// because the parsers are static.
+    /// </summary>
+    public const string ParseCorrectionsInstrument = "tokenaccounting.usage.parse.corrections";
+
+    /// <summary>The correction attribute of <c>tokenaccounting.usage.parse.corrections</c>: <c>tokenaccounting.correction</c>.</summary>
+    public const string CorrectionAttribute = "tokenaccounting.correction";
 
     /// <summary>The token-type attribute of <c>gen_ai.client.token.usage</c>: <c>gen_ai.token.type</c>.</summary>
     public const string TokenTypeAttribute = "gen_ai.token.type";

@@ -142,7 +142,19 @@ internal sealed class RollupCell
             exact = false;
         }
 
-        return new TokenCounts(input, output, cached, cacheWrite, longTtl, reasoning);
+        // Audio parts (additive): clamped to their containers like the text parts.
+        Int128 cachedAudioSum = (Int128)left.CachedInputAudio + right.CachedInputAudio;
+        Int128 inputAudioSum = (Int128)left.InputAudio + right.InputAudio;
+        Int128 outputAudioSum = (Int128)left.OutputAudio + right.OutputAudio;
+        var cachedAudio = Clamp(cachedAudioSum, Math.Min(cached, Clamp(inputAudioSum, long.MaxValue)));
+        var inputAudio = Clamp(inputAudioSum, cachedAudio + (input - cached - cacheWrite));
+        var outputAudio = Clamp(outputAudioSum, output - reasoning);
+        if (cachedAudio != cachedAudioSum || inputAudio != inputAudioSum || outputAudio != outputAudioSum)
+        {
+            exact = false;
+        }
+
+        return new TokenCounts(input, output, cached, cacheWrite, longTtl, reasoning, inputAudio, cachedAudio, outputAudio);
     }
 
     private static long Clamp(Int128 value, long max) => value > max ? max : value < 0 ? 0 : (long)value;

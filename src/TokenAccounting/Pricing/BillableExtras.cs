@@ -6,8 +6,8 @@ namespace TokenAccounting;
 /// and <c>InputAudio</c>, <c>OutputAudio</c> part of <c>Output</c> (the inclusive token semantics).
 /// </summary>
 /// <remarks>
-/// The cost formulas already take these counts; until <see cref="TokenCounts"/> and <see cref="UsageRecord"/> carry
-/// them, <see cref="UsagePricing"/> passes <see cref="None"/> and the audio and tool-call parts are zero.
+/// The one place where counts beyond text tokens reach the cost formulas: <see cref="UsagePricing.Extras"/> builds it
+/// from a record, <see cref="ModelPrice.Cost(TokenCounts, string?)"/> from the counts' audio parts.
 /// </remarks>
 internal readonly struct BillableExtras
 {
@@ -20,6 +20,9 @@ internal readonly struct BillableExtras
     }
 
     public static BillableExtras None => default;
+
+    public static BillableExtras Of(in TokenCounts tokens, IReadOnlyDictionary<string, long>? serverToolCalls) =>
+        new(tokens.InputAudio, tokens.CachedInputAudio, tokens.OutputAudio, serverToolCalls);
 
     public long InputAudio { get; }
 

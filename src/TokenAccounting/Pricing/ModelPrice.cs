@@ -182,16 +182,25 @@ public sealed class ModelPrice
     /// <param name="tokens">The normalized counts.</param>
     /// <param name="serviceTier">The service tier (<c>"batch"</c>, <c>"priority"</c>, <c>"flex"</c>, case-insensitive), or null/anything else for the base prices.</param>
     /// <returns>The cost breakdown in US dollars.</returns>
-    public UsageCost Cost(TokenCounts tokens, string? serviceTier = null) => Compiled.Cost(tokens, BillableExtras.None, serviceTier, at: null);
+    public UsageCost Cost(TokenCounts tokens, string? serviceTier = null) => Compiled.Cost(tokens, BillableExtras.Of(tokens, null), serviceTier, at: null);
 
     /// <summary>Prices token counts at a moment, applying a <see cref="TimeOfDay"/> window that contains it.</summary>
     /// <param name="tokens">The normalized counts.</param>
     /// <param name="serviceTier">The service tier, or null for the base prices.</param>
     /// <param name="at">When the request was made (normally the record's completion time).</param>
     /// <returns>The cost breakdown in US dollars.</returns>
-    public UsageCost Cost(TokenCounts tokens, string? serviceTier, DateTimeOffset at) => Compiled.Cost(tokens, BillableExtras.None, serviceTier, at);
+    public UsageCost Cost(TokenCounts tokens, string? serviceTier, DateTimeOffset at) => Compiled.Cost(tokens, BillableExtras.Of(tokens, null), serviceTier, at);
 
-    /// <summary>Prices counts with the usage that is not in <see cref="TokenCounts"/> yet (audio parts, server tool calls).</summary>
+    /// <summary>Prices a request's counts and its provider-side tool calls at a moment (when given), in a service tier.</summary>
+    /// <param name="tokens">The normalized counts (audio parts are priced at the audio rates).</param>
+    /// <param name="serverToolCalls">Tool calls billed per call, by tool name (see <see cref="UsageRecord.ServerToolCalls"/>), or null.</param>
+    /// <param name="serviceTier">The service tier, or null for the base prices.</param>
+    /// <param name="at">When the request was made, or null to apply no <see cref="TimeOfDay"/> window.</param>
+    /// <returns>The cost breakdown in US dollars, <see cref="PerThousandRequests"/> included.</returns>
+    public UsageCost Cost(TokenCounts tokens, IReadOnlyDictionary<string, long>? serverToolCalls, string? serviceTier, DateTimeOffset? at) =>
+        Compiled.Cost(tokens, BillableExtras.Of(tokens, serverToolCalls), serviceTier, at);
+
+    /// <summary>Prices counts with their audio parts and server tool calls.</summary>
     internal UsageCost Cost(in TokenCounts tokens, in BillableExtras extras, string? serviceTier, DateTimeOffset? at) => Compiled.Cost(tokens, extras, serviceTier, at);
 
     /// <inheritdoc />

@@ -24,13 +24,6 @@ internal static class UsagePricing
         return price.Cost(record.Tokens, Extras(record), record.ServiceTier, record.CompletedAt);
     }
 
-    /// <summary>
-    /// The record's usage beyond text tokens. Audio counts and <c>UsageRecord.ServerToolCalls</c> are wired in here
-    /// once the record carries them; until then this is <see cref="BillableExtras.None"/>.
-    /// </summary>
-    private static BillableExtras Extras(UsageRecord record)
-    {
-        _ = record;
-        return BillableExtras.None;
-    }
+    /// <summary>The record's usage beyond text tokens: its audio parts and <see cref="UsageRecord.ServerToolCalls"/>.</summary>
+    internal static BillableExtras Extras(UsageRecord record) => BillableExtras.Of(record.Tokens, record.ServerToolCalls);
 }

@@ -10,6 +10,10 @@ namespace TokenAccounting;
 /// Invariants, checked by every constructor and factory: all counts are ≥ 0;
 /// <c>CachedInput + CacheWriteInput ≤ Input</c>; <c>CacheWriteLongTtlInput ≤ CacheWriteInput</c>;
 /// <c>Reasoning ≤ Output</c>; <c>Input + Output</c> fits in a <see cref="long"/> (so <see cref="Total"/> is exact).
+/// Audio parts: <c>CachedInputAudio ≤ InputAudio</c>, <c>CachedInputAudio ≤ CachedInput</c>,
+/// <c>InputAudio − CachedInputAudio ≤ Input − CachedInput − CacheWriteInput</c> (uncached audio is part of the
+/// uncached input; no provider reports audio cache writes) and <c>Reasoning + OutputAudio ≤ Output</c> (audio output
+/// is not reasoning).
 /// Providers count differently: use <see cref="FromOpenAI"/>, <see cref="FromAnthropic"/> or
 /// <see cref="FromGemini"/> (or <c>UsageParsers</c>) to normalize.
 /// <para>
@@ -40,6 +44,32 @@ public readonly record struct TokenCounts
         Reasoning = reasoning;
     }
 
+    /// <summary>Creates token counts with audio parts and checks their invariants.</summary>
+    /// <param name="input">All input (prompt) tokens, including cached, cache-written and audio ones.</param>
+    /// <param name="output">All output tokens, including reasoning and audio tokens.</param>
+    /// <param name="cachedInput">Input tokens read from the provider's prompt cache (audio included).</param>
+    /// <param name="cacheWriteInput">Input tokens written to the provider's prompt cache.</param>
+    /// <param name="cacheWriteLongTtlInput">The part of <paramref name="cacheWriteInput"/> written with a TTL of one hour or more.</param>
+    /// <param name="reasoning">The part of <paramref name="output"/> spent on reasoning.</param>
+    /// <param name="inputAudio">The part of <paramref name="input"/> that is audio, cached audio included.</param>
+    /// <param name="cachedInputAudio">The part of <paramref name="inputAudio"/> (and of <paramref name="cachedInput"/>) read from a cache.</param>
+    /// <param name="outputAudio">The part of <paramref name="output"/> that is audio (not reasoning).</param>
+    /// <exception cref="ArgumentException">A count is negative, an invariant is violated, or <c>input + output</c> does not fit in a <see cref="long"/>; the message names the field and the rule.</exception>
+    public TokenCounts(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, long inputAudio, long cachedInputAudio = 0, long outputAudio = 0)
+    {
+        Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
+        ValidateAudio(input, output, cachedInput, cacheWriteInput, reasoning, inputAudio, cachedInputAudio, outputAudio);
+        Input = input;
+        Output = output;
+        CachedInput = cachedInput;
+        CacheWriteInput = cacheWriteInput;
+        CacheWriteLongTtlInput = cacheWriteLongTtlInput;
+        Reasoning = reasoning;
+        InputAudio = inputAudio;
+        CachedInputAudio = cachedInputAudio;
+        OutputAudio = outputAudio;
+    }
+
     /// <summary>Gets no tokens at all.</summary>
     public static TokenCounts Zero => default;
 
@@ -61,6 +91,15 @@ public readonly record struct TokenCounts
     /// <summary>Gets the output tokens spent on reasoning (part of <see cref="Output"/>).</summary>
     public long Reasoning { get; }
 
+    /// <summary>Gets the input tokens that are audio (part of <see cref="Input"/>; includes <see cref="CachedInputAudio"/>). Priced at the audio input rate.</summary>
+    public long InputAudio { get; }
+
+    /// <summary>Gets the audio input tokens read from a cache (part of <see cref="InputAudio"/> and of <see cref="CachedInput"/>).</summary>
+    public long CachedInputAudio { get; }
+
+    /// <summary>Gets the output tokens that are audio (part of <see cref="Output"/>, not of <see cref="Reasoning"/>). Priced at the audio output rate.</summary>
+    public long OutputAudio { get; }
+
     /// <summary>Gets <see cref="Input"/> + <see cref="Output"/>; saturates at <see cref="long.MaxValue"/> (only a saturated sum gets there).</summary>
     public long Total => SaturatingArithmetic.Add(Input, Output);
 
@@ -81,10 +120,22 @@ public readonly record struct TokenCounts
         SaturatingArithmetic.Add(left.CachedInput, right.CachedInput),
         SaturatingArithmetic.Add(left.CacheWriteInput, right.CacheWriteInput),
         SaturatingArithmetic.Add(left.CacheWriteLongTtlInput, right.CacheWriteLongTtlInput),
-        SaturatingArithmetic.Add(left.Reasoning, right.Reasoning));
+        SaturatingArithmetic.Add(left.Reasoning, right.Reasoning),
+        SaturatingArithmetic.Add(left.InputAudio, right.InputAudio),
+        SaturatingArithmetic.Add(left.CachedInputAudio, right.CachedInputAudio),
+        SaturatingArithmetic.Add(left.OutputAudio, right.OutputAudio));
 
     /// <summary>Adds two counts field by field, saturating (the named alternative to <c>+</c>).</summary>
     public static TokenCounts Add(TokenCounts left, TokenCounts right) => left + right;
+
+    /// <summary>Returns these counts with the given audio parts, checking the audio invariants against the text counts.</summary>
+    /// <param name="inputAudio">The part of <see cref="Input"/> that is audio, cached audio included.</param>
+    /// <param name="cachedInputAudio">The part of <paramref name="inputAudio"/> (and of <see cref="CachedInput"/>) read from a cache.</param>
+    /// <param name="outputAudio">The part of <see cref="Output"/> that is audio.</param>
+    /// <returns>The counts with their audio parts replaced.</returns>
+    /// <exception cref="ArgumentException">An audio count is negative or breaks an invariant; the message names the field and the rule.</exception>
+    public TokenCounts WithAudio(long inputAudio, long cachedInputAudio = 0, long outputAudio = 0) =>
+        new(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning, inputAudio, cachedInputAudio, outputAudio);
 
     /// <summary>
     /// Normalizes OpenAI usage (Chat Completions <c>prompt_tokens</c>/<c>completion_tokens</c>, or Responses
@@ -180,12 +231,15 @@ public readonly record struct TokenCounts
     }
 
     /// <inheritdoc />
-    public override string ToString() =>
-        $"in={Input} (cached {CachedInput}, cache-write {CacheWriteInput}, 1h {CacheWriteLongTtlInput}) out={Output} (reasoning {Reasoning})";
+    public override string ToString()
+    {
+        var text = $"in={Input} (cached {CachedInput}, cache-write {CacheWriteInput}, 1h {CacheWriteLongTtlInput}) out={Output} (reasoning {Reasoning})";
+        return InputAudio == 0 && OutputAudio == 0 ? text : text + $" audio in={InputAudio} (cached {CachedInputAudio}) out={OutputAudio}";
+    }
 
     // Used where the invariants are already known to hold (sums of valid counts, normalized factories).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TokenCounts(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, bool trusted)
+    private TokenCounts(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, bool trusted, long inputAudio = 0, long cachedInputAudio = 0, long outputAudio = 0)
     {
         _ = trusted;
         Input = input;
@@ -194,23 +248,37 @@ public readonly record struct TokenCounts
         CacheWriteInput = cacheWriteInput;
         CacheWriteLongTtlInput = cacheWriteLongTtlInput;
         Reasoning = reasoning;
+        InputAudio = inputAudio;
+        CachedInputAudio = cachedInputAudio;
+        OutputAudio = outputAudio;
     }
 
     /// <summary>Checks the invariants of counts that may have been built without the constructor (a saturated sum).</summary>
-    internal void Validate() => Validate(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning);
+    internal void Validate()
+    {
+        Validate(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning);
+        ValidateAudio(Input, Output, CachedInput, CacheWriteInput, Reasoning, InputAudio, CachedInputAudio, OutputAudio);
+    }
+
+    // Used where the invariants are already known to hold, audio included.
+    internal static TokenCounts Trusted(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, long inputAudio, long cachedInputAudio, long outputAudio) =>
+        new(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning, trusted: true, inputAudio, cachedInputAudio, outputAudio);
 
     /// <summary>
     /// Builds counts from sums that may have saturated at <see cref="long.MaxValue"/> (never negative): each contained
     /// count is capped at its container, so the invariants between the parts hold; the total may saturate.
     /// </summary>
-    internal static TokenCounts Saturated(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning)
+    internal static TokenCounts Saturated(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, long inputAudio = 0, long cachedInputAudio = 0, long outputAudio = 0)
     {
         // Only a saturated container can be smaller than its parts' sum; for exact sums of valid counts these are no-ops.
         cacheWriteInput = Math.Min(cacheWriteInput, input);
         cachedInput = Math.Min(cachedInput, input - cacheWriteInput);
         cacheWriteLongTtlInput = Math.Min(cacheWriteLongTtlInput, cacheWriteInput);
         reasoning = Math.Min(reasoning, output);
-        return new TokenCounts(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning, trusted: true);
+        cachedInputAudio = Math.Min(cachedInputAudio, Math.Min(cachedInput, inputAudio));
+        inputAudio = Math.Min(inputAudio, cachedInputAudio + (input - cachedInput - cacheWriteInput));
+        outputAudio = Math.Min(outputAudio, output - reasoning);
+        return Trusted(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning, inputAudio, cachedInputAudio, outputAudio);
     }
 
 #pragma warning disable CA2208 // The paramName is the field the caller must fix, as the field is what the rule is about.
@@ -239,6 +307,35 @@ public readonly record struct TokenCounts
         }
 
         ThrowIfTotalOverflows(input, output, nameof(Total));
+    }
+
+    private static void ValidateAudio(long input, long output, long cachedInput, long cacheWriteInput, long reasoning, long inputAudio, long cachedInputAudio, long outputAudio)
+    {
+        ThrowIfNegative(inputAudio, nameof(InputAudio));
+        ThrowIfNegative(cachedInputAudio, nameof(CachedInputAudio));
+        ThrowIfNegative(outputAudio, nameof(OutputAudio));
+        if (cachedInputAudio > inputAudio)
+        {
+            throw new ArgumentException($"CachedInputAudio ({cachedInputAudio}) must not exceed InputAudio ({inputAudio}): InputAudio includes cached audio.", nameof(CachedInputAudio));
+        }
+
+        if (cachedInputAudio > cachedInput)
+        {
+            throw new ArgumentException($"CachedInputAudio ({cachedInputAudio}) must not exceed CachedInput ({cachedInput}): CachedInput includes cached audio.", nameof(CachedInputAudio));
+        }
+
+        // Differences of valid counts cannot overflow: every part is ≥ 0 and at most its container.
+        if (inputAudio - cachedInputAudio > input - cachedInput - cacheWriteInput)
+        {
+            throw new ArgumentException(
+                $"InputAudio ({inputAudio}) − CachedInputAudio ({cachedInputAudio}) must not exceed Input ({input}) − CachedInput ({cachedInput}) − CacheWriteInput ({cacheWriteInput}): uncached audio is part of the uncached input.",
+                nameof(InputAudio));
+        }
+
+        if (outputAudio > output - reasoning)
+        {
+            throw new ArgumentException($"OutputAudio ({outputAudio}) + Reasoning ({reasoning}) must not exceed Output ({output}): Output includes audio and reasoning tokens, which are apart.", nameof(OutputAudio));
+        }
     }
 
 #pragma warning restore CA2208

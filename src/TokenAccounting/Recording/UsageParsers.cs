@@ -25,7 +25,7 @@ namespace TokenAccounting;
 /// variants return <see langword="false"/> instead. A result is never partially parsed.
 /// </para>
 /// </remarks>
-public static class UsageParsers
+public static partial class UsageParsers
 {
     /// <summary>
     /// Reads OpenAI usage: Chat Completions (<c>prompt_tokens</c>, <c>completion_tokens</c>,
@@ -36,34 +36,34 @@ public static class UsageParsers
     /// <param name="usage">The usage object, or a response or stream event that contains it.</param>
     /// <returns>The normalized counts (see <see cref="TokenCounts.FromOpenAI"/>).</returns>
     /// <exception cref="FormatException">The JSON is not valid OpenAI usage; the message names the member.</exception>
-    public static TokenCounts ParseOpenAI(JsonElement usage) => Parse(usage, OpenAIUsageReader.TryRead);
+    public static TokenCounts ParseOpenAI(JsonElement usage) => Parse(usage, OpenAISource);
 
     /// <inheritdoc cref="ParseOpenAI(JsonElement)"/>
     /// <param name="json">The usage object, or a response or stream event that contains it, as JSON text.</param>
     /// <exception cref="ArgumentNullException"><paramref name="json"/> is <see langword="null"/>.</exception>
-    public static TokenCounts ParseOpenAI(string json) => Parse(json, OpenAIUsageReader.TryRead);
+    public static TokenCounts ParseOpenAI(string json) => Parse(json, OpenAISource);
 
     /// <inheritdoc cref="ParseOpenAI(JsonElement)"/>
     /// <param name="utf8Json">The usage object, or a response or stream event that contains it, as UTF-8 JSON.</param>
-    public static TokenCounts ParseOpenAI(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, OpenAIUsageReader.TryRead);
+    public static TokenCounts ParseOpenAI(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, OpenAISource);
 
     /// <summary>Tries to read OpenAI usage; see <see cref="ParseOpenAI(JsonElement)"/>.</summary>
     /// <param name="usage">The usage object, or a response or stream event that contains it.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseOpenAI(JsonElement usage, out TokenCounts counts) => Read(OpenAIUsageReader.TryRead, usage, out counts, out _);
+    public static bool TryParseOpenAI(JsonElement usage, out TokenCounts counts) => Read(OpenAISource, usage, out counts, out _);
 
     /// <summary>Tries to read OpenAI usage from JSON text; see <see cref="ParseOpenAI(JsonElement)"/>.</summary>
     /// <param name="json">The JSON text; <see langword="null"/> yields <see langword="false"/>.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseOpenAI(string? json, out TokenCounts counts) => TryParse(json, OpenAIUsageReader.TryRead, out counts);
+    public static bool TryParseOpenAI(string? json, out TokenCounts counts) => TryParse(json, OpenAISource, out counts);
 
     /// <summary>Tries to read OpenAI usage from UTF-8 JSON; see <see cref="ParseOpenAI(JsonElement)"/>.</summary>
     /// <param name="utf8Json">The UTF-8 JSON.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseOpenAI(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, OpenAIUsageReader.TryRead, out counts);
+    public static bool TryParseOpenAI(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, OpenAISource, out counts);
 
     /// <summary>
     /// Reads Anthropic Messages usage: <c>input_tokens</c> (uncached input only), <c>output_tokens</c>,
@@ -85,34 +85,34 @@ public static class UsageParsers
     /// <param name="usage">The usage object, a Message, or a <c>message_start</c>/<c>message_delta</c> stream event.</param>
     /// <returns>The normalized counts (see <see cref="TokenCounts.FromAnthropic"/>).</returns>
     /// <exception cref="FormatException">The JSON is not valid Anthropic usage; the message names the member.</exception>
-    public static TokenCounts ParseAnthropic(JsonElement usage) => Parse(usage, AnthropicUsageReader.TryRead);
+    public static TokenCounts ParseAnthropic(JsonElement usage) => Parse(usage, AnthropicSource);
 
     /// <inheritdoc cref="ParseAnthropic(JsonElement)"/>
     /// <param name="json">The usage object, a Message, or a stream event, as JSON text.</param>
     /// <exception cref="ArgumentNullException"><paramref name="json"/> is <see langword="null"/>.</exception>
-    public static TokenCounts ParseAnthropic(string json) => Parse(json, AnthropicUsageReader.TryRead);
+    public static TokenCounts ParseAnthropic(string json) => Parse(json, AnthropicSource);
 
     /// <inheritdoc cref="ParseAnthropic(JsonElement)"/>
     /// <param name="utf8Json">The usage object, a Message, or a stream event, as UTF-8 JSON.</param>
-    public static TokenCounts ParseAnthropic(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, AnthropicUsageReader.TryRead);
+    public static TokenCounts ParseAnthropic(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, AnthropicSource);
 
     /// <summary>Tries to read Anthropic usage; see <see cref="ParseAnthropic(JsonElement)"/>.</summary>
     /// <param name="usage">The usage object, a Message, or a stream event.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseAnthropic(JsonElement usage, out TokenCounts counts) => Read(AnthropicUsageReader.TryRead, usage, out counts, out _);
+    public static bool TryParseAnthropic(JsonElement usage, out TokenCounts counts) => Read(AnthropicSource, usage, out counts, out _);
 
     /// <summary>Tries to read Anthropic usage from JSON text; see <see cref="ParseAnthropic(JsonElement)"/>.</summary>
     /// <param name="json">The JSON text; <see langword="null"/> yields <see langword="false"/>.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseAnthropic(string? json, out TokenCounts counts) => TryParse(json, AnthropicUsageReader.TryRead, out counts);
+    public static bool TryParseAnthropic(string? json, out TokenCounts counts) => TryParse(json, AnthropicSource, out counts);
 
     /// <summary>Tries to read Anthropic usage from UTF-8 JSON; see <see cref="ParseAnthropic(JsonElement)"/>.</summary>
     /// <param name="utf8Json">The UTF-8 JSON.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseAnthropic(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, AnthropicUsageReader.TryRead, out counts);
+    public static bool TryParseAnthropic(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, AnthropicSource, out counts);
 
     /// <summary>
     /// Reads the usage of a streamed Anthropic message from its <c>message_start</c> event (input and cache counts) and
@@ -127,7 +127,7 @@ public static class UsageParsers
     /// <returns>The normalized counts of the whole streamed message.</returns>
     /// <exception cref="FormatException">Either event is not valid Anthropic usage; the message names the member.</exception>
     public static TokenCounts ParseAnthropicStream(JsonElement messageStart, JsonElement messageDelta) =>
-        ReadStream(messageStart, messageDelta, out var counts, out var error) ? counts : throw error.ToException();
+        ReadStream(messageStart, messageDelta, details: false, out var reading, out var error) ? reading.Tokens : throw error.ToException();
 
     /// <inheritdoc cref="ParseAnthropicStream(JsonElement, JsonElement)"/>
     /// <param name="messageStartJson">The <c>data</c> of the <c>message_start</c> event, as JSON text.</param>
@@ -162,7 +162,7 @@ public static class UsageParsers
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
     public static bool TryParseAnthropicStream(JsonElement messageStart, JsonElement messageDelta, out TokenCounts counts) =>
-        ReadStream(messageStart, messageDelta, out counts, out _);
+        ReadStreamCounts(messageStart, messageDelta, out counts);
 
     /// <summary>Tries to read a streamed Anthropic message's usage from JSON text; see <see cref="ParseAnthropicStream(JsonElement, JsonElement)"/>.</summary>
     /// <param name="messageStartJson">The <c>message_start</c> event data; <see langword="null"/> yields <see langword="false"/>.</param>
@@ -186,7 +186,7 @@ public static class UsageParsers
 
             using (delta)
             {
-                return ReadStream(start.RootElement, delta.RootElement, out counts, out _);
+                return ReadStreamCounts(start.RootElement, delta.RootElement, out counts);
             }
         }
     }
@@ -205,74 +205,135 @@ public static class UsageParsers
     /// <param name="usageMetadata">The <c>usageMetadata</c> object, or a <c>generateContent</c> response (or stream chunk) that contains it.</param>
     /// <returns>The normalized counts.</returns>
     /// <exception cref="FormatException">The JSON is not valid Gemini usage metadata; the message names the member.</exception>
-    public static TokenCounts ParseGemini(JsonElement usageMetadata) => Parse(usageMetadata, GeminiUsageReader.TryRead);
+    public static TokenCounts ParseGemini(JsonElement usageMetadata) => Parse(usageMetadata, GeminiSource);
 
     /// <inheritdoc cref="ParseGemini(JsonElement)"/>
     /// <param name="json">The <c>usageMetadata</c> object, or a response that contains it, as JSON text.</param>
     /// <exception cref="ArgumentNullException"><paramref name="json"/> is <see langword="null"/>.</exception>
-    public static TokenCounts ParseGemini(string json) => Parse(json, GeminiUsageReader.TryRead);
+    public static TokenCounts ParseGemini(string json) => Parse(json, GeminiSource);
 
     /// <inheritdoc cref="ParseGemini(JsonElement)"/>
     /// <param name="utf8Json">The <c>usageMetadata</c> object, or a response that contains it, as UTF-8 JSON.</param>
-    public static TokenCounts ParseGemini(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, GeminiUsageReader.TryRead);
+    public static TokenCounts ParseGemini(ReadOnlySpan<byte> utf8Json) => Parse(utf8Json, GeminiSource);
 
     /// <summary>Tries to read Gemini usage metadata; see <see cref="ParseGemini(JsonElement)"/>.</summary>
     /// <param name="usageMetadata">The <c>usageMetadata</c> object, or a response that contains it.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseGemini(JsonElement usageMetadata, out TokenCounts counts) => Read(GeminiUsageReader.TryRead, usageMetadata, out counts, out _);
+    public static bool TryParseGemini(JsonElement usageMetadata, out TokenCounts counts) => Read(GeminiSource, usageMetadata, out counts, out _);
 
     /// <summary>Tries to read Gemini usage metadata from JSON text; see <see cref="ParseGemini(JsonElement)"/>.</summary>
     /// <param name="json">The JSON text; <see langword="null"/> yields <see langword="false"/>.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseGemini(string? json, out TokenCounts counts) => TryParse(json, GeminiUsageReader.TryRead, out counts);
+    public static bool TryParseGemini(string? json, out TokenCounts counts) => TryParse(json, GeminiSource, out counts);
 
     /// <summary>Tries to read Gemini usage metadata from UTF-8 JSON; see <see cref="ParseGemini(JsonElement)"/>.</summary>
     /// <param name="utf8Json">The UTF-8 JSON.</param>
     /// <param name="counts">The normalized counts, or <c>default</c> when the input is not valid usage.</param>
     /// <returns><see langword="true"/> when the usage was read.</returns>
-    public static bool TryParseGemini(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, GeminiUsageReader.TryRead, out counts);
+    public static bool TryParseGemini(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, GeminiSource, out counts);
 
-    private static TokenCounts Parse(JsonElement usage, UsageReader reader) =>
-        Read(reader, usage, out var counts, out var error) ? counts : throw error.ToException();
+    private static readonly UsageSource OpenAISource = new("openai", OpenAIUsageReader.TryRead);
+    private static readonly UsageSource AnthropicSource = new("anthropic", AnthropicUsageReader.TryRead);
+    private static readonly UsageSource GeminiSource = new("gcp.gemini", GeminiUsageReader.TryRead);
+    private static readonly UsageSource BedrockSource = new("aws.bedrock", BedrockUsageReader.TryRead);
+
+    private static TokenCounts Parse(JsonElement usage, UsageSource source) =>
+        Read(source, usage, out var counts, out var error) ? counts : throw error.ToException();
+
+    private static bool Read(UsageSource source, JsonElement usage, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    {
+        var read = Core(source, usage, details: false, out var reading, out error);
+        counts = reading.Tokens;
+        return read;
+    }
 
     // The readers report bad input as errors; what System.Text.Json itself throws for text it cannot decode (invalid
     // UTF-8 inside a string, an unpaired surrogate in an escape) is bad input too, so it becomes an error here rather
     // than escaping as another exception type. A disposed document is the caller's bug, not bad input: it propagates.
-    private static bool Read(UsageReader reader, JsonElement usage, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    // A reading that needed corrections is counted here, once per successful parse.
+    private static bool Core(UsageSource source, JsonElement usage, bool details, out UsageReading reading, [NotNullWhen(false)] out UsageParseError? error)
     {
         try
         {
-            return reader(usage, out counts, out error);
+            if (!source.Reader(usage, details, out reading, out error))
+            {
+                reading = default;
+                return false;
+            }
         }
         catch (Exception ex) when (IsUndecodableText(ex))
         {
-            counts = default;
+            reading = default;
             error = Undecodable(ex);
             return false;
         }
+
+        UsageParseDiagnostics.Count(source.Provider, reading.Corrections);
+        return true;
     }
 
-    private static bool ReadStream(JsonElement messageStart, JsonElement messageDelta, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    private static bool ReadStream(JsonElement messageStart, JsonElement messageDelta, bool details, out UsageReading reading, [NotNullWhen(false)] out UsageParseError? error)
     {
         try
         {
-            return AnthropicUsageReader.TryReadStream(messageStart, messageDelta, out counts, out error);
+            if (!AnthropicUsageReader.TryReadStream(messageStart, messageDelta, details, out reading, out error))
+            {
+                reading = default;
+                return false;
+            }
         }
         catch (Exception ex) when (IsUndecodableText(ex))
         {
-            counts = default;
+            reading = default;
             error = Undecodable(ex);
             return false;
         }
+
+        UsageParseDiagnostics.Count(AnthropicSource.Provider, reading.Corrections);
+        return true;
+    }
+
+    private static bool ReadStreamCounts(JsonElement messageStart, JsonElement messageDelta, out TokenCounts counts)
+    {
+        var read = ReadStream(messageStart, messageDelta, details: false, out var reading, out _);
+        counts = reading.Tokens;
+        return read;
     }
 
     private static bool IsUndecodableText(Exception ex) => ex is (InvalidOperationException or ArgumentException) and not ObjectDisposedException;
 
     private static UsageParseError Undecodable(Exception ex) => new($"The usage JSON holds text that is not valid UTF-8 or UTF-16: {ex.Message}", ex);
 
-    private static TokenCounts Parse(string json, UsageReader reader)
+    private static TokenCounts Parse(string json, UsageSource source) => ReadDetailed(json, source, details: false).Tokens;
+
+    private static TokenCounts Parse(ReadOnlySpan<byte> utf8Json, UsageSource source) => ReadDetailed(utf8Json, source, details: false).Tokens;
+
+    private static bool TryParse(string? json, UsageSource source, out TokenCounts counts)
+    {
+        var read = TryReadDetailed(json, source, details: false, out var reading);
+        counts = reading.Tokens;
+        return read;
+    }
+
+    private static bool TryParse(ReadOnlySpan<byte> utf8Json, UsageSource source, out TokenCounts counts)
+    {
+        var read = TryReadDetailed(utf8Json, source, details: false, out var reading);
+        counts = reading.Tokens;
+        return read;
+    }
+
+    private static ParsedUsage ReadParsed(JsonElement usage, UsageSource source) =>
+        Core(source, usage, details: true, out var reading, out var error) ? reading.ToParsed() : throw error.ToException();
+
+    private static bool TryReadParsed(JsonElement usage, UsageSource source, [NotNullWhen(true)] out ParsedUsage? parsed)
+    {
+        parsed = Core(source, usage, details: true, out var reading, out _) ? reading.ToParsed() : null;
+        return parsed is not null;
+    }
+
+    private static UsageReading ReadDetailed(string json, UsageSource source, bool details)
     {
         ArgumentNullException.ThrowIfNull(json);
         if (!TryParseDocument(json, out var document, out var error))
@@ -282,11 +343,11 @@ public static class UsageParsers
 
         using (document)
         {
-            return Parse(document.RootElement, reader);
+            return Core(source, document.RootElement, details, out var reading, out error) ? reading : throw error.ToException();
         }
     }
 
-    private static TokenCounts Parse(ReadOnlySpan<byte> utf8Json, UsageReader reader)
+    private static UsageReading ReadDetailed(ReadOnlySpan<byte> utf8Json, UsageSource source, bool details)
     {
         if (!TryParseDocument(utf8Json, out var document, out var error))
         {
@@ -295,13 +356,13 @@ public static class UsageParsers
 
         using (document)
         {
-            return Parse(document.RootElement, reader);
+            return Core(source, document.RootElement, details, out var reading, out error) ? reading : throw error.ToException();
         }
     }
 
-    private static bool TryParse(string? json, UsageReader reader, out TokenCounts counts)
+    private static bool TryReadDetailed(string? json, UsageSource source, bool details, out UsageReading reading)
     {
-        counts = default;
+        reading = default;
         if (json is null || !TryParseDocument(json, out var document, out _))
         {
             return false;
@@ -309,13 +370,13 @@ public static class UsageParsers
 
         using (document)
         {
-            return Read(reader, document.RootElement, out counts, out _);
+            return Core(source, document.RootElement, details, out reading, out _);
         }
     }
 
-    private static bool TryParse(ReadOnlySpan<byte> utf8Json, UsageReader reader, out TokenCounts counts)
+    private static bool TryReadDetailed(ReadOnlySpan<byte> utf8Json, UsageSource source, bool details, out UsageReading reading)
     {
-        counts = default;
+        reading = default;
         if (!TryParseDocument(utf8Json, out var document, out _))
         {
             return false;
@@ -323,9 +384,15 @@ public static class UsageParsers
 
         using (document)
         {
-            return Read(reader, document.RootElement, out counts, out _);
+            return Core(source, document.RootElement, details, out reading, out _);
         }
     }
+
+    private static ParsedUsage? TryReadParsed(string? json, UsageSource source) =>
+        TryReadDetailed(json, source, details: true, out var reading) ? reading.ToParsed() : null;
+
+    private static ParsedUsage? TryReadParsed(ReadOnlySpan<byte> utf8Json, UsageSource source) =>
+        TryReadDetailed(utf8Json, source, details: true, out var reading) ? reading.ToParsed() : null;
 
     private static bool TryParseDocument(string json, [NotNullWhen(true)] out JsonDocument? document, [NotNullWhen(false)] out UsageParseError? error)
     {
@@ -386,4 +453,6 @@ public static class UsageParsers
 
     private static UsageParseError Malformed(JsonException ex) =>
         new($"The usage JSON is malformed (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", ex);
+
+    private sealed record UsageSource(string Provider, UsageReader Reader);
 }

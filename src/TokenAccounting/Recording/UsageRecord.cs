@@ -77,6 +77,20 @@ public sealed record UsageRecord
     /// <summary>Gets free-form dimensions.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
 
+    /// <summary>
+    /// Gets the provider-side tool calls the provider bills per call, by tool name, for example
+    /// <c>{ "web_search": 3 }</c> (Anthropic <c>server_tool_use.web_search_requests</c>, OpenAI Responses
+    /// <c>web_search_call</c> items, Gemini grounding queries); null or empty when there were none. Priced per call by
+    /// <see cref="ModelPrice.PerThousandServerToolCalls"/> (tool names compare case-insensitively there).
+    /// </summary>
+    /// <remarks>
+    /// Rules (checked by <see cref="Validate"/>): at most <see cref="UsageRecordLimits.MaxServerToolCount"/> tools;
+    /// names not empty, valid UTF-16 without NUL and at most <see cref="UsageRecordLimits.MaxServerToolNameLength"/>
+    /// characters; counts ≥ 0. <see cref="UsageParsers"/>' <c>Read…</c> methods return these as
+    /// <see cref="ParsedUsage.ServerToolCalls"/>.
+    /// </remarks>
+    public IReadOnlyDictionary<string, long>? ServerToolCalls { get; init; }
+
     /// <summary>Gets the cost, when priced; null when the model is unknown to the price catalog.</summary>
     public UsageCost? Cost { get; init; }
 
@@ -128,6 +142,10 @@ public sealed record UsageRecord
         UsageStringRules.CheckText(Text, Owner, nameof(Text));
         UsageStringRules.CheckTags(Tags, Owner, nameof(Tags));
         UsageStringRules.CheckStageDurations(StageDurations, Owner, nameof(StageDurations));
+        if (ServerToolCalls is { Count: > 0 } toolCalls)
+        {
+            CheckServerToolCalls(toolCalls);
+        }
 
         Tokens.Validate();
         if (Cost is { } cost && MayOverflowWhenAdded(cost))
@@ -189,6 +207,46 @@ public sealed record UsageRecord
                 $"UsageRecord.Cost: the parts add up to more than decimal.MaxValue ({decimal.MaxValue}); Cost.Total must fit in a decimal.",
                 nameof(Cost),
                 ex);
+        }
+    }
+
+    private static void CheckServerToolCalls(IReadOnlyDictionary<string, long> toolCalls)
+    {
+        if (toolCalls.Count > UsageRecordLimits.MaxServerToolCount)
+        {
+            throw new ArgumentException(
+                FormattableString.Invariant($"UsageRecord.ServerToolCalls has {toolCalls.Count} tools; at most {UsageRecordLimits.MaxServerToolCount} are allowed (UsageRecordLimits.MaxServerToolCount)."),
+                nameof(ServerToolCalls));
+        }
+
+        if (toolCalls is Dictionary<string, long> dictionary)
+        {
+            // The struct enumerator: no allocation.
+            foreach (var (tool, count) in dictionary)
+            {
+                CheckServerToolCall(tool, count);
+            }
+
+            return;
+        }
+
+        foreach (var (tool, count) in toolCalls)
+        {
+            CheckServerToolCall(tool, count);
+        }
+    }
+
+    private static void CheckServerToolCall(string tool, long count)
+    {
+        if (string.IsNullOrWhiteSpace(tool))
+        {
+            throw new ArgumentException("UsageRecord.ServerToolCalls: a tool name is empty or white space.", nameof(ServerToolCalls));
+        }
+
+        UsageStringRules.Check(tool, UsageRecordLimits.MaxServerToolNameLength, nameof(UsageRecord), nameof(ServerToolCalls), "UsageRecordLimits.MaxServerToolNameLength");
+        if (count < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ServerToolCalls), count, FormattableString.Invariant($"UsageRecord.ServerToolCalls[{tool}] must be zero or greater (was {count})."));
         }
     }
 #pragma warning restore CA2208

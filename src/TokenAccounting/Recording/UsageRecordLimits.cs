@@ -68,4 +68,10 @@ public static class UsageRecordLimits
 
     /// <summary>The longest stage name (a key of <see cref="UsageRecord.StageDurations"/>): 256 characters.</summary>
     public const int MaxStageNameLength = 256;
+
+    /// <summary>The most tools in <see cref="UsageRecord.ServerToolCalls"/>: 32.</summary>
+    public const int MaxServerToolCount = 32;
+
+    /// <summary>The longest tool name (a key of <see cref="UsageRecord.ServerToolCalls"/>): 128 characters.</summary>
+    public const int MaxServerToolNameLength = 128;
 }

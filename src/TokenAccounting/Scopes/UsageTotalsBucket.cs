@@ -14,6 +14,9 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
     private long _cacheWrite;
     private long _cacheWriteLongTtl;
     private long _reasoning;
+    private long _inputAudio;
+    private long _cachedInputAudio;
+    private long _outputAudio;
     private long _requests;
     private UsageCost? _cost;
 
@@ -57,6 +60,17 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
             AddSaturating(ref _reasoning, tokens.Reasoning);
         }
 
+        if (tokens.InputAudio != 0)
+        {
+            AddSaturating(ref _inputAudio, tokens.InputAudio);
+            AddSaturating(ref _cachedInputAudio, tokens.CachedInputAudio);
+        }
+
+        if (tokens.OutputAudio != 0)
+        {
+            AddSaturating(ref _outputAudio, tokens.OutputAudio);
+        }
+
         Interlocked.Increment(ref _requests);
     }
 
@@ -71,6 +85,9 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
     public UsageTotalsEntry Snapshot()
     {
         // Contents before containers (see the type's remarks).
+        var cachedAudio = Volatile.Read(ref _cachedInputAudio);
+        var outputAudio = Volatile.Read(ref _outputAudio);
+        var inputAudio = Volatile.Read(ref _inputAudio);
         var longTtl = Volatile.Read(ref _cacheWriteLongTtl);
         var reasoning = Volatile.Read(ref _reasoning);
         var cached = Volatile.Read(ref _cachedInput);
@@ -85,7 +102,7 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
         }
 
         // A saturated container can be smaller than the sum of its parts: Saturated caps the parts, so the snapshot holds the invariants.
-        return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning), requests, cost);
+        return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning, inputAudio, cachedAudio, outputAudio), requests, cost);
     }
 
     private static void AddSaturating(ref long counter, long value)

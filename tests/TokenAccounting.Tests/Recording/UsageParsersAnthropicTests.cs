@@ -75,18 +75,16 @@ public sealed class UsageParsersAnthropicTests
     }
 
     [Fact]
-    public void ParseAnthropic_BreakdownDisagreesWithTotal_ThrowsFormatExceptionNamingCacheCreation()
+    public void ParseAnthropic_BreakdownDisagreesWithTotal_TakesTheTotalAndReportsTheCorrection()
     {
+        // Issue 15 §5 changed this: a disagreeing breakdown used to throw and lose the record; the total now stands.
         const string json = """
             {"input_tokens": 5, "output_tokens": 6, "cache_creation_input_tokens": 90,
              "cache_creation": {"ephemeral_5m_input_tokens": 30, "ephemeral_1h_input_tokens": 70}}
             """;
 
-        var ex = Should.Throw<FormatException>(() => UsageParsers.ParseAnthropic(json));
-
-        ex.Message.ShouldContain("usage.cache_creation");
-        ex.Message.ShouldContain("cache_creation_input_tokens is 90");
-        ex.Message.ShouldContain("= 100");
+        UsageParsers.ParseAnthropic(json).ShouldBe(new TokenCounts(95, 6, cachedInput: 0, cacheWriteInput: 90, cacheWriteLongTtlInput: 70));
+        UsageParsers.ReadAnthropic(json).Corrections.ShouldBe(UsageCorrections.CacheCreationBreakdownMismatch);
     }
 
     [Fact]
@@ -148,14 +146,15 @@ public sealed class UsageParsersAnthropicTests
     }
 
     [Fact]
-    public void TryParseAnthropic_DisagreeingBreakdown_ReturnsFalseAndDefault()
+    public void TryParseAnthropic_DisagreeingBreakdown_KeepsTheTotalAndCapsTheLongTtlPart()
     {
+        // Issue 15 §5 changed this from "returns false": the 1-hour part (9) is capped at the total (5).
         const string json = """
             {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 5, "cache_creation": {"ephemeral_1h_input_tokens": 9}}
             """;
 
-        UsageParsers.TryParseAnthropic(Encoding.UTF8.GetBytes(json).AsSpan(), out var counts).ShouldBeFalse();
-        counts.ShouldBe(default);
+        UsageParsers.TryParseAnthropic(Encoding.UTF8.GetBytes(json).AsSpan(), out var counts).ShouldBeTrue();
+        counts.ShouldBe(new TokenCounts(6, 1, cachedInput: 0, cacheWriteInput: 5, cacheWriteLongTtlInput: 5));
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace TokenAccounting.Tests.Recording;
 /// </summary>
 public sealed class UsageParsersContractTests
 {
-    public static TheoryData<string> Providers => new() { "openai", "anthropic", "gemini" };
+    public static TheoryData<string> Providers => new() { "openai", "anthropic", "gemini", "bedrock" };
 
     [Theory]
     [MemberData(nameof(Providers))]
@@ -92,6 +92,7 @@ public sealed class UsageParsersContractTests
     {
         "openai" => """{"usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500, "prompt_tokens_details": {"cached_tokens": 1000}, "completion_tokens_details": {"reasoning_tokens": 100}}}""",
         "anthropic" => """{"type": "message", "usage": {"input_tokens": 1200, "output_tokens": 300, "cache_read_input_tokens": 40, "cache_creation_input_tokens": 30, "cache_creation": {"ephemeral_5m_input_tokens": 20, "ephemeral_1h_input_tokens": 10}}}""",
+        "bedrock" => """{"usage": {"inputTokens": 1200, "outputTokens": 300, "totalTokens": 1570, "cacheReadInputTokens": 40, "cacheWriteInputTokens": 30, "cacheDetails": [{"inputTokens": 30, "ttl": "1h"}]}}""",
         _ => """{"usageMetadata": {"promptTokenCount": 1200, "candidatesTokenCount": 300, "cachedContentTokenCount": 1000, "thoughtsTokenCount": 100, "toolUsePromptTokenCount": 5, "totalTokenCount": 1605}}""",
     };
 
@@ -99,6 +100,7 @@ public sealed class UsageParsersContractTests
     {
         "openai" => UsageParsers.ParseOpenAI(json),
         "anthropic" => UsageParsers.ParseAnthropic(json),
+        "bedrock" => UsageParsers.ParseBedrock(json),
         _ => UsageParsers.ParseGemini(json),
     };
 
@@ -106,6 +108,7 @@ public sealed class UsageParsersContractTests
     {
         "openai" => UsageParsers.TryParseOpenAI(json, out _),
         "anthropic" => UsageParsers.TryParseAnthropic(json, out _),
+        "bedrock" => UsageParsers.TryParseBedrock(json, out _),
         _ => UsageParsers.TryParseGemini(json, out _),
     };
 
@@ -113,6 +116,7 @@ public sealed class UsageParsersContractTests
     {
         "openai" => UsageParsers.ParseOpenAI(utf8),
         "anthropic" => UsageParsers.ParseAnthropic(utf8),
+        "bedrock" => UsageParsers.ParseBedrock(utf8),
         _ => UsageParsers.ParseGemini(utf8),
     };
 
@@ -120,6 +124,7 @@ public sealed class UsageParsersContractTests
     {
         "openai" => UsageParsers.TryParseOpenAI(utf8, out _),
         "anthropic" => UsageParsers.TryParseAnthropic(utf8, out _),
+        "bedrock" => UsageParsers.TryParseBedrock(utf8, out _),
         _ => UsageParsers.TryParseGemini(utf8, out _),
     };
 
@@ -127,6 +132,7 @@ public sealed class UsageParsersContractTests
     {
         "openai" => UsageParsers.ParseOpenAI(element),
         "anthropic" => UsageParsers.ParseAnthropic(element),
+        "bedrock" => UsageParsers.ParseBedrock(element),
         _ => UsageParsers.ParseGemini(element),
     };
 
@@ -134,6 +140,39 @@ public sealed class UsageParsersContractTests
     {
         "openai" => UsageParsers.TryParseOpenAI(element, out _),
         "anthropic" => UsageParsers.TryParseAnthropic(element, out _),
+        "bedrock" => UsageParsers.TryParseBedrock(element, out _),
         _ => UsageParsers.TryParseGemini(element, out _),
+    };
+
+    internal static ParsedUsage ReadString(string provider, string json) => provider switch
+    {
+        "openai" => UsageParsers.ReadOpenAI(json),
+        "anthropic" => UsageParsers.ReadAnthropic(json),
+        "bedrock" => UsageParsers.ReadBedrock(json),
+        _ => UsageParsers.ReadGemini(json),
+    };
+
+    internal static bool TryReadString(string provider, string json) => provider switch
+    {
+        "openai" => UsageParsers.TryReadOpenAI(json, out _),
+        "anthropic" => UsageParsers.TryReadAnthropic(json, out _),
+        "bedrock" => UsageParsers.TryReadBedrock(json, out _),
+        _ => UsageParsers.TryReadGemini(json, out _),
+    };
+
+    internal static ParsedUsage ReadBytes(string provider, byte[] utf8) => provider switch
+    {
+        "openai" => UsageParsers.ReadOpenAI(utf8),
+        "anthropic" => UsageParsers.ReadAnthropic(utf8),
+        "bedrock" => UsageParsers.ReadBedrock(utf8),
+        _ => UsageParsers.ReadGemini(utf8),
+    };
+
+    internal static bool TryReadBytes(string provider, byte[] utf8) => provider switch
+    {
+        "openai" => UsageParsers.TryReadOpenAI(utf8, out _),
+        "anthropic" => UsageParsers.TryReadAnthropic(utf8, out _),
+        "bedrock" => UsageParsers.TryReadBedrock(utf8, out _),
+        _ => UsageParsers.TryReadGemini(utf8, out _),
     };
 }

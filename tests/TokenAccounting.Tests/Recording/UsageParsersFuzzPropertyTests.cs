@@ -16,7 +16,19 @@ public sealed partial class UsageParsersFuzzPropertyTests
 {
     private static readonly string[] Payloads =
     [
-        .. new[] { "openai", "anthropic", "gemini" }.Select(p => p + "|" + UsageParsersContractTests.Valid(p)),
+        .. new[] { "openai", "anthropic", "gemini", "bedrock" }.Select(p => p + "|" + UsageParsersContractTests.Valid(p)),
+        "openai|" + RealPayloads.OpenAIChatCacheWrite,
+        "openai|" + RealPayloads.OpenAIResponsesCacheWrite,
+        "openai|" + RealPayloads.XaiReasoningOutsideCompletion,
+        "openai|" + RealPayloads.OpenAIChatAudio,
+        "openai|" + RealPayloads.OpenAIResponsesWebSearch,
+        "anthropic|" + RealPayloads.AnthropicWebSearch,
+        "anthropic|" + RealPayloads.AnthropicCacheCreationMismatch,
+        "bedrock|" + RealPayloads.BedrockConverseCache,
+        "bedrock|" + RealPayloads.BedrockConverseStreamMetadata,
+        "gemini|" + RealPayloads.GeminiAudio,
+        "gemini|" + RealPayloads.GeminiThoughtsInsideCandidates,
+        "gemini|" + RealPayloads.GeminiGrounding,
         "openai|" + ProviderFixtures.Read("openai-chat-completion.json"),
         "openai|" + ProviderFixtures.Read("openai-embeddings.json"),
         "openai|" + ProviderFixtures.Read("openai-responses-object.json"),
@@ -40,6 +52,8 @@ public sealed partial class UsageParsersFuzzPropertyTests
 
         CheckContract(() => UsageParsersContractTests.ParseBytes(provider, utf8), () => UsageParsersContractTests.TryParseBytes(provider, utf8));
         CheckContract(() => UsageParsersContractTests.ParseString(provider, text), () => UsageParsersContractTests.TryParseString(provider, text));
+        CheckContract(() => UsageParsersContractTests.ReadString(provider, text).Tokens, () => UsageParsersContractTests.TryReadString(provider, text));
+        CheckContract(() => UsageParsersContractTests.ReadBytes(provider, utf8).Tokens, () => UsageParsersContractTests.TryReadBytes(provider, utf8));
         JsonDocument? document = null;
         try
         {
@@ -76,7 +90,7 @@ public sealed partial class UsageParsersFuzzPropertyTests
         if (parsed is { } counts)
         {
             // Rebuilding through the validating constructor checks every invariant, including a total that fits.
-            new TokenCounts(counts.Input, counts.Output, counts.CachedInput, counts.CacheWriteInput, counts.CacheWriteLongTtlInput, counts.Reasoning).ShouldBe(counts);
+            new TokenCounts(counts.Input, counts.Output, counts.CachedInput, counts.CacheWriteInput, counts.CacheWriteLongTtlInput, counts.Reasoning, counts.InputAudio, counts.CachedInputAudio, counts.OutputAudio).ShouldBe(counts);
             counts.Total.ShouldBeGreaterThanOrEqualTo(0);
         }
     }

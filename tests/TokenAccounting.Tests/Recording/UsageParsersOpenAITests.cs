@@ -65,7 +65,7 @@ public sealed class UsageParsersOpenAITests
     }
 
     [Fact]
-    public void ParseOpenAI_ChatUsageWithAudioAndPredictionDetails_IgnoresTheOtherDetails()
+    public void ParseOpenAI_ChatUsageWithAudioAndPredictionDetails_ReadsAudioAndIgnoresPredictions()
     {
         const string json = """
             {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160,
@@ -73,7 +73,8 @@ public sealed class UsageParsersOpenAITests
              "completion_tokens_details": {"reasoning_tokens": 16, "audio_tokens": 5, "accepted_prediction_tokens": 3, "rejected_prediction_tokens": 2}}
             """;
 
-        UsageParsers.ParseOpenAI(json).ShouldBe(new TokenCounts(input: 120, output: 40, cachedInput: 64, reasoning: 16));
+        // Issue 15 §4: audio tokens are now read (parts of prompt and completion); prediction counts are still ignored.
+        UsageParsers.ParseOpenAI(json).ShouldBe(new TokenCounts(120, 40, 64, 0, 0, 16, inputAudio: 10, cachedInputAudio: 0, outputAudio: 5));
     }
 
     [Fact]

@@ -9,33 +9,41 @@ namespace TokenAccounting.Recording.Parsing;
 /// </summary>
 internal static class AnthropicUsageReader
 {
-    public static bool TryRead(JsonElement root, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    public static bool TryRead(JsonElement root, bool details, out UsageReading reading, [NotNullWhen(false)] out UsageParseError? error)
     {
-        counts = default;
+        reading = default;
         if (!UsageJson.TryRequireObject(root, "Anthropic usage", out error)
-            || !TryLocate(root, out var usage, out var path, out var isDelta, out error)
-            || !TryReadRaw(usage, path, inputRequired: !isDelta, out var raw, out error))
+            || !TryLocate(root, out var usage, out var path, out var isDelta, out var message, out error)
+            || !TryReadRaw(usage, path, inputRequired: !isDelta, out var raw, out error)
+            || !TryNormalize(raw, path, out reading.Tokens, out reading.Corrections, out error)
+            || !TryReadToolCalls(usage, path, ref reading.ServerToolCalls, out error))
         {
             return false;
         }
 
-        return TryNormalize(raw, path, out counts, out error);
+        if (details)
+        {
+            reading.ServiceTier = UsageJson.ReadMetadata(usage, "service_tier");
+            reading.ResponseModel = UsageJson.ReadMetadata(message, "model");
+        }
+
+        return true;
     }
 
     /// <summary>
     /// Combines a stream's <c>message_start</c> (input counts) with its final <c>message_delta</c> (cumulative output,
     /// and on newer API versions cumulative input counts, which then win over the start's).
     /// </summary>
-    public static bool TryReadStream(JsonElement messageStart, JsonElement messageDelta, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    public static bool TryReadStream(JsonElement messageStart, JsonElement messageDelta, bool details, out UsageReading reading, [NotNullWhen(false)] out UsageParseError? error)
     {
-        counts = default;
+        reading = default;
         if (!UsageJson.TryRequireObject(messageStart, "Anthropic message_start event", out error)
             || !UsageJson.TryRequireObject(messageDelta, "Anthropic message_delta event", out error)
-            || !TryLocate(messageStart, out var startUsage, out var startPath, out _, out error)
-            || !TryLocate(messageDelta, out var deltaUsage, out var deltaPath, out _, out error)
+            || !TryLocate(messageStart, out var startUsage, out var startPath, out _, out var startMessage, out error)
+            || !TryLocate(messageDelta, out var deltaUsage, out var deltaPath, out _, out _, out error)
             || !TryReadRaw(startUsage, startPath, inputRequired: true, out var start, out error)
             || !TryReadRaw(deltaUsage, deltaPath, inputRequired: false, out var delta, out error)
-            || !TryNormalize(start, startPath, out _, out error))
+            || !TryNormalize(start, startPath, out _, out _, out error))
         {
             return false;
         }
@@ -46,7 +54,61 @@ internal static class AnthropicUsageReader
             delta.CacheRead ?? start.CacheRead,
             delta.CacheCreation ?? start.CacheCreation,
             delta.Breakdown ?? start.Breakdown);
-        return TryNormalize(merged, deltaPath, out counts, out error);
+
+        // server_tool_use is cumulative like the counts: the delta's, when it has one, else the start's.
+        var toolsInDelta = deltaUsage.TryGetProperty("server_tool_use", out var deltaTools) && deltaTools.ValueKind != JsonValueKind.Null;
+        if (!TryNormalize(merged, deltaPath, out reading.Tokens, out reading.Corrections, out error)
+            || !TryReadToolCalls(toolsInDelta ? deltaUsage : startUsage, toolsInDelta ? deltaPath : startPath, ref reading.ServerToolCalls, out error))
+        {
+            return false;
+        }
+
+        if (details)
+        {
+            reading.ServiceTier = UsageJson.ReadMetadata(deltaUsage, "service_tier") ?? UsageJson.ReadMetadata(startUsage, "service_tier");
+            reading.ResponseModel = UsageJson.ReadMetadata(startMessage, "model");
+        }
+
+        return true;
+    }
+
+    // server_tool_use: { web_search_requests: 3, web_fetch_requests: 1, … } — each "<tool>_requests" counts calls of <tool>.
+    private static bool TryReadToolCalls(JsonElement usage, string path, ref Dictionary<string, long>? calls, [NotNullWhen(false)] out UsageParseError? error)
+    {
+        if (!UsageJson.TryReadOptionalObject(usage, path, "server_tool_use", out var tools, out error))
+        {
+            return false;
+        }
+
+        if (tools.ValueKind != JsonValueKind.Object)
+        {
+            return true;
+        }
+
+        var toolsPath = path + ".server_tool_use";
+        foreach (var member in tools.EnumerateObject())
+        {
+            const string Suffix = "_requests";
+            var name = member.Name;
+            if (name.Length <= Suffix.Length || !name.EndsWith(Suffix, StringComparison.Ordinal) || member.Value.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            var tool = name[..^Suffix.Length];
+            if (tool.Length > UsageRecordLimits.MaxServerToolNameLength || UsageStringRules.IndexOfInvalid(tool) >= 0)
+            {
+                continue;
+            }
+
+            if (!UsageJson.TryReadCount(tools, toolsPath, name, required: false, out var count, out _, out error)
+                || !UsageJson.TryAddToolCalls(ref calls, tool, count, toolsPath, out error))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool TryReadRaw(JsonElement usage, string path, bool inputRequired, out RawUsage raw, [NotNullWhen(false)] out UsageParseError? error)
@@ -72,9 +134,10 @@ internal static class AnthropicUsageReader
         return true;
     }
 
-    private static bool TryNormalize(RawUsage raw, string path, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error)
+    private static bool TryNormalize(RawUsage raw, string path, out TokenCounts counts, out UsageCorrections corrections, [NotNullWhen(false)] out UsageParseError? error)
     {
         counts = default;
+        corrections = UsageCorrections.None;
         error = null;
         var input = raw.Input ?? 0;
         var cacheRead = raw.CacheRead ?? 0;
@@ -94,12 +157,12 @@ internal static class AnthropicUsageReader
             }
             else if (breakdownSum != cacheCreation && breakdownSum != 0)
             {
-                // An all-zero breakdown next to a non-zero total says nothing about the split (Anthropic's own API
-                // reference example has that shape): the total stands and no write is counted as long-TTL.
-                error = new UsageParseError(
-                    $"{path}.cache_creation disagrees with {path}.cache_creation_input_tokens: ephemeral_5m_input_tokens ({shortTtl}) "
-                    + $"+ ephemeral_1h_input_tokens ({oneHour}) = {breakdownSum}, but cache_creation_input_tokens is {cacheCreation}.");
-                return false;
+                // The total is what Anthropic bills as cache writes; a breakdown that disagrees with it must not lose
+                // the record. The total stands, the 1-hour part is capped at it, and the mismatch is reported.
+                // (An all-zero breakdown next to a non-zero total, as in Anthropic's own API reference example, says
+                // nothing about the split: no correction, no write counted as long-TTL.)
+                longTtl = Math.Min(oneHour, cacheCreation);
+                corrections = UsageCorrections.CacheCreationBreakdownMismatch;
             }
         }
 
@@ -123,9 +186,10 @@ internal static class AnthropicUsageReader
     }
 
     // usage | { type: "message", usage } | { type: "message_delta", usage } | { type: "message_start", message: { usage } }.
-    private static bool TryLocate(JsonElement root, out JsonElement usage, out string path, out bool isDelta, [NotNullWhen(false)] out UsageParseError? error)
+    private static bool TryLocate(JsonElement root, out JsonElement usage, out string path, out bool isDelta, out JsonElement message, [NotNullWhen(false)] out UsageParseError? error)
     {
         path = "usage";
+        message = root;
         isDelta = root.TryGetProperty("type", out var type)
             && type.ValueKind == JsonValueKind.String
             && type.ValueEquals("message_delta"u8);
@@ -139,9 +203,9 @@ internal static class AnthropicUsageReader
             return true;
         }
 
-        if (root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+        if (root.TryGetProperty("message", out var inner) && inner.ValueKind == JsonValueKind.Object)
         {
-            if (!UsageJson.TryFindMember(message, "message", "usage", out usage, out found, out error))
+            if (!UsageJson.TryFindMember(inner, "message", "usage", out usage, out found, out error))
             {
                 return false;
             }
@@ -149,6 +213,7 @@ internal static class AnthropicUsageReader
             if (found)
             {
                 path = "message.usage";
+                message = inner;
                 return true;
             }
         }

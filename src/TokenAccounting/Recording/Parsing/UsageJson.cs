@@ -3,8 +3,30 @@ using System.Text.Json;
 
 namespace TokenAccounting.Recording.Parsing;
 
-/// <summary>Reads one provider's usage from a JSON value; never throws for bad input.</summary>
-internal delegate bool UsageReader(JsonElement root, out TokenCounts counts, [NotNullWhen(false)] out UsageParseError? error);
+/// <summary>
+/// Reads one provider's usage from a JSON value; never throws for bad input. With <paramref name="details"/> false only
+/// the counts (and corrections) are read, so the <c>TokenCounts</c>-returning parsers allocate no strings.
+/// </summary>
+internal delegate bool UsageReader(JsonElement root, bool details, out UsageReading reading, [NotNullWhen(false)] out UsageParseError? error);
+
+/// <summary>What a reader found: the normalized counts and, when details were asked for, what else the payload says.</summary>
+internal struct UsageReading
+{
+    public TokenCounts Tokens;
+    public string? ServiceTier;
+    public string? ResponseModel;
+    public Dictionary<string, long>? ServerToolCalls;
+    public UsageCorrections Corrections;
+
+    public readonly ParsedUsage ToParsed() => new()
+    {
+        Tokens = Tokens,
+        ServiceTier = ServiceTier,
+        ResponseModel = ResponseModel,
+        ServerToolCalls = ServerToolCalls,
+        Corrections = Corrections,
+    };
+}
 
 /// <summary>
 /// Strict, allocation-light readers for token-count members: absent or <c>null</c> optional members read as 0;
@@ -138,6 +160,53 @@ internal static class UsageJson
         }
 
         usage = member;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads an optional string (a model name, a service tier): null when absent, not a string, empty, longer than
+    /// 256 characters or not storable (NUL, unpaired surrogate) — metadata never fails a parse, and never makes the
+    /// record it goes into fail <c>Record()</c>.
+    /// </summary>
+    public static string? ReadMetadata(JsonElement parent, string name)
+    {
+        if (parent.ValueKind != JsonValueKind.Object
+            || !parent.TryGetProperty(name, out var member)
+            || member.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        string? value;
+        try
+        {
+            value = member.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+
+        return string.IsNullOrWhiteSpace(value) || value.Length > 256 || UsageStringRules.IndexOfInvalid(value) >= 0 ? null : value;
+    }
+
+    /// <summary>Adds calls of a server-side tool into a per-tool map, saturating; false when the map is full.</summary>
+    public static bool TryAddToolCalls(ref Dictionary<string, long>? calls, string tool, long count, string path, [NotNullWhen(false)] out UsageParseError? error)
+    {
+        error = null;
+        if (count == 0)
+        {
+            return true;
+        }
+
+        calls ??= new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!calls.TryGetValue(tool, out var existing) && calls.Count >= UsageRecordLimits.MaxServerToolCount)
+        {
+            error = new UsageParseError($"{path}: more than {UsageRecordLimits.MaxServerToolCount} kinds of server tool calls (UsageRecordLimits.MaxServerToolCount).");
+            return false;
+        }
+
+        calls[tool] = SaturatingArithmetic.Add(existing, count);
         return true;
     }
 
