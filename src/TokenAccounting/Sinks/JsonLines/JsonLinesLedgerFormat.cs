@@ -72,6 +72,11 @@ internal static class JsonLinesLedgerFormat
         line.CostCacheWriteLongTtlUsd = cost is { CacheWriteLongTtl: > 0 } ? cost.CacheWriteLongTtl : null;
         line.CostOutputUsd = cost?.Output;
         line.CostReasoningUsd = cost?.Reasoning;
+        line.CostInputAudioUsd = NonZero(cost?.InputAudio);
+        line.CostCachedInputAudioUsd = NonZero(cost?.CachedInputAudio);
+        line.CostOutputAudioUsd = NonZero(cost?.OutputAudio);
+        line.CostRequestsUsd = NonZero(cost?.Requests);
+        line.CostServerToolCallsUsd = NonZero(cost?.ServerToolCalls);
         line.Unpaired = record.IsUnpaired ? true : null;
 
         // The pipeline strips Text unless capture is enabled; the sink writes what it is given.
@@ -249,23 +254,10 @@ internal static class JsonLinesLedgerFormat
             throw new FormatException($"{file}:{lineNumber}: the required fields \"model\" and \"operation\" of a rollup line are missing or empty.");
         }
 
-        UsageCost? cost = null;
-        if (line.CostInputUsd is not null || line.CostCachedInputUsd is not null || line.CostCacheWriteUsd is not null
-            || line.CostOutputUsd is not null || line.CostReasoningUsd is not null)
-        {
-            cost = new UsageCost(
-                line.CostInputUsd ?? 0m,
-                line.CostCachedInputUsd ?? 0m,
-                line.CostCacheWriteUsd ?? 0m,
-                line.CostOutputUsd ?? 0m,
-                line.CostReasoningUsd ?? 0m,
-                line.CostCacheWriteLongTtlUsd ?? 0m,
-                line.CostInputAudioUsd ?? 0m,
-                line.CostCachedInputAudioUsd ?? 0m,
-                line.CostOutputAudioUsd ?? 0m,
-                line.CostRequestsUsd ?? 0m,
-                line.CostServerToolCallsUsd ?? 0m);
-        }
+        var cost = CostOf(
+            line.CostInputUsd, line.CostCachedInputUsd, line.CostCacheWriteUsd, line.CostOutputUsd, line.CostReasoningUsd,
+            line.CostCacheWriteLongTtlUsd, line.CostInputAudioUsd, line.CostCachedInputAudioUsd, line.CostOutputAudioUsd,
+            line.CostRequestsUsd, line.CostServerToolCallsUsd);
 
         var key = new UsageRollupKey(date, line.Model, line.Provider, new UsageOperation(line.Operation), line.UserId, line.TenantId, line.ApiKeyId);
         ValidateRollupKey(key);
@@ -279,6 +271,19 @@ internal static class JsonLinesLedgerFormat
         return new UsageRollup(key, tokens, line.RequestCount, cost, line.UnpricedRequestCount);
     }
 
+    /// <summary>
+    /// The cost a line (detail or rollup) carries: null when it has none of the text parts, which every priced line
+    /// writes; the audio, request and tool-call parts are written only when non-zero.
+    /// </summary>
+    private static UsageCost? CostOf(
+        decimal? input, decimal? cachedInput, decimal? cacheWrite, decimal? output, decimal? reasoning, decimal? cacheWriteLongTtl,
+        decimal? inputAudio, decimal? cachedInputAudio, decimal? outputAudio, decimal? requests, decimal? serverToolCalls) =>
+        input is null && cachedInput is null && cacheWrite is null && output is null && reasoning is null
+            ? null
+            : new UsageCost(
+                input ?? 0m, cachedInput ?? 0m, cacheWrite ?? 0m, output ?? 0m, reasoning ?? 0m, cacheWriteLongTtl ?? 0m,
+                inputAudio ?? 0m, cachedInputAudio ?? 0m, outputAudio ?? 0m, requests ?? 0m, serverToolCalls ?? 0m);
+
     private static decimal? NonZero(decimal? value) => value is 0m ? null : value;
 
     private static UsageRecord ToRecord(JsonLinesLedgerLine line, string file, long lineNumber)
@@ -288,18 +293,10 @@ internal static class JsonLinesLedgerFormat
             throw new FormatException($"{file}:{lineNumber}: the required field \"model\" is missing or empty.");
         }
 
-        UsageCost? cost = null;
-        if (line.CostInputUsd is not null || line.CostCachedInputUsd is not null || line.CostCacheWriteUsd is not null
-            || line.CostOutputUsd is not null || line.CostReasoningUsd is not null)
-        {
-            cost = new UsageCost(
-                line.CostInputUsd ?? 0m,
-                line.CostCachedInputUsd ?? 0m,
-                line.CostCacheWriteUsd ?? 0m,
-                line.CostOutputUsd ?? 0m,
-                line.CostReasoningUsd ?? 0m,
-                line.CostCacheWriteLongTtlUsd ?? 0m);
-        }
+        var cost = CostOf(
+            line.CostInputUsd, line.CostCachedInputUsd, line.CostCacheWriteUsd, line.CostOutputUsd, line.CostReasoningUsd,
+            line.CostCacheWriteLongTtlUsd, line.CostInputAudioUsd, line.CostCachedInputAudioUsd, line.CostOutputAudioUsd,
+            line.CostRequestsUsd, line.CostServerToolCallsUsd);
 
         Dictionary<string, TimeSpan>? stages = null;
         if (line.StageDurationsMs is { } stagesMs)

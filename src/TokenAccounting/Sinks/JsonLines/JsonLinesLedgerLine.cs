@@ -125,6 +125,21 @@ internal sealed class JsonLinesLedgerLine
     [JsonPropertyName("cost_reasoning_usd")]
     public decimal? CostReasoningUsd { get; set; }
 
+    [JsonPropertyName("cost_input_audio_usd")]
+    public decimal? CostInputAudioUsd { get; set; }
+
+    [JsonPropertyName("cost_cached_input_audio_usd")]
+    public decimal? CostCachedInputAudioUsd { get; set; }
+
+    [JsonPropertyName("cost_output_audio_usd")]
+    public decimal? CostOutputAudioUsd { get; set; }
+
+    [JsonPropertyName("cost_requests_usd")]
+    public decimal? CostRequestsUsd { get; set; }
+
+    [JsonPropertyName("cost_server_tool_calls_usd")]
+    public decimal? CostServerToolCallsUsd { get; set; }
+
     [JsonPropertyName("unpaired")]
     public bool? Unpaired { get; set; }
 

@@ -200,6 +200,13 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
 
             WriteDecimal(",\"cost_output_usd\":"u8, cost.Output);
             WriteDecimal(",\"cost_reasoning_usd\":"u8, cost.Reasoning);
+
+            // Written only when non-zero, like the long-TTL part (and as rollup lines write them).
+            WriteNonZero(",\"cost_input_audio_usd\":"u8, cost.InputAudio);
+            WriteNonZero(",\"cost_cached_input_audio_usd\":"u8, cost.CachedInputAudio);
+            WriteNonZero(",\"cost_output_audio_usd\":"u8, cost.OutputAudio);
+            WriteNonZero(",\"cost_requests_usd\":"u8, cost.Requests);
+            WriteNonZero(",\"cost_server_tool_calls_usd\":"u8, cost.ServerToolCalls);
         }
 
         if (record.IsUnpaired)
@@ -370,6 +377,14 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         var span = Reserve(prefix.Length + MaxNumberLength);
         prefix.CopyTo(span);
         _length += prefix.Length + FormatMilliseconds(value, span[prefix.Length..]);
+    }
+
+    private void WriteNonZero(ReadOnlySpan<byte> prefix, decimal value)
+    {
+        if (value != 0m)
+        {
+            WriteDecimal(prefix, value);
+        }
     }
 
     private void WriteDecimal(ReadOnlySpan<byte> prefix, decimal value)

@@ -152,6 +152,20 @@ public sealed class JsonLinesUsageLedgerTests : IDisposable
         });
     }
 
+    [Fact]
+    public async Task ReadAsync_CostWithAudioRequestAndToolCallParts_ReadsEveryPartBack()
+    {
+        // The line's cost_usd always held these parts; the reader rebuilt the cost from the text parts only, so a
+        // record read back cost less than it was recorded at.
+        var cost = new UsageCost(0.001m, 0.0002m, 0.0003m, 0.004m, 0.0005m, 0.0001m, 0.006m, 0.0007m, 0.008m, 0.0009m, 0.03m);
+        await WriteAsync(Batch("b1", Record("a") with { Cost = cost }));
+
+        var read = (await ReadAllAsync(_folder.Path)).ShouldHaveSingleItem().Cost.ShouldNotBeNull();
+
+        read.ShouldBe(cost);
+        read.Total.ShouldBe(cost.Total);
+    }
+
     private async Task WriteAsync(UsageBatch batch)
     {
         using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
