@@ -61,13 +61,13 @@ internal static class DashboardHtml
         html.Append(CultureInfo.InvariantCulture, $"<label for=\"to\">to</label> <input type=\"date\" id=\"to\" name=\"to\" value=\"{DashboardRequest.Text(request.To)}\" required>\n");
         html.Append("<label for=\"groupBy\">Group by</label> <select id=\"groupBy\" name=\"groupBy\">\n");
         var selected = request.GroupByText;
-        var options_ = Groupings.ToList();
-        if (!options_.Any(g => string.Equals(g.Value, selected, StringComparison.Ordinal)))
+        var choices = Groupings.ToList();
+        if (!choices.Any(g => string.Equals(g.Value, selected, StringComparison.Ordinal)))
         {
-            options_.Add((selected, selected.Replace(",", ", then ", StringComparison.Ordinal)));
+            choices.Add((selected, selected.Replace(",", ", then ", StringComparison.Ordinal)));
         }
 
-        foreach (var (value, label) in options_)
+        foreach (var (value, label) in choices)
         {
             html.Append(CultureInfo.InvariantCulture, $"<option value=\"{Attr(value)}\"{(value == selected ? " selected" : string.Empty)}>{Encode(label)}</option>\n");
         }
