@@ -75,6 +75,11 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         WriteInteger(",\"cache_write_long_ttl_input_tokens\":"u8, tokens.CacheWriteLongTtlInput);
         WriteInteger(",\"reasoning_tokens\":"u8, tokens.Reasoning);
 
+        // Written only when non-zero (lines without audio keep the bytes they had).
+        WriteNonZero(",\"input_audio_tokens\":"u8, tokens.InputAudio);
+        WriteNonZero(",\"cached_input_audio_tokens\":"u8, tokens.CachedInputAudio);
+        WriteNonZero(",\"output_audio_tokens\":"u8, tokens.OutputAudio);
+
         switch (record.Provenance)
         {
             case UsageProvenance.Reported:
@@ -180,6 +185,32 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
                 foreach (var (key, value) in tags)
                 {
                     WriteTag(separator, key, value);
+                    separator = ","u8;
+                }
+            }
+
+            WriteLiteral("}"u8);
+        }
+
+        if (record.ServerToolCalls is { Count: > 0 } toolCalls)
+        {
+            WriteLiteral(",\"server_tool_calls\":"u8);
+            if (toolCalls is Dictionary<string, long> dictionary)
+            {
+                // The same order as through the interface, without boxing the enumerator.
+                var separator = "{"u8;
+                foreach (var (tool, calls) in dictionary)
+                {
+                    WriteToolCalls(separator, tool, calls);
+                    separator = ","u8;
+                }
+            }
+            else
+            {
+                var separator = "{"u8;
+                foreach (var (tool, calls) in toolCalls)
+                {
+                    WriteToolCalls(separator, tool, calls);
                     separator = ","u8;
                 }
             }
@@ -379,6 +410,14 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         _length += prefix.Length + FormatMilliseconds(value, span[prefix.Length..]);
     }
 
+    private void WriteNonZero(ReadOnlySpan<byte> prefix, long value)
+    {
+        if (value != 0)
+        {
+            WriteInteger(prefix, value);
+        }
+    }
+
     private void WriteNonZero(ReadOnlySpan<byte> prefix, decimal value)
     {
         if (value != 0m)
@@ -410,6 +449,12 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
     {
         WritePropertyName(separator, name);
         WriteMilliseconds(":"u8, duration);
+    }
+
+    private void WriteToolCalls(ReadOnlySpan<byte> separator, string tool, long calls)
+    {
+        WritePropertyName(separator, tool);
+        WriteInteger(":"u8, calls);
     }
 
     private void WriteTag(ReadOnlySpan<byte> separator, string key, string? value)
