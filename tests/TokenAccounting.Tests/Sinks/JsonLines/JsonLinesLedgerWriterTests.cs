@@ -114,6 +114,47 @@ public sealed class JsonLinesLedgerWriterTests
     }
 
     [Fact]
+    public void WriteLine_RecordsSharingStringInstances_EveryLineEqualsTheSerializer()
+    {
+        // The writer reuses the bytes of a field's last value when the next record has the same string instance: lines
+        // that alternate between shared instances (and equal strings that are other instances) must not mix them up.
+        var random = new Random(7);
+        var pool = HardStrings.Where(h => h.Length < 300).Append("gpt-4o").Append(new string('é', 300)).ToArray();
+        var mismatches = new List<string>();
+        using var writer = new JsonLinesLedgerWriter(initialCapacity: 16);
+        for (var i = 0; i < 2000; i++)
+        {
+            string Pick() => random.Next(4) == 0 ? new string(pool[random.Next(pool.Length)].AsSpan()) : pool[random.Next(pool.Length)];
+            var operation = Pick();
+            var record = new UsageRecord
+            {
+                Model = Pick(),
+                ResponseModel = Pick(),
+                Provider = Pick(),
+                Operation = operation.Trim().Length == 0 ? default : new UsageOperation(operation),
+                DegradedReason = Pick(),
+                UserId = Pick(),
+                TenantId = Pick(),
+                ApiKeyId = Pick(),
+                Route = Pick(),
+                ServiceTier = Pick(),
+                ScopePath = Pick(),
+            };
+            var batchId = "batch-" + (i / 100);
+            var expected = Encoding.UTF8.GetString(Reference(record, batchId));
+            writer.Clear();
+            writer.WriteLine(record, batchId);
+            var actual = Encoding.UTF8.GetString(writer.WrittenSpan);
+            if (actual != expected && mismatches.Count < 3)
+            {
+                mismatches.Add($"expected {expected}\nactual   {actual}");
+            }
+        }
+
+        mismatches.ShouldBeEmpty();
+    }
+
+    [Fact]
     public void WriteLine_SeveralRecords_AppendsOneLinePerRecordThatTheReaderParsesBack()
     {
         // The reader rejects lines without a model or with an unknown enum value, and (issue 12 §1) what Record() would
