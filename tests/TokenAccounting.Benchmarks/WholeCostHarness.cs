@@ -54,9 +54,12 @@ internal static partial class WholeCostHarness
     [
         new("record.discard", "`Record()` → discarding sink", "otel.log.batch.sized", RecordIntoDiscardingSink),
         new("record.discard.otel", "`Record()` → discarding sink, OTel SDK MeterProvider listening", "otel.log.batch.sized", RecordIntoDiscardingSinkWithOtelMetrics),
-        new("record.jsonl", "`Record()` → JSON-lines ledger (default options, fsync per batch)", "otel.log.batch.sized", RecordIntoJsonLines),
-        new("jsonl.sink", "JSON-lines sink alone: `WriteAsync` of 1,000-record batches as the pipeline sends them (fsync per batch)", "jsonl.floor", JsonLinesSinkAlone),
-        new("jsonl.floor", "the disk's floor for `jsonl.sink`: write + fsync of the same bytes, per 1,000-record batch", null, JsonLinesDiskFloor),
+        new("record.jsonl", "`Record()` → JSON-lines ledger (default options, fsync per batch)", "otel.log.batch.sized", RecordIntoJsonLines(maxBatchSize: null)),
+        new("record.jsonl.batch10k", "`Record()` → JSON-lines ledger, `MaxBatchSize` = 10,000 (else default options)", "record.jsonl", RecordIntoJsonLines(maxBatchSize: 10_000)),
+        new("jsonl.sink", "JSON-lines sink alone: `WriteAsync` of 1,000-record batches as the pipeline sends them (fsync per batch)", "jsonl.floor", JsonLinesSinkAlone(batchSize: 1000)),
+        new("jsonl.sink.10k", "JSON-lines sink alone: `WriteAsync` of 10,000-record batches (fsync per batch)", "jsonl.floor.10k", JsonLinesSinkAlone(batchSize: 10_000)),
+        new("jsonl.floor", "the disk's floor for `jsonl.sink`: write + fsync of the same bytes, per 1,000-record batch", null, JsonLinesDiskFloor(batchSize: 1000)),
+        new("jsonl.floor.10k", "the disk's floor for `jsonl.sink.10k`: write + fsync of the same bytes, per 10,000-record batch", null, JsonLinesDiskFloor(batchSize: 10_000)),
         new("jsonl.serialize", "JSON-lines line writer alone: `Validate()` + serialize, no I/O", "jsonl.serialize.novalidate", JsonLinesSerializeOnly(validate: true)),
         new("jsonl.serialize.novalidate", "JSON-lines line writer alone: serialize only (what `Validate()` adds is the difference)", null, JsonLinesSerializeOnly(validate: false)),
         new("otel.log.batch", "OTel `ILogger` → `BatchLogRecordExportProcessor` (defaults: queue 2,048) → discarding exporter", null, OtelBatchLog(maxQueueSize: 2048)),
@@ -190,14 +193,20 @@ internal static partial class WholeCostHarness
         return await RecordIntoDiscardingSink(operations).ConfigureAwait(false);
     }
 
-    private static async Task<Measurement> RecordIntoJsonLines(int operations)
+    private static Func<int, Task<Measurement>> RecordIntoJsonLines(int? maxBatchSize) => async operations =>
     {
         var folder = Path.Combine(Path.GetTempPath(), "ta-whole-cost-" + Guid.NewGuid().ToString("N"));
         try
         {
             var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(folder, "usage-{date}.jsonl") });
             var counting = new CountingSink(sink);
-            var recorder = UsageRecorder.Create(counting);
+            var options = new TokenAccountingOptions();
+            if (maxBatchSize is { } size)
+            {
+                options.MaxBatchSize = size;
+            }
+
+            var recorder = UsageRecorder.Create(options, counting);
             for (var i = 0; i < WarmUp; i++)
             {
                 recorder.Record(Record);
@@ -219,7 +228,7 @@ internal static partial class WholeCostHarness
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
+    };
 
     /// <summary>Records as the aggregator hands them to a sink: enriched with an id and a completion time.</summary>
     private static UsageRecord[] PipelineRecords(int count)
@@ -234,10 +243,9 @@ internal static partial class WholeCostHarness
         return records;
     }
 
-    private static async Task<Measurement> JsonLinesSinkAlone(int operations)
+    private static Func<int, Task<Measurement>> JsonLinesSinkAlone(int batchSize) => async operations =>
     {
-        const int BatchSize = 1000;
-        var records = PipelineRecords(BatchSize);
+        var records = PipelineRecords(batchSize);
         var key = UsageRollupKey.For(records[0]);
         UsageRollup[] rollups = [new UsageRollup(key, records[0].Tokens, 1, records[0].Cost)];
         var folder = Path.Combine(Path.GetTempPath(), "ta-whole-cost-" + Guid.NewGuid().ToString("N"));
@@ -245,13 +253,13 @@ internal static partial class WholeCostHarness
         {
             var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(folder, "usage-{date}.jsonl") });
             var batch = 0;
-            for (var i = 0; i < WarmUp; i += BatchSize)
+            for (var i = 0; i < WarmUp; i += batchSize)
             {
                 await sink.WriteAsync(new UsageBatch("warm-" + batch++, records, rollups), CancellationToken.None).ConfigureAwait(false);
             }
 
             var probe = Start();
-            for (var i = 0; i < operations; i += BatchSize)
+            for (var i = 0; i < operations; i += batchSize)
             {
                 await sink.WriteAsync(new UsageBatch("b-" + batch++, records, rollups), CancellationToken.None).ConfigureAwait(false);
             }
@@ -263,12 +271,11 @@ internal static partial class WholeCostHarness
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
+    };
 
-    private static Task<Measurement> JsonLinesDiskFloor(int operations)
+    private static Func<int, Task<Measurement>> JsonLinesDiskFloor(int batchSize) => operations =>
     {
-        const int BatchSize = 1000;
-        var records = PipelineRecords(BatchSize);
+        var records = PipelineRecords(batchSize);
         using var writer = new JsonLinesLedgerWriter();
         foreach (var record in records)
         {
@@ -281,14 +288,14 @@ internal static partial class WholeCostHarness
         try
         {
             using var stream = new FileStream(Path.Combine(folder, "raw.jsonl"), new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, BufferSize = 0 });
-            for (var i = 0; i < WarmUp; i += BatchSize)
+            for (var i = 0; i < WarmUp; i += batchSize)
             {
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
             }
 
             var probe = Start();
-            for (var i = 0; i < operations; i += BatchSize)
+            for (var i = 0; i < operations; i += batchSize)
             {
                 stream.Write(bytes);
                 stream.Flush(flushToDisk: true);
@@ -300,7 +307,7 @@ internal static partial class WholeCostHarness
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
+    };
 
     private static Func<int, Task<Measurement>> JsonLinesSerializeOnly(bool validate) => operations =>
     {

@@ -37,6 +37,9 @@ internal static class JsonLinesLedgerFormat
         line.CacheWriteInputTokens = tokens.CacheWriteInput;
         line.CacheWriteLongTtlInputTokens = tokens.CacheWriteLongTtlInput;
         line.ReasoningTokens = tokens.Reasoning;
+        line.InputAudioTokens = NonZero(tokens.InputAudio);
+        line.CachedInputAudioTokens = NonZero(tokens.CachedInputAudio);
+        line.OutputAudioTokens = NonZero(tokens.OutputAudio);
         line.Provenance = ProvenanceName(record.Provenance);
         line.Outcome = OutcomeName(record.Outcome);
         line.DegradedReason = record.DegradedReason;
@@ -64,6 +67,7 @@ internal static class JsonLinesLedgerFormat
         line.ServiceTier = record.ServiceTier;
         line.ScopePath = record.ScopePath;
         line.Tags = record.Tags is { Count: > 0 } tags ? tags : null;
+        line.ServerToolCalls = record.ServerToolCalls is { Count: > 0 } toolCalls ? toolCalls : null;
         var cost = record.Cost;
         line.CostUsd = cost?.Total;
         line.CostInputUsd = cost?.Input;
@@ -113,6 +117,9 @@ internal static class JsonLinesLedgerFormat
         line.CacheWriteInputTokens = tokens.CacheWriteInput;
         line.CacheWriteLongTtlInputTokens = tokens.CacheWriteLongTtlInput;
         line.ReasoningTokens = tokens.Reasoning;
+        line.InputAudioTokens = NonZero(tokens.InputAudio);
+        line.CachedInputAudioTokens = NonZero(tokens.CachedInputAudio);
+        line.OutputAudioTokens = NonZero(tokens.OutputAudio);
         var cost = rollup.Cost;
         line.CostUsd = cost?.Total;
         line.CostInputUsd = cost?.Input;
@@ -261,13 +268,17 @@ internal static class JsonLinesLedgerFormat
 
         var key = new UsageRollupKey(date, line.Model, line.Provider, new UsageOperation(line.Operation), line.UserId, line.TenantId, line.ApiKeyId);
         ValidateRollupKey(key);
+        // The constructor holds the counts to the TokenCounts invariants, audio parts included.
         var tokens = new TokenCounts(
             line.InputTokens,
             line.OutputTokens,
             line.CachedInputTokens,
             line.CacheWriteInputTokens,
             line.CacheWriteLongTtlInputTokens,
-            line.ReasoningTokens);
+            line.ReasoningTokens,
+            line.InputAudioTokens ?? 0,
+            line.CachedInputAudioTokens ?? 0,
+            line.OutputAudioTokens ?? 0);
         return new UsageRollup(key, tokens, line.RequestCount, cost, line.UnpricedRequestCount);
     }
 
@@ -285,6 +296,8 @@ internal static class JsonLinesLedgerFormat
                 inputAudio ?? 0m, cachedInputAudio ?? 0m, outputAudio ?? 0m, requests ?? 0m, serverToolCalls ?? 0m);
 
     private static decimal? NonZero(decimal? value) => value is 0m ? null : value;
+
+    private static long? NonZero(long value) => value == 0 ? null : value;
 
     private static UsageRecord ToRecord(JsonLinesLedgerLine line, string file, long lineNumber)
     {
@@ -321,7 +334,10 @@ internal static class JsonLinesLedgerFormat
                 line.CachedInputTokens,
                 line.CacheWriteInputTokens,
                 line.CacheWriteLongTtlInputTokens,
-                line.ReasoningTokens),
+                line.ReasoningTokens,
+                line.InputAudioTokens ?? 0,
+                line.CachedInputAudioTokens ?? 0,
+                line.OutputAudioTokens ?? 0),
             Provenance = ParseProvenance(line.Provenance, file, lineNumber),
             Outcome = ParseOutcome(line.Outcome, file, lineNumber),
             DegradedReason = line.DegradedReason,
@@ -338,6 +354,7 @@ internal static class JsonLinesLedgerFormat
             ServiceTier = line.ServiceTier,
             ScopePath = line.ScopePath,
             Tags = line.Tags,
+            ServerToolCalls = line.ServerToolCalls,
             Cost = cost,
             Text = line.Text,
             IsUnpaired = line.Unpaired ?? false,

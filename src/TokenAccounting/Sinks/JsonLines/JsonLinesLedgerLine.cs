@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 namespace TokenAccounting;
 
 /// <summary>
-/// One detail line of the JSON-lines ledger (schema versions 1 and 2). Property names are the file format: stable,
+/// One detail line of the JSON-lines ledger (schema versions 1 and 2; the audio counts and server tool calls are
+/// optional fields of version 2). Property names are the file format: stable,
 /// snake_case, never renamed. Null properties are omitted. Durations are milliseconds as exact decimals
 /// (ticks / 10,000); costs are exact decimal US dollars. A rollup line (version 2, <see cref="Kind"/> =
 /// <c>"rollup"</c>) is read into this type first, to see its kind, then into <see cref="JsonLinesLedgerRollupLine"/>.
@@ -56,6 +57,18 @@ internal sealed class JsonLinesLedgerLine
     [JsonPropertyName("reasoning_tokens")]
     public long ReasoningTokens { get; set; }
 
+    /// <summary>The audio part of the input tokens (cached audio included); omitted when 0.</summary>
+    [JsonPropertyName("input_audio_tokens")]
+    public long? InputAudioTokens { get; set; }
+
+    /// <summary>The cached part of the audio input tokens; omitted when 0.</summary>
+    [JsonPropertyName("cached_input_audio_tokens")]
+    public long? CachedInputAudioTokens { get; set; }
+
+    /// <summary>The audio part of the output tokens; omitted when 0.</summary>
+    [JsonPropertyName("output_audio_tokens")]
+    public long? OutputAudioTokens { get; set; }
+
     [JsonPropertyName("provenance")]
     public string? Provenance { get; set; }
 
@@ -103,6 +116,10 @@ internal sealed class JsonLinesLedgerLine
 
     [JsonPropertyName("tags")]
     public IReadOnlyDictionary<string, string>? Tags { get; set; }
+
+    /// <summary><see cref="UsageRecord.ServerToolCalls"/> (tool name → calls); omitted when null or empty.</summary>
+    [JsonPropertyName("server_tool_calls")]
+    public IReadOnlyDictionary<string, long>? ServerToolCalls { get; set; }
 
     [JsonPropertyName("cost_usd")]
     public decimal? CostUsd { get; set; }

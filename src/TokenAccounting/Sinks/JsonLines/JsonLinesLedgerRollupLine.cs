@@ -65,6 +65,18 @@ internal sealed class JsonLinesLedgerRollupLine
     [JsonPropertyName("reasoning_tokens")]
     public long ReasoningTokens { get; set; }
 
+    /// <summary>The audio part of the input tokens (cached audio included); omitted when 0.</summary>
+    [JsonPropertyName("input_audio_tokens")]
+    public long? InputAudioTokens { get; set; }
+
+    /// <summary>The cached part of the audio input tokens; omitted when 0.</summary>
+    [JsonPropertyName("cached_input_audio_tokens")]
+    public long? CachedInputAudioTokens { get; set; }
+
+    /// <summary>The audio part of the output tokens; omitted when 0.</summary>
+    [JsonPropertyName("output_audio_tokens")]
+    public long? OutputAudioTokens { get; set; }
+
     [JsonPropertyName("cost_usd")]
     public decimal? CostUsd { get; set; }
 

@@ -31,6 +31,25 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
     // Room for a property name literal, its punctuation and a number, date, bool or '{'/'}'.
     private const int MaxFixedLength = 96;
 
+    // The fields whose value is usually the same string instance from record to record (a model name, the batch id,
+    // a scope's user): each keeps the encoded bytes of the last value it wrote.
+    private const int BatchIdSlot = 0;
+    private const int ModelSlot = 1;
+    private const int ResponseModelSlot = 2;
+    private const int ProviderSlot = 3;
+    private const int OperationSlot = 4;
+    private const int DegradedReasonSlot = 5;
+    private const int UserIdSlot = 6;
+    private const int TenantIdSlot = 7;
+    private const int ApiKeyIdSlot = 8;
+    private const int RouteSlot = 9;
+    private const int ServiceTierSlot = 10;
+    private const int ScopePathSlot = 11;
+    private const int RepeatedSlotCount = 12;
+
+    // Longer values are encoded each time: caching them would copy more than it saves.
+    private const int MaxRepeatedLength = 256;
+
     // Printable ASCII except '"' and '\': the relaxed encoder passes these through and UTF-8 is the same bytes.
     private static readonly SearchValues<char> VerbatimChars = SearchValues.Create(
         " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
@@ -38,6 +57,7 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
     private readonly ArrayBufferWriter<byte> _escaped = new(256);
     private readonly Utf8JsonWriter _escaper;
     private readonly JsonLinesLedgerRollupLine _rollupLine = new();
+    private readonly RepeatedString[] _repeated = new RepeatedString[RepeatedSlotCount];
     private byte[] _bytes;
     private int _length;
 
@@ -60,12 +80,12 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
     {
         WriteInteger("{\"v\":"u8, JsonLinesLedgerFormat.CurrentVersion);
 
-        WriteString(",\"batch_id\":"u8, batchId);
+        WriteRepeatedString(",\"batch_id\":"u8, batchId, BatchIdSlot);
         WriteString(",\"id\":"u8, record.Id);
-        WriteString(",\"model\":"u8, record.Model);
-        WriteString(",\"response_model\":"u8, record.ResponseModel);
-        WriteString(",\"provider\":"u8, record.Provider);
-        WriteString(",\"operation\":"u8, record.Operation.Value);
+        WriteRepeatedString(",\"model\":"u8, record.Model, ModelSlot);
+        WriteRepeatedString(",\"response_model\":"u8, record.ResponseModel, ResponseModelSlot);
+        WriteRepeatedString(",\"provider\":"u8, record.Provider, ProviderSlot);
+        WriteRepeatedString(",\"operation\":"u8, record.Operation.Value, OperationSlot);
 
         var tokens = record.Tokens;
         WriteInteger(",\"input_tokens\":"u8, tokens.Input);
@@ -74,6 +94,11 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         WriteInteger(",\"cache_write_input_tokens\":"u8, tokens.CacheWriteInput);
         WriteInteger(",\"cache_write_long_ttl_input_tokens\":"u8, tokens.CacheWriteLongTtlInput);
         WriteInteger(",\"reasoning_tokens\":"u8, tokens.Reasoning);
+
+        // Written only when non-zero (lines without audio keep the bytes they had).
+        WriteNonZero(",\"input_audio_tokens\":"u8, tokens.InputAudio);
+        WriteNonZero(",\"cached_input_audio_tokens\":"u8, tokens.CachedInputAudio);
+        WriteNonZero(",\"output_audio_tokens\":"u8, tokens.OutputAudio);
 
         switch (record.Provenance)
         {
@@ -107,7 +132,7 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
                 break;
         }
 
-        WriteString(",\"degraded_reason\":"u8, record.DegradedReason);
+        WriteRepeatedString(",\"degraded_reason\":"u8, record.DegradedReason, DegradedReasonSlot);
         if (record.StartedAt is { } startedAt)
         {
             WriteDate(",\"started_at\":"u8, startedAt);
@@ -155,12 +180,12 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         }
 
         WriteString(",\"correlation_id\":"u8, record.CorrelationId);
-        WriteString(",\"user_id\":"u8, record.UserId);
-        WriteString(",\"tenant_id\":"u8, record.TenantId);
-        WriteString(",\"api_key_id\":"u8, record.ApiKeyId);
-        WriteString(",\"route\":"u8, record.Route);
-        WriteString(",\"service_tier\":"u8, record.ServiceTier);
-        WriteString(",\"scope_path\":"u8, record.ScopePath);
+        WriteRepeatedString(",\"user_id\":"u8, record.UserId, UserIdSlot);
+        WriteRepeatedString(",\"tenant_id\":"u8, record.TenantId, TenantIdSlot);
+        WriteRepeatedString(",\"api_key_id\":"u8, record.ApiKeyId, ApiKeyIdSlot);
+        WriteRepeatedString(",\"route\":"u8, record.Route, RouteSlot);
+        WriteRepeatedString(",\"service_tier\":"u8, record.ServiceTier, ServiceTierSlot);
+        WriteRepeatedString(",\"scope_path\":"u8, record.ScopePath, ScopePathSlot);
         if (record.Tags is { Count: > 0 } tags)
         {
             WriteLiteral(",\"tags\":"u8);
@@ -180,6 +205,32 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
                 foreach (var (key, value) in tags)
                 {
                     WriteTag(separator, key, value);
+                    separator = ","u8;
+                }
+            }
+
+            WriteLiteral("}"u8);
+        }
+
+        if (record.ServerToolCalls is { Count: > 0 } toolCalls)
+        {
+            WriteLiteral(",\"server_tool_calls\":"u8);
+            if (toolCalls is Dictionary<string, long> dictionary)
+            {
+                // The same order as through the interface, without boxing the enumerator.
+                var separator = "{"u8;
+                foreach (var (tool, calls) in dictionary)
+                {
+                    WriteToolCalls(separator, tool, calls);
+                    separator = ","u8;
+                }
+            }
+            else
+            {
+                var separator = "{"u8;
+                foreach (var (tool, calls) in toolCalls)
+                {
+                    WriteToolCalls(separator, tool, calls);
                     separator = ","u8;
                 }
             }
@@ -235,6 +286,14 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _escaper.Dispose();
+
+    /// <summary>The last value written to a field and its encoded bytes (quotes included).</summary>
+    private struct RepeatedString
+    {
+        public string? Source;
+        public byte[]? Bytes;
+        public int Length;
+    }
 
     /// <summary>
     /// Formats a decimal exactly as <see cref="Utf8JsonWriter.WriteNumberValue(decimal)"/> does (every digit of the
@@ -379,6 +438,14 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         _length += prefix.Length + FormatMilliseconds(value, span[prefix.Length..]);
     }
 
+    private void WriteNonZero(ReadOnlySpan<byte> prefix, long value)
+    {
+        if (value != 0)
+        {
+            WriteInteger(prefix, value);
+        }
+    }
+
     private void WriteNonZero(ReadOnlySpan<byte> prefix, decimal value)
     {
         if (value != 0m)
@@ -412,6 +479,12 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
         WriteMilliseconds(":"u8, duration);
     }
 
+    private void WriteToolCalls(ReadOnlySpan<byte> separator, string tool, long calls)
+    {
+        WritePropertyName(separator, tool);
+        WriteInteger(":"u8, calls);
+    }
+
     private void WriteTag(ReadOnlySpan<byte> separator, string key, string? value)
     {
         WritePropertyName(separator, key);
@@ -433,6 +506,44 @@ internal sealed class JsonLinesLedgerWriter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(name);
         WriteString(separator, name);
+    }
+
+    /// <summary>
+    /// Writes a string field like <see cref="WriteString"/>, but when the value is the same instance as the last one
+    /// written to this field (strings are immutable, so the same bytes) copies the bytes encoded then.
+    /// </summary>
+    private void WriteRepeatedString(ReadOnlySpan<byte> prefix, string? value, int slot)
+    {
+        if (value is null)
+        {
+            return;
+        }
+
+        ref var repeated = ref _repeated[slot];
+        if (ReferenceEquals(value, repeated.Source))
+        {
+            var encoded = repeated.Bytes!.AsSpan(0, repeated.Length);
+            var span = Reserve(prefix.Length + encoded.Length);
+            prefix.CopyTo(span);
+            encoded.CopyTo(span[prefix.Length..]);
+            _length += prefix.Length + encoded.Length;
+            return;
+        }
+
+        var start = _length + prefix.Length;
+        WriteString(prefix, value);
+        var length = _length - start;
+        if (value.Length <= MaxRepeatedLength && length <= 4 * MaxRepeatedLength)
+        {
+            if (repeated.Bytes is null || repeated.Bytes.Length < length)
+            {
+                repeated.Bytes = new byte[Math.Max(length, 64)];
+            }
+
+            _bytes.AsSpan(start, length).CopyTo(repeated.Bytes);
+            repeated.Length = length;
+            repeated.Source = value;
+        }
     }
 
     private void WriteString(ReadOnlySpan<byte> prefix, string? value)

@@ -51,6 +51,36 @@ public sealed class JsonLinesLedgerWriterTests
     }
 
     [Fact]
+    public void WriteLine_RecordWithEveryFieldSet_WritesEveryPropertyOfTheFormatAsTheReferenceMappingDoes()
+    {
+        // Both writers must carry every field of the format: a property added to the DTO but not to Fill, or to Fill but
+        // not to the hand-written writer, fails here (the byte comparison alone passes when both forget it).
+        var record = LedgerTestData.FullRecord();
+        var written = Encoding.UTF8.GetString(Write(record, "batch-1"));
+        using var json = JsonDocument.Parse(written);
+        var names = json.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+
+        var format = JsonLinesLedgerJsonContext.Default.JsonLinesLedgerLine.Properties.Select(p => p.Name).Where(n => n != "kind");
+        names.ShouldBe(format, ignoreOrder: true);
+        written.ShouldBe(Encoding.UTF8.GetString(Reference(record, "batch-1")));
+        json.RootElement.GetProperty("input_audio_tokens").GetInt64().ShouldBe(700);
+        json.RootElement.GetProperty("cached_input_audio_tokens").GetInt64().ShouldBe(200);
+        json.RootElement.GetProperty("output_audio_tokens").GetInt64().ShouldBe(300);
+        json.RootElement.GetProperty("server_tool_calls").GetProperty("web_search").GetInt64().ShouldBe(3);
+        json.RootElement.GetProperty("server_tool_calls").GetProperty("code \"exec\" ü").GetInt64().ShouldBe(1);
+    }
+
+    [Fact]
+    public void WriteLine_NoAudioAndNoToolCalls_WritesNoneOfTheirFields()
+    {
+        // Lines without audio keep the bytes they had before the fields existed.
+        var written = Encoding.UTF8.GetString(Write(LedgerTestData.Record("a") with { ServerToolCalls = new Dictionary<string, long>() }, "b"));
+
+        written.ShouldNotContain("audio");
+        written.ShouldNotContain("server_tool_calls");
+    }
+
+    [Fact]
     public void WriteLine_NullBatchId_OmitsTheFieldLikeTheSerializer()
     {
         var record = Cases["all fields"];
@@ -73,6 +103,47 @@ public sealed class JsonLinesLedgerWriterTests
             var expected = Encoding.UTF8.GetString(Reference(record, "b-" + i));
             writer.Clear();
             writer.WriteLine(record, "b-" + i);
+            var actual = Encoding.UTF8.GetString(writer.WrittenSpan);
+            if (actual != expected && mismatches.Count < 3)
+            {
+                mismatches.Add($"expected {expected}\nactual   {actual}");
+            }
+        }
+
+        mismatches.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void WriteLine_RecordsSharingStringInstances_EveryLineEqualsTheSerializer()
+    {
+        // The writer reuses the bytes of a field's last value when the next record has the same string instance: lines
+        // that alternate between shared instances (and equal strings that are other instances) must not mix them up.
+        var random = new Random(7);
+        var pool = HardStrings.Where(h => h.Length < 300).Append("gpt-4o").Append(new string('é', 300)).ToArray();
+        var mismatches = new List<string>();
+        using var writer = new JsonLinesLedgerWriter(initialCapacity: 16);
+        for (var i = 0; i < 2000; i++)
+        {
+            string Pick() => random.Next(4) == 0 ? new string(pool[random.Next(pool.Length)].AsSpan()) : pool[random.Next(pool.Length)];
+            var operation = Pick();
+            var record = new UsageRecord
+            {
+                Model = Pick(),
+                ResponseModel = Pick(),
+                Provider = Pick(),
+                Operation = operation.Trim().Length == 0 ? default : new UsageOperation(operation),
+                DegradedReason = Pick(),
+                UserId = Pick(),
+                TenantId = Pick(),
+                ApiKeyId = Pick(),
+                Route = Pick(),
+                ServiceTier = Pick(),
+                ScopePath = Pick(),
+            };
+            var batchId = "batch-" + (i / 100);
+            var expected = Encoding.UTF8.GetString(Reference(record, batchId));
+            writer.Clear();
+            writer.WriteLine(record, batchId);
             var actual = Encoding.UTF8.GetString(writer.WrittenSpan);
             if (actual != expected && mismatches.Count < 3)
             {
@@ -192,6 +263,7 @@ public sealed class JsonLinesLedgerWriterTests
             Text = AsUtf8CarriesIt(record.Text),
             Tags = record.Tags?.ToDictionary(t => AsUtf8CarriesIt(t.Key)!, t => AsUtf8CarriesIt(t.Value)!),
             StageDurations = record.StageDurations?.ToDictionary(t => AsUtf8CarriesIt(t.Key)!, t => t.Value),
+            ServerToolCalls = record.ServerToolCalls?.ToDictionary(t => AsUtf8CarriesIt(t.Key)!, t => t.Value),
         };
         try
         {
@@ -274,6 +346,7 @@ public sealed class JsonLinesLedgerWriterTests
             {
                 Model = "m",
                 Tags = new SortedDictionary<string, string> { ["b"] = "2", ["a\""] = "1\n" },
+                ServerToolCalls = new SortedDictionary<string, long> { ["z_search"] = 2, ["a\\tool"] = 0 },
                 StageDurations = new ReadOnlyDictionary<string, TimeSpan>(new Dictionary<string, TimeSpan> { ["z"] = TimeSpan.FromTicks(5), ["y\\"] = TimeSpan.FromTicks(-5) }),
             },
             ["null tag value"] = new() { Model = "m", Tags = new Dictionary<string, string> { ["k"] = null! } },
@@ -287,6 +360,15 @@ public sealed class JsonLinesLedgerWriterTests
                     + new TokenCounts(0, long.MaxValue, reasoning: long.MaxValue),
                 HistoryLength = int.MinValue,
             },
+            ["audio counts and server tool calls"] = new()
+            {
+                Model = "m",
+                Tokens = new TokenCounts(1000, 500, cachedInput: 300, cacheWriteInput: 100, cacheWriteLongTtlInput: 0, reasoning: 50, inputAudio: 400, cachedInputAudio: 250, outputAudio: 450),
+                ServerToolCalls = new Dictionary<string, long> { ["web_search"] = 3, ["file_search"] = long.MaxValue, ["ü \"q\""] = 0 },
+                Cost = new UsageCost(0m, 0m, 0m, 0m, 0m, 0m, 0.004m, 0.00025m, 0.09m, 0.001m, 0.03m),
+            },
+            ["only output audio"] = new() { Model = "m", Tokens = new TokenCounts(10, 20, 0, 0, 0, 0, inputAudio: 0, cachedInputAudio: 0, outputAudio: 20) },
+            ["empty server tool calls are omitted"] = new() { Model = "m", ServerToolCalls = new Dictionary<string, long>() },
             ["zero history"] = new() { Model = "m", HistoryLength = 0, Latency = TimeSpan.Zero },
             ["zero cost"] = new() { Model = "m", Cost = UsageCost.Zero },
             ["zero costs with scale"] = new() { Model = "m", Cost = new UsageCost(0.000m, 0.00m, 0.0000000000000000000000000000m, 0.0m, 0m, 0.0000m) },
@@ -331,6 +413,7 @@ public sealed class JsonLinesLedgerWriterTests
                 ServiceTier = s,
                 ScopePath = s,
                 Tags = new Dictionary<string, string> { [s] = s, ["plain"] = s },
+                ServerToolCalls = new Dictionary<string, long> { [s] = i, ["plain"] = i },
                 Text = s,
             };
         }
@@ -359,6 +442,14 @@ public sealed class JsonLinesLedgerWriterTests
         var cacheWrite = random.NextInt64(0, input - cached + 1);
         var output = random.NextInt64(0, 1L << 30);
         var cacheWriteCost = Money();
+        var reasoning = random.NextInt64(0, output + 1);
+        var tokens = new TokenCounts(input, output, cached, cacheWrite, random.NextInt64(0, cacheWrite + 1), reasoning);
+        if (random.Next(2) == 0)
+        {
+            var cachedAudio = random.NextInt64(0, cached + 1);
+            tokens = tokens.WithAudio(cachedAudio + random.NextInt64(0, input - cached - cacheWrite + 1), cachedAudio, random.NextInt64(0, output - reasoning + 1));
+        }
+
         return new UsageRecord
         {
             Id = Text(),
@@ -366,7 +457,7 @@ public sealed class JsonLinesLedgerWriterTests
             ResponseModel = Text(),
             Provider = Text(),
             Operation = random.Next(2) == 0 ? UsageOperation.Chat : UsageOperation.Embeddings,
-            Tokens = new TokenCounts(input, output, cached, cacheWrite, random.NextInt64(0, cacheWrite + 1), random.NextInt64(0, output + 1)),
+            Tokens = tokens,
             Provenance = (UsageProvenance)random.Next(3),
             Outcome = (UsageOutcome)random.Next(5),
             DegradedReason = Text(),
@@ -385,7 +476,12 @@ public sealed class JsonLinesLedgerWriterTests
             ServiceTier = Text(),
             ScopePath = Text(),
             Tags = random.Next(3) == 0 ? null : Enumerable.Range(0, random.Next(4)).ToDictionary(i => "t" + i + Text(), _ => Text()!),
-            Cost = random.Next(3) == 0 ? null : new UsageCost(Money(), Money(), cacheWriteCost, Money(), Money(), random.Next(2) == 0 ? 0m : cacheWriteCost / 2),
+            ServerToolCalls = random.Next(3) == 0 ? null : Enumerable.Range(0, random.Next(3)).ToDictionary(i => "tool" + i + Text(), _ => random.NextInt64(0, long.MaxValue) >> random.Next(64)),
+            Cost = random.Next(3) == 0
+                ? null
+                : random.Next(2) == 0
+                    ? new UsageCost(Money(), Money(), cacheWriteCost, Money(), Money(), random.Next(2) == 0 ? 0m : cacheWriteCost / 2)
+                    : new UsageCost(Money(), Money(), cacheWriteCost, Money(), Money(), cacheWriteCost / 2, Money(), Money(), random.Next(2) == 0 ? 0m : Money(), Money(), Money()),
             Text = Text(),
             IsUnpaired = random.Next(2) == 0,
         };

@@ -47,6 +47,34 @@ public sealed class JsonLinesPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task Record_EnrichedIntoARecordTheReaderWouldReject_IsQuarantinedAndTheLedgerStaysReadable()
+    {
+        // Record() validates what the caller gave; the pipeline then adds to it. A completion time stamped before a
+        // StartedAt in the future, or a scope's tags merged with the record's past MaxTagCount, break the record rules
+        // although Record() accepted the record: the sink's own check keeps such lines out of the file, where they
+        // would make every later read of the ledger throw. (So the sink cannot skip it for the pipeline's batches.)
+        using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+        var recorder = UsageRecorder.Create(sink);
+        var future = new UsageRecord { Id = "future", Model = "m", StartedAt = DateTimeOffset.MaxValue.AddDays(-1) };
+        var recordTags = Enumerable.Range(0, UsageRecordLimits.MaxTagCount).ToDictionary(i => "r" + i, i => "v");
+        var scopeTags = Enumerable.Range(0, UsageRecordLimits.MaxTagCount).ToDictionary(i => "s" + i, i => "v");
+        var good = new UsageRecord { Id = "good", Model = "m" };
+        recorder.Record(future);
+        using (UsageScope.Begin("tagged", userId: null, tags: scopeTags))
+        {
+            recorder.Record(new UsageRecord { Id = "tags", Model = "m", Tags = recordTags });
+        }
+
+        recorder.Record(good);
+        await recorder.FlushAsync(CancellationToken.None);
+        await recorder.DisposeAsync();
+
+        recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem().QuarantinedRecords.ShouldBe(2);
+        recorder.GetQuarantine().Select(q => q.Record!.Id).Order().ShouldBe(["future", "tags"]);
+        (await ReadAllAsync(_folder.Path)).Select(r => r.Id).ShouldBe(["good"]);
+    }
+
+    [Fact]
     public async Task DisposeContainer_WithoutFlush_RecordsReachTheLedgerBeforeItCloses()
     {
         var services = new ServiceCollection();

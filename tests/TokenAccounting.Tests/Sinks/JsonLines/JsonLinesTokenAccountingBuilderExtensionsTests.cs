@@ -62,6 +62,54 @@ public sealed class JsonLinesTokenAccountingBuilderExtensionsTests : IDisposable
         await Should.ThrowAsync<ObjectDisposedException>(async () => await sink.WriteAsync(Batch("b1", Record("r1")), CancellationToken.None));
     }
 
+    [Fact]
+    public async Task AddJsonLinesSink_NoUsageQueryRegistered_RegistersAJsonLinesUsageQueryOverTheSinksFolder()
+    {
+        // The spend API and the dashboard read IUsageQuery: they must work over the embedded default ledger.
+        var services = new ServiceCollection();
+        services.AddTokenAccounting().AddJsonLinesSink(o => o.PathTemplate = _folder.Template);
+        var day = new DateTimeOffset(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
+
+        await using var provider = services.BuildServiceProvider();
+        var recorder = provider.GetRequiredService<IUsageRecorder>();
+        recorder.Record(Record("r1"));
+        recorder.Record(Record("r2", model: "gpt-4o-mini"));
+        await recorder.FlushAsync();
+
+        var query = provider.GetRequiredService<IUsageQuery>().ShouldBeOfType<JsonLinesUsageQuery>();
+        query.Path.ShouldBe(provider.GetServices<IUsageSink>().OfType<JsonLinesUsageSink>().ShouldHaveSingleItem().DirectoryPath);
+        var totals = await query.QueryTotalsAsync(new UsageQuery(day, day.AddDays(1)) { GroupBy = [UsageDimension.Model] });
+        totals.Source.ShouldBe(UsageQuerySource.Rollups);
+        totals.Rows.Select(r => (r.Model, r.RequestCount, r.Tokens.Input)).ShouldBe([("gpt-4o", 1L, 100L), ("gpt-4o-mini", 1L, 100L)], ignoreOrder: true);
+    }
+
+    [Fact]
+    public void AddJsonLinesSink_UsageQueryRegisteredBefore_KeepsIt()
+    {
+        var services = new ServiceCollection();
+        var mine = new InMemoryUsageQuery([]);
+        services.AddSingleton<IUsageQuery>(mine);
+        new TestBuilder(services).AddJsonLinesSink(o => o.PathTemplate = _folder.Template);
+
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IUsageQuery>().ShouldBeSameAs(mine);
+        provider.GetServices<IUsageQuery>().ShouldHaveSingleItem();
+    }
+
+    [Fact]
+    public void AddJsonLinesSink_CalledTwice_RegistersOneQueryOverTheFirstSinksFolder()
+    {
+        var services = new ServiceCollection();
+        new TestBuilder(services)
+            .AddJsonLinesSink(o => o.PathTemplate = Path.Combine(_folder.Path, "a", "a-{date}.jsonl"))
+            .AddJsonLinesSink(o => o.PathTemplate = Path.Combine(_folder.Path, "b", "b-{date}.jsonl"));
+
+        using var provider = services.BuildServiceProvider();
+
+        provider.GetServices<IUsageQuery>().ShouldHaveSingleItem().ShouldBeOfType<JsonLinesUsageQuery>().Path.ShouldBe(Path.Combine(_folder.Path, "a"));
+    }
+
     private sealed class TestBuilder(IServiceCollection services) : ITokenAccountingBuilder
     {
         public IServiceCollection Services { get; } = services;

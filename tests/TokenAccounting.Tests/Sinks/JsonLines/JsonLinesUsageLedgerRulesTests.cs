@@ -21,6 +21,19 @@ public sealed class JsonLinesUsageLedgerRulesTests : IDisposable
         { "{\"v\":1,\"id\":\"a\",\"model\":\"m\",\"latency_ms\":-5}", "Latency" },
         { "{\"v\":1,\"id\":\"a\",\"model\":\"m\",\"stage_durations_ms\":{\"ttft\":-1}}", "StageDurations" },
         { "{\"v\":1,\"id\":\"a\",\"model\":\"m\",\"cost_input_usd\":79228162514264337593543950335,\"cost_output_usd\":1}", "Cost.Total must fit" },
+
+        // Issue 15 §4: the audio counts and server tool calls of version 2, held to the TokenCounts and record rules.
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"input_tokens\":10,\"cached_input_tokens\":5,\"input_audio_tokens\":2,\"cached_input_audio_tokens\":3}", "CachedInputAudio (3) must not exceed InputAudio (2)" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"input_tokens\":10,\"input_audio_tokens\":11}", "InputAudio (11)" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"output_tokens\":10,\"reasoning_tokens\":6,\"output_audio_tokens\":5}", "OutputAudio (5) + Reasoning (6) must not exceed Output (10)" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"input_tokens\":10,\"input_audio_tokens\":-1}", "InputAudio" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"server_tool_calls\":{\"web_search\":-1}}", "ServerToolCalls[web_search] must be zero or greater" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"server_tool_calls\":{\" \":1}}", "ServerToolCalls: a tool name is empty" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"server_tool_calls\":{\"web\\u0000search\":1}}", "ServerToolCalls" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"server_tool_calls\":{" + string.Join(",", Enumerable.Range(0, 33).Select(i => $"\"t{i}\":1")) + "}}", "UsageRecordLimits.MaxServerToolCount" },
+        { "{\"v\":2,\"id\":\"a\",\"model\":\"m\",\"server_tool_calls\":{\"" + new string('t', 129) + "\":1}}", "UsageRecordLimits.MaxServerToolNameLength" },
+        { "{\"v\":2,\"kind\":\"rollup\",\"batch_id\":\"b\",\"date\":\"2026-01-15\",\"model\":\"m\",\"operation\":\"chat\",\"request_count\":1,\"input_tokens\":10,\"cached_input_tokens\":2,\"input_audio_tokens\":4,\"cached_input_audio_tokens\":3}", "CachedInputAudio (3) must not exceed CachedInput (2)" },
+        { "{\"v\":2,\"kind\":\"rollup\",\"batch_id\":\"b\",\"date\":\"2026-01-15\",\"model\":\"m\",\"operation\":\"chat\",\"request_count\":1,\"output_tokens\":4,\"output_audio_tokens\":5}", "OutputAudio (5)" },
     };
 
     [Theory]

@@ -166,6 +166,29 @@ public sealed class JsonLinesUsageLedgerTests : IDisposable
         read.Total.ShouldBe(cost.Total);
     }
 
+    [Fact]
+    public async Task ReadAsync_LinesWrittenBeforeTheAudioFields_ReadZeroAudioAndNoToolCalls()
+    {
+        // Readers keep reading every older file: version 1 lines, and version 2 lines written before the audio counts
+        // and server tool calls were added to the format (issue 15 §4).
+        File.WriteAllText(_folder.Day("2026-01-15"),
+            "{\"v\":1,\"id\":\"v1\",\"model\":\"gpt-4o\",\"input_tokens\":100,\"output_tokens\":20,\"cached_input_tokens\":10,\"completed_at\":\"2026-01-15T12:00:00+00:00\"}\n"
+            + "{\"v\":2,\"kind\":\"rollup\",\"batch_id\":\"b\",\"date\":\"2026-01-15\",\"model\":\"gpt-4o\",\"operation\":\"chat\",\"request_count\":1,\"unpriced_request_count\":0,\"input_tokens\":1200,\"output_tokens\":350,\"cached_input_tokens\":1024,\"cache_write_input_tokens\":0,\"cache_write_long_ttl_input_tokens\":0,\"reasoning_tokens\":64,\"cost_usd\":0.0003132,\"cost_input_usd\":0.0000264,\"cost_cached_input_usd\":0.0000768,\"cost_cache_write_usd\":0,\"cost_output_usd\":0.0001716,\"cost_reasoning_usd\":0.0000384}\n"
+            + "{\"v\":2,\"batch_id\":\"b\",\"id\":\"v2\",\"model\":\"gpt-4o\",\"provider\":\"openai\",\"operation\":\"chat\",\"input_tokens\":1200,\"output_tokens\":350,\"cached_input_tokens\":1024,\"cache_write_input_tokens\":0,\"cache_write_long_ttl_input_tokens\":0,\"reasoning_tokens\":64,\"provenance\":\"reported\",\"outcome\":\"succeeded\",\"completed_at\":\"2026-01-15T12:00:00.123+00:00\",\"cost_usd\":0.0003132,\"cost_input_usd\":0.0000264,\"cost_cached_input_usd\":0.0000768,\"cost_cache_write_usd\":0,\"cost_output_usd\":0.0001716,\"cost_reasoning_usd\":0.0000384}\n");
+
+        var read = await ReadAllAsync(_folder.Path);
+        var totals = await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(
+            new UsageQuery(new DateTimeOffset(2026, 1, 15, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 16, 0, 0, 0, TimeSpan.Zero)));
+
+        read.Select(r => r.Id).ShouldBe(["v1", "v2"]);
+        read.ShouldAllBe(r => r.Tokens.InputAudio == 0 && r.Tokens.CachedInputAudio == 0 && r.Tokens.OutputAudio == 0 && r.ServerToolCalls == null);
+        read[0].Tokens.ShouldBe(new TokenCounts(100, 20, cachedInput: 10));
+        read[1].Tokens.ShouldBe(new TokenCounts(1200, 350, cachedInput: 1024, reasoning: 64));
+        var row = totals.Rows.ShouldHaveSingleItem();
+        row.RequestCount.ShouldBe(2, "the version-1 detail plus the version-2 rollup (which holds the version-2 detail)");
+        row.Tokens.ShouldBe(new TokenCounts(1300, 370, cachedInput: 1034, reasoning: 64));
+    }
+
     private async Task WriteAsync(UsageBatch batch)
     {
         using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });

@@ -17,7 +17,7 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
         const int Count = 1_000_000;
         var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
         var recorder = UsageRecorder.Create(sink);
-        var expected = new Dictionary<(DateOnly, string), (long Requests, long Input, long Output, long Cached, decimal Cost, long Unpriced)>();
+        var expected = new Dictionary<(DateOnly, string), (long Requests, TokenCounts Tokens, UsageCost? Cost, long Unpriced)>();
 
         // One producer, as fast as it can: whatever the pipeline drops, the totals must not change.
         for (var i = 0; i < Count; i++)
@@ -26,8 +26,8 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
             recorder.Record(record);
             var key = (DateOnly.FromDateTime(record.CompletedAt!.Value.UtcDateTime), record.Model);
             var sums = expected.GetValueOrDefault(key);
-            expected[key] = (sums.Requests + 1, sums.Input + record.Tokens.Input, sums.Output + record.Tokens.Output, sums.Cached + record.Tokens.CachedInput,
-                sums.Cost + (record.Cost?.Total ?? 0m), sums.Unpriced + (record.Cost is null ? 1 : 0));
+            expected[key] = (sums.Requests + 1, sums.Tokens + record.Tokens, record.Cost is null ? sums.Cost : sums.Cost is null ? record.Cost : sums.Cost + record.Cost,
+                sums.Unpriced + (record.Cost is null ? 1 : 0));
         }
 
         // Deliver everything before disposing: each flush is bounded by FlushTimeout, and a slow (shared) machine may
@@ -55,8 +55,10 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
         foreach (var row in result.Rows)
         {
             var sums = expected[(row.Date!.Value, row.Model!)];
-            (row.RequestCount, row.Tokens.Input, row.Tokens.Output, row.Tokens.CachedInput, row.Cost!.Total, row.UnpricedRequestCount)
+            // Every count (audio parts included) and every cost part, not only the totals (issue 15 §4).
+            (row.RequestCount, row.Tokens, row.Cost, row.UnpricedRequestCount)
                 .ShouldBe(sums, $"{row.Date} {row.Model} (dropped {delivery.DroppedRecords:N0} details)");
+            row.Cost!.Total.ShouldBe(sums.Cost!.Total);
         }
     }
 
@@ -103,6 +105,40 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
 
         result.Source.ShouldBe(UsageQuerySource.Rollups);
         result.Rows.Select(r => (r.Model, r.RequestCount, r.Tokens.Input)).ShouldBe([("gpt-4o", 2L, 200L), ("gpt-4o-mini", 1L, 100L)]);
+    }
+
+    [Fact]
+    public async Task QueryTotalsAsync_AudioCountsAndEveryCostPart_RoundTripThroughRollupAndDetailLines()
+    {
+        // Issue 15 §4: rollup lines carry the audio counts and every cost part, detail lines too (and server tool calls).
+        var records = new[] { FullRecord() with { CompletedAt = Noon.AddMinutes(1) }, FullRecord() with { Id = "rec-2", CompletedAt = Noon.AddHours(1) } };
+        await WriteAsync(new UsageBatch("b1", records, RollupsOf(records)));
+        var query = new JsonLinesUsageQuery(_folder.Path);
+        var sum = records[0].Tokens + records[1].Tokens;
+        var cost = records[0].Cost! + records[1].Cost!;
+
+        var fromRollups = await query.QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1)));
+        var fromDetails = await query.QueryTotalsAsync(new UsageQuery(Day1, Noon.AddHours(2)));
+
+        fromRollups.Source.ShouldBe(UsageQuerySource.Rollups);
+        fromDetails.Source.ShouldBe(UsageQuerySource.Details);
+        foreach (var row in new[] { fromRollups.Rows.ShouldHaveSingleItem(), fromDetails.Rows.ShouldHaveSingleItem() })
+        {
+            row.Tokens.ShouldBe(sum);
+            (row.Tokens.InputAudio, row.Tokens.CachedInputAudio, row.Tokens.OutputAudio).ShouldBe((1400L, 400L, 600L));
+            row.Cost.ShouldBe(cost);
+            row.RequestCount.ShouldBe(2);
+        }
+
+        using var rollup = JsonDocument.Parse(RawLines(_folder.Day("2026-01-15"))[0]);
+        rollup.RootElement.GetProperty("kind").GetString().ShouldBe("rollup");
+        rollup.RootElement.GetProperty("input_audio_tokens").GetInt64().ShouldBe(1400);
+        rollup.RootElement.GetProperty("cached_input_audio_tokens").GetInt64().ShouldBe(400);
+        rollup.RootElement.GetProperty("output_audio_tokens").GetInt64().ShouldBe(600);
+        rollup.RootElement.GetProperty("cost_server_tool_calls_usd").GetDecimal().ShouldBe(0.06m);
+        var detail = (await ReadAllAsync(_folder.Path))[0];
+        detail.ServerToolCalls!["web_search"].ShouldBe(3);
+        detail.Tokens.ShouldBe(records[0].Tokens);
     }
 
     [Fact]
@@ -245,10 +281,15 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
         Id = "r" + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
         Model = Models[i % Models.Length],
         Provider = "openai",
-        Tokens = new TokenCounts(100 + (i % 977), 10 + (i % 131), cachedInput: i % 50),
+        Tokens = new TokenCounts(100 + (i % 977), 10 + (i % 131), cachedInput: i % 50)
+            .WithAudio(inputAudio: ((i % 50) / 2) + (i % 30), cachedInputAudio: (i % 50) / 2, outputAudio: i % 11),
         CompletedAt = Day1.AddDays(i % 3 == 0 ? 1 : 0).AddSeconds(i % 80_000),
         UserId = "user-" + (i % 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Cost = i % 7 == 0 ? null : new UsageCost(0.000001m * (i % 1000), 0m, 0m, 0.000002m * (i % 100), 0m),
+        Cost = i % 7 == 0
+            ? null
+            : i % 5 == 0
+                ? new UsageCost(0.000001m * (i % 1000), 0m, 0m, 0.000002m * (i % 100), 0m, 0m, 0.00004m * (i % 30), 0.000001m, 0.00008m * (i % 11), 0.0001m, 0.01m * (i % 3))
+                : new UsageCost(0.000001m * (i % 1000), 0m, 0m, 0.000002m * (i % 100), 0m),
     };
 
     private static UsageRollup[] RollupsOf(IEnumerable<UsageRecord> records) =>

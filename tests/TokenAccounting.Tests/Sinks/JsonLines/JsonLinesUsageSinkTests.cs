@@ -27,11 +27,15 @@ public sealed class JsonLinesUsageSinkTests : IDisposable
 
         read.Count.ShouldBe(2);
         var back = read[0];
-        (back with { StageDurations = null, Tags = null }).ShouldBe(full with { StageDurations = null, Tags = null });
+        (back with { StageDurations = null, Tags = null, ServerToolCalls = null }).ShouldBe(full with { StageDurations = null, Tags = null, ServerToolCalls = null });
         back.StartedAt!.Value.Offset.ShouldBe(TimeSpan.FromHours(2));
         back.StageDurations!.OrderBy(p => p.Key).ShouldBe(full.StageDurations!.OrderBy(p => p.Key));
         back.Tags!.OrderBy(p => p.Key).ShouldBe(full.Tags!.OrderBy(p => p.Key));
+        back.ServerToolCalls!.OrderBy(p => p.Key, StringComparer.Ordinal).ShouldBe(full.ServerToolCalls!.OrderBy(p => p.Key, StringComparer.Ordinal));
+        back.Tokens.ShouldBe(full.Tokens);
+        (back.Tokens.InputAudio, back.Tokens.CachedInputAudio, back.Tokens.OutputAudio).ShouldBe((700L, 200L, 300L));
         back.Cost!.Input.ShouldBe(0.000000123456789012m);
+        back.Cost.ShouldBe(full.Cost);
         back.Cost.Total.ShouldBe(full.Cost!.Total);
         read[1].ShouldBe(minimal);
     }

@@ -13,7 +13,7 @@ internal static class LedgerTestData
         CompletedAt = completedAt ?? Noon,
     };
 
-    /// <summary>A record with every field set, including text that needs escaping and a non-UTC offset.</summary>
+    /// <summary>A record with every field set (audio counts, server tool calls, every cost part), including text that needs escaping and a non-UTC offset.</summary>
     public static UsageRecord FullRecord() => new()
     {
         Id = "rec-1",
@@ -21,7 +21,8 @@ internal static class LedgerTestData
         ResponseModel = "claude-sonnet-4-20250514",
         Provider = "anthropic",
         Operation = new UsageOperation("custom_op"),
-        Tokens = new TokenCounts(5000, 900, cachedInput: 1200, cacheWriteInput: 800, cacheWriteLongTtlInput: 300, reasoning: 400),
+        Tokens = new TokenCounts(5000, 900, cachedInput: 1200, cacheWriteInput: 800, cacheWriteLongTtlInput: 300, reasoning: 400)
+            .WithAudio(inputAudio: 700, cachedInputAudio: 200, outputAudio: 300),
         Provenance = UsageProvenance.Estimated,
         Outcome = UsageOutcome.Cancelled,
         DegradedReason = "empty_completion",
@@ -38,7 +39,8 @@ internal static class LedgerTestData
         ServiceTier = "priority",
         ScopePath = "agent/extract",
         Tags = new Dictionary<string, string> { ["team"] = "search", ["emoji"] = "🚀" },
-        Cost = new UsageCost(0.000000123456789012m, 0.0015m, 0.30000m, 12.5m, 0.0000001m),
+        ServerToolCalls = new Dictionary<string, long> { ["web_search"] = 3, ["code \"exec\" ü"] = 1 },
+        Cost = new UsageCost(0.000000123456789012m, 0.0015m, 0.30000m, 12.5m, 0.0000001m, 0.1m, 0.0007m, 0.00002m, 0.0125m, 0.001m, 0.03m),
         Text = "line one\nline two \u2028 end",
         IsUnpaired = true,
     };
