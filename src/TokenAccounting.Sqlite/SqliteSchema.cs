@@ -9,7 +9,7 @@ namespace TokenAccounting.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     // Costs are TEXT holding an invariant decimal (exact); they are summed by the ledger's ta_decimal_* functions.
     // Rollup key columns are NOT NULL with '' for "none" so that the primary key (and ON CONFLICT) treats two
@@ -93,6 +93,30 @@ internal static class SqliteSchema
         """
         ALTER TABLE usage_records ADD COLUMN cost_cache_write_long_ttl TEXT NULL;
         ALTER TABLE usage_rollups ADD COLUMN cost_cache_write_long_ttl TEXT NOT NULL DEFAULT '0';
+        """,
+
+        // 3: audio token counts (TokenCounts.InputAudio, CachedInputAudio, OutputAudio), the record's server-side tool
+        // calls (a JSON object of counts: details only, queries never read it) and the cost parts beyond text tokens
+        // (UsageCost.InputAudio, CachedInputAudio, OutputAudio, Requests, ServerToolCalls). Rows written before read
+        // them as zero; ADD COLUMN with a constant default rewrites no rows.
+        """
+        ALTER TABLE usage_records ADD COLUMN input_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN cached_input_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN output_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN server_tool_calls TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_input_audio TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_cached_input_audio TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_output_audio TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_requests TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_server_tool_calls TEXT NULL;
+        ALTER TABLE usage_rollups ADD COLUMN input_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_rollups ADD COLUMN cached_input_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_rollups ADD COLUMN output_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_rollups ADD COLUMN cost_input_audio TEXT NOT NULL DEFAULT '0';
+        ALTER TABLE usage_rollups ADD COLUMN cost_cached_input_audio TEXT NOT NULL DEFAULT '0';
+        ALTER TABLE usage_rollups ADD COLUMN cost_output_audio TEXT NOT NULL DEFAULT '0';
+        ALTER TABLE usage_rollups ADD COLUMN cost_requests TEXT NOT NULL DEFAULT '0';
+        ALTER TABLE usage_rollups ADD COLUMN cost_server_tool_calls TEXT NOT NULL DEFAULT '0';
         """,
     ];
 

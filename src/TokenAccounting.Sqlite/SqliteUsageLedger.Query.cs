@@ -105,11 +105,13 @@ public sealed partial class SqliteUsageLedger
         Filter("tenant_id", query.TenantId);
         Filter("api_key_id", query.ApiKeyId);
 
-        var counts = string.Join(", ", TokenColumns.Select(SaturatingSum));
+        var counts = string.Join(", ", LedgerQueryRows.TokenColumns.Select(SaturatingSum));
         var sums = fromRollups
             ? $"{counts}, {SaturatingSum("request_count")}, {SaturatingSum("unpriced_request_count")}, "
             : $"{counts}, COUNT(*), SUM(CASE WHEN cost_total IS NULL THEN 1 ELSE 0 END), ";
-        sums += string.Join(", ", CostColumns.Select(c => $"ta_decimal_sum({c})"));
+
+        // Every cost part in one aggregate call per row (see SqliteText.RegisterFunctions).
+        sums += $"ta_decimal_sums({string.Join(", ", LedgerQueryRows.CostColumns)})";
         var label = fromRollups ? "date || '|' || model || '|' || provider || '|' || operation || '|' || user_id || '|' || tenant_id || '|' || api_key_id" : "id";
         sums += $", MIN(CASE WHEN {LedgerQueryRows.BadRowCondition(fromRollups, "CAST({0} AS REAL) < 0")} THEN {label} END)";
         var select = keys.Count == 0 ? sums : string.Join(", ", keys) + ", " + sums;
@@ -130,17 +132,18 @@ public sealed partial class SqliteUsageLedger
             + $"ELSE {high} * 4294967296 + ({low} & 4294967295) END";
     }
 
-    private static readonly string[] TokenColumns =
-        ["input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens"];
-
-    private static readonly string[] CostColumns =
-        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
-
     private static UsageQueryRow ReadRow(SqliteDataReader reader, UsageQuery query, bool fromRollups) =>
         LedgerQueryRows.Read(
             reader,
             query,
             fromRollups ? "usage_rollups" : "usage_records",
             static (r, o) => SqliteText.ParseDate(r.GetString(o)),
-            static (r, o) => SqliteText.ParseDecimal(r.GetString(o)));
+            static (r, o, parts) =>
+            {
+                if (!r.IsDBNull(o))
+                {
+                    SqliteText.ParseSums(r.GetString(o), parts);
+                }
+            },
+            costFields: 1);
 }
