@@ -30,7 +30,8 @@ internal static class SqliteText
     /// <c>ta_decimal_sums(x1, …, xn)</c>, which add TEXT decimals exactly (SQLite's own arithmetic would turn them into
     /// doubles). NULL plus x is x. A sum that does not fit in a <see cref="decimal"/> saturates at
     /// <see cref="decimal.MaxValue"/>, like every sum of the library. <c>ta_decimal_sums</c> sums each argument apart and
-    /// returns the n sums as one text, separated by spaces (<see cref="ParseSums"/> reads it); NULL over no rows.
+    /// returns the n sums as one text, separated by spaces (<see cref="ParseSums"/> reads it), followed by <c>" -"</c>
+    /// when a part was negative (a row that breaks the rules); NULL over no rows.
     /// </summary>
     /// <remarks>
     /// All three run per row (every cost column of every rollup upsert; every row a totals query sums), so they are
@@ -76,12 +77,14 @@ internal static class SqliteText
     {
         try
         {
-            var sums = context.state as decimal[];
-            if (sums is null)
+            var state = context.state as SumState;
+            if (state is null)
             {
-                sums = new decimal[arguments.Length];
-                context.state = sums;
+                state = new SumState(arguments.Length);
+                context.state = state;
             }
+
+            var sums = state.Sums;
 
             for (var i = 0; i < arguments.Length; i++)
             {
@@ -99,7 +102,16 @@ internal static class SqliteText
                     continue;
                 }
 
-                sums[i] = SaturatingArithmetic.Add(sums[i], ParseUtf8(text));
+                var part = ParseUtf8(text);
+                if (part < 0)
+                {
+                    // A stored row that breaks the rules: summed as it is, and said (the query then finds the row).
+                    state.Negative = true;
+                    sums[i] += part;
+                    continue;
+                }
+
+                sums[i] = SaturatingArithmetic.Add(sums[i], part);
             }
         }
         catch (Exception ex)
@@ -113,13 +125,15 @@ internal static class SqliteText
     {
         try
         {
-            if (context.state is not decimal[] sums)
+            if (context.state is not SumState state)
             {
                 raw.sqlite3_result_null(context);
                 return;
             }
 
-            Span<byte> text = stackalloc byte[41 * 16];
+            var sums = state.Sums;
+
+            Span<byte> text = stackalloc byte[(41 * 16) + 2];
             var length = 0;
             for (var i = 0; i < sums.Length; i++)
             {
@@ -137,12 +151,26 @@ internal static class SqliteText
                 length += written;
             }
 
+            if (state.Negative)
+            {
+                text[length++] = (byte)' ';
+                text[length++] = (byte)'-';
+            }
+
             raw.sqlite3_result_text(context, text[..length]);
         }
         catch (Exception ex)
         {
             raw.sqlite3_result_error(context, "ta_decimal_sum: " + ex.Message);
         }
+    }
+
+    /// <summary>The running sums of one group, and whether a negative part was seen (the text then ends in <c>" -"</c>).</summary>
+    private sealed class SumState(int parts)
+    {
+        public decimal[] Sums { get; } = new decimal[parts];
+
+        public bool Negative { get; set; }
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A native callback: any exception becomes the SQL error instead of unwinding through SQLite.")]

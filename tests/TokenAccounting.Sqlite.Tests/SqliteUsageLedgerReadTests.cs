@@ -120,6 +120,25 @@ public sealed class SqliteUsageLedgerReadTests : IDisposable
         rollups.Message.ShouldContain("the rollup row with key 2026-01-15|gpt-4o-realtime|openai|realtime|u1|t1|k1");
     }
 
+    // The queries run a fast form first; each kind of bad row must still send them to the exact form that names it.
+    [Theory]
+    [InlineData("usage_rollups", "cost_requests = '-1'", "the rollup row with key 2026-01-15|gpt-4o-realtime|openai|realtime|u1|t1|k1")]
+    [InlineData("usage_rollups", "unpriced_request_count = 3", "the rollup row with key 2026-01-15|gpt-4o-realtime|openai|realtime|u1|t1|k1")]
+    [InlineData("usage_rollups", "tenant_id = replace(hex(zeroblob(150)), '0', 't')", "the rollup row with key 2026-01-15|gpt-4o-realtime|openai|realtime|u1|ttt")]
+    [InlineData("usage_records", "cost_server_tool_calls = '-0.01'", "the detail row with id tampered")]
+    [InlineData("usage_records", "provider = NULL, model = replace(hex(zeroblob(150)), '0', 'm')", "the detail row with id tampered")]
+    [InlineData("usage_records", "input_tokens = 9223372036854775000, output_tokens = 1000", "the detail row with id tampered")]
+    public async Task QueryTotalsAsync_StoredRowBreakingEachRule_ThrowsNamingTheRow(string table, string tampering, string named)
+    {
+        await _ledger.WriteAsync(Batch("b1", LedgerRecords.Full("tampered", Day1.AddHours(2)), LedgerRecords.Full("good", Day1.AddHours(3))), default);
+        Execute($"UPDATE {table} SET {tampering}" + (table == "usage_records" ? " WHERE id = 'tampered'" : string.Empty));
+        var query = table == "usage_rollups" ? new UsageQuery(Day1, Day1.AddDays(1)) : new UsageQuery(Day1, Day1.AddHours(12));
+
+        var error = await Should.ThrowAsync<InvalidDataException>(() => _ledger.QueryTotalsAsync(query).AsTask());
+
+        error.Message.ShouldContain(named);
+    }
+
     // A rollup whose input saturated may hold cached + cache-write above it: that is a saturated sum, not a bad row.
     [Fact]
     public async Task QueryTotalsAsync_RollupWhoseInputSaturated_CapsThePartsInsteadOfRejectingTheRow()
