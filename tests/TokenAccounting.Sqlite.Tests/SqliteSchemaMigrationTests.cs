@@ -165,6 +165,11 @@ public sealed class SqliteSchemaMigrationTests : IDisposable
         {
             Scalar($"SELECT COUNT(*) FROM pragma_table_info('usage_rollups') WHERE name = '{column}'").ShouldBe("1", column);
         }
+
+        // The rollups were rebuilt clustered on their key, the row version 2 stored kept, nothing left over.
+        Scalar("SELECT sql FROM sqlite_master WHERE name = 'usage_rollups'").ShouldEndWith("WITHOUT ROWID");
+        Scalar("SELECT COUNT(*) || ':' || SUM(input_tokens) || ':' || MAX(cost_input) FROM usage_rollups").ShouldBe("1:100:0.000125");
+        Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'usage_rollups_v3'").ShouldBe("0");
     }
 
     [Fact]
