@@ -10,7 +10,7 @@ namespace TokenAccounting.PostgreSql;
 /// </summary>
 /// <remarks>
 /// Npgsql's <c>NpgsqlBinaryImporter</c> resolves and writes every field through its type system, which costs far more
-/// per field than the field itself for a 36-column detail row; the ledger's columns have fixed types, so it writes
+/// per field than the field itself for a 46-column detail row; the ledger's columns have fixed types, so it writes
 /// their wire formats directly: text and jsonb as UTF-8 (jsonb after its version byte), bigint/integer big-endian,
 /// timestamptz as microseconds since 2000-01-01 UTC, numeric as base-10000 digits with the decimal's own scale.
 /// </remarks>
@@ -106,6 +106,22 @@ internal sealed class BinaryCopyWriter : IDisposable
         _jsonField.Begin();
         _json.Reset();
         LedgerRows.WriteTags(_json, tags);
+        _json.Flush();
+        _jsonField.Complete();
+    }
+
+    /// <summary>The server-tool-calls column as jsonb (<see cref="LedgerDetailRows.WriteServerToolCalls"/>), written in place; NULL for none.</summary>
+    public void JsonbServerToolCalls(IReadOnlyDictionary<string, long>? toolCalls)
+    {
+        if (toolCalls is null || toolCalls.Count == 0)
+        {
+            Null();
+            return;
+        }
+
+        _jsonField.Begin();
+        _json.Reset();
+        LedgerDetailRows.WriteServerToolCalls(_json, toolCalls);
         _json.Flush();
         _jsonField.Complete();
     }

@@ -9,7 +9,7 @@ namespace TokenAccounting.PostgreSql;
 /// </summary>
 internal static class PostgreSqlSchema
 {
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     // Arbitrary constant naming "the TokenAccounting schema" for pg_advisory_xact_lock.
     private const long MigrationLockKey = 0x546F6B656E416363;
@@ -102,6 +102,32 @@ internal static class PostgreSqlSchema
         """
         ALTER TABLE usage_records ADD COLUMN cost_cache_write_long_ttl numeric NULL;
         ALTER TABLE usage_rollups ADD COLUMN cost_cache_write_long_ttl numeric NOT NULL DEFAULT 0;
+        """,
+
+        // 3: audio token counts (TokenCounts.InputAudio, CachedInputAudio, OutputAudio), the record's server-side tool
+        // calls (a jsonb object of counts: details only, queries never read it) and the cost parts beyond text tokens
+        // (UsageCost.InputAudio, CachedInputAudio, OutputAudio, Requests, ServerToolCalls). Rows written before read
+        // them as zero; adding columns with constant defaults rewrites no rows (PostgreSQL 11+).
+        """
+        ALTER TABLE usage_records
+            ADD COLUMN input_audio_tokens bigint NOT NULL DEFAULT 0,
+            ADD COLUMN cached_input_audio_tokens bigint NOT NULL DEFAULT 0,
+            ADD COLUMN output_audio_tokens bigint NOT NULL DEFAULT 0,
+            ADD COLUMN server_tool_calls jsonb NULL,
+            ADD COLUMN cost_input_audio numeric NULL,
+            ADD COLUMN cost_cached_input_audio numeric NULL,
+            ADD COLUMN cost_output_audio numeric NULL,
+            ADD COLUMN cost_requests numeric NULL,
+            ADD COLUMN cost_server_tool_calls numeric NULL;
+        ALTER TABLE usage_rollups
+            ADD COLUMN input_audio_tokens bigint NOT NULL DEFAULT 0,
+            ADD COLUMN cached_input_audio_tokens bigint NOT NULL DEFAULT 0,
+            ADD COLUMN output_audio_tokens bigint NOT NULL DEFAULT 0,
+            ADD COLUMN cost_input_audio numeric NOT NULL DEFAULT 0,
+            ADD COLUMN cost_cached_input_audio numeric NOT NULL DEFAULT 0,
+            ADD COLUMN cost_output_audio numeric NOT NULL DEFAULT 0,
+            ADD COLUMN cost_requests numeric NOT NULL DEFAULT 0,
+            ADD COLUMN cost_server_tool_calls numeric NOT NULL DEFAULT 0;
         """,
     ];
 

@@ -88,9 +88,9 @@ public sealed partial class PostgreSqlUsageLedger
         // it ignores NULL, and a sum over no rows must stay NULL.)
         static string Cap(string sum, string max) => $"CASE WHEN {sum} > {max} THEN {max} ELSE {sum} END";
         var sums =
-            string.Join(", ", TokenColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxCountSql) + "::bigint"))
+            string.Join(", ", LedgerQueryRows.TokenColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxCountSql) + "::bigint"))
             + $", {Cap(requests, LedgerArithmetic.MaxCountSql)}::bigint, {Cap(unpriced, LedgerArithmetic.MaxCountSql)}::bigint, "
-            + string.Join(", ", CostColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxMoneySql)));
+            + string.Join(", ", LedgerQueryRows.CostColumns.Select(c => Cap($"SUM({c})", LedgerArithmetic.MaxMoneySql)));
         var label = fromRollups
             ? "date::text || '|' || model || '|' || provider || '|' || operation || '|' || user_id || '|' || tenant_id || '|' || api_key_id"
             : "id";
@@ -108,7 +108,8 @@ public sealed partial class PostgreSqlUsageLedger
             var metric = query.OrderBy switch
             {
                 UsageQueryOrder.TotalTokens => "SUM(input_tokens) + SUM(output_tokens) DESC, ",
-                UsageQueryOrder.Cost => "COALESCE(SUM(cost_input), 0) + COALESCE(SUM(cost_cached_input), 0) + COALESCE(SUM(cost_cache_write), 0) + COALESCE(SUM(cost_output), 0) + COALESCE(SUM(cost_reasoning), 0) DESC, ",
+                // Every part of UsageCost.Total (the long-TTL part is inside cost_cache_write already).
+                UsageQueryOrder.Cost => string.Join(" + ", LedgerQueryRows.CostColumns.Where(c => c != "cost_cache_write_long_ttl").Select(c => $"COALESCE(SUM({c}), 0)")) + " DESC, ",
                 UsageQueryOrder.RequestCount => requests + " DESC, ",
                 _ => string.Empty,
             };
@@ -119,17 +120,18 @@ public sealed partial class PostgreSqlUsageLedger
         return sql;
     }
 
-    private static readonly string[] TokenColumns =
-        ["input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens"];
-
-    private static readonly string[] CostColumns =
-        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
-
     private static UsageQueryRow ReadRow(NpgsqlDataReader reader, UsageQuery query, bool fromRollups) =>
         LedgerQueryRows.Read(
             reader,
             query,
             fromRollups ? "usage_rollups" : "usage_records",
             static (r, o) => r.GetFieldValue<DateOnly>(o),
-            static (r, o) => r.GetDecimal(o));
+            static (r, o, parts) =>
+            {
+                for (var i = 0; i < parts.Length; i++)
+                {
+                    parts[i] = r.IsDBNull(o + i) ? 0m : r.GetDecimal(o + i);
+                }
+            },
+            costFields: LedgerQueryRows.CostColumns.Length);
 }

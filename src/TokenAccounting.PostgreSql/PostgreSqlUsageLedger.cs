@@ -19,15 +19,7 @@ namespace TokenAccounting.PostgreSql;
 /// </remarks>
 public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAsyncDisposable, IDisposable
 {
-    private static readonly string[] RecordColumns =
-    [
-        "id", "batch_id", "model", "response_model", "provider", "operation",
-        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
-        "provenance", "outcome", "degraded_reason", "started_at", "completed_at", "latency_us", "stage_durations_ms", "history_length",
-        "correlation_id", "user_id", "tenant_id", "api_key_id", "route", "service_tier", "scope_path", "tags",
-        "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_total", "text", "is_unpaired",
-        "cost_cache_write_long_ttl",
-    ];
+    private static readonly string[] RecordColumns = LedgerDetailRows.Columns;
 
     private static readonly string InsertBatchSql =
         "INSERT INTO usage_batches (batch_id, applied_at, record_count, rollup_count) VALUES ($1, $2, $3, $4) ON CONFLICT (batch_id) DO NOTHING";
@@ -200,17 +192,12 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
     private static string RollupUpsert(bool applyOnlyIfBatchIsNew)
     {
         string[] keys = ["date", "model", "provider", "operation", "user_id", "tenant_id", "api_key_id"];
-        string[] sums =
-        [
-            "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
-            "request_count", "unpriced_request_count", "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning",
-            "cost_cache_write_long_ttl",
-        ];
+        string[] sums = [.. LedgerQueryRows.TokenColumns, "request_count", "unpriced_request_count", .. LedgerQueryRows.CostColumns];
         string[] types =
         [
             "date", "text", "text", "text", "text", "text", "text",
-            "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
-            "numeric", "numeric", "numeric", "numeric", "numeric", "numeric",
+            .. Enumerable.Repeat("bigint", LedgerQueryRows.TokenColumns.Length + 2),
+            .. Enumerable.Repeat("numeric", LedgerQueryRows.CostColumns.Length),
         ];
         var first = applyOnlyIfBatchIsNew ? 5 : 1;
         // One unnest per array in the select list (they advance together), not unnest(a, b, …) in FROM: a function in
@@ -255,6 +242,9 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.CacheWriteInput)] });
         parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.CacheWriteLongTtlInput)] });
         parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.Reasoning)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.InputAudio)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.CachedInputAudio)] });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Tokens.OutputAudio)] });
         parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Requests)] });
         parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. rows.Select(r => r.Unpriced)] });
         parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Input)] });
@@ -263,6 +253,11 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
         parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Output)] });
         parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Reasoning)] });
         parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.CacheWriteLongTtl)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.InputAudio)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.CachedInputAudio)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.OutputAudio)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.Requests)] });
+        parameters.Add(new NpgsqlParameter<decimal[]> { TypedValue = [.. rows.Select(r => r.Cost.ServerToolCalls)] });
     }
 
     /// <summary>A batch without details: the batch id insert and the rollup upsert as one statement (one round trip, its own transaction).</summary>
@@ -406,6 +401,15 @@ public sealed partial class PostgreSqlUsageLedger : IUsageSink, IUsageQuery, IAs
                 rows.Text(record.Text);
                 rows.Boolean(record.IsUnpaired);
                 rows.Numeric(cost?.CacheWriteLongTtl);
+                rows.Int64(tokens.InputAudio);
+                rows.Int64(tokens.CachedInputAudio);
+                rows.Int64(tokens.OutputAudio);
+                rows.JsonbServerToolCalls(record.ServerToolCalls);
+                rows.Numeric(cost?.InputAudio);
+                rows.Numeric(cost?.CachedInputAudio);
+                rows.Numeric(cost?.OutputAudio);
+                rows.Numeric(cost?.Requests);
+                rows.Numeric(cost?.ServerToolCalls);
             }
 
             await rows.CompleteAsync(cancellationToken).ConfigureAwait(false);

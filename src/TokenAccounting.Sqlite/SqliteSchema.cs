@@ -9,7 +9,7 @@ namespace TokenAccounting.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     // Costs are TEXT holding an invariant decimal (exact); they are summed by the ledger's ta_decimal_* functions.
     // Rollup key columns are NOT NULL with '' for "none" so that the primary key (and ON CONFLICT) treats two
@@ -93,6 +93,66 @@ internal static class SqliteSchema
         """
         ALTER TABLE usage_records ADD COLUMN cost_cache_write_long_ttl TEXT NULL;
         ALTER TABLE usage_rollups ADD COLUMN cost_cache_write_long_ttl TEXT NOT NULL DEFAULT '0';
+        """,
+
+        // 3: audio token counts (TokenCounts.InputAudio, CachedInputAudio, OutputAudio), the record's server-side tool
+        // calls (a JSON object of counts: details only, queries never read it) and the cost parts beyond text tokens
+        // (UsageCost.InputAudio, CachedInputAudio, OutputAudio, Requests, ServerToolCalls). Rows written before read
+        // them as zero. Details get the columns by ADD COLUMN with constant defaults (no row is rewritten). The rollups
+        // are rebuilt as a WITHOUT ROWID table clustered on their key, so a query's date range is one ordered scan of
+        // the rows themselves instead of an index walk with a table lookup per row; they are bounded by keys, not by
+        // records, so the copy is small.
+        """
+        ALTER TABLE usage_records ADD COLUMN input_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN cached_input_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN output_audio_tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE usage_records ADD COLUMN server_tool_calls TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_input_audio TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_cached_input_audio TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_output_audio TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_requests TEXT NULL;
+        ALTER TABLE usage_records ADD COLUMN cost_server_tool_calls TEXT NULL;
+        CREATE TABLE usage_rollups_v3 (
+            date TEXT NOT NULL,
+            model TEXT NOT NULL,
+            provider TEXT NOT NULL DEFAULT '',
+            operation TEXT NOT NULL,
+            user_id TEXT NOT NULL DEFAULT '',
+            tenant_id TEXT NOT NULL DEFAULT '',
+            api_key_id TEXT NOT NULL DEFAULT '',
+            input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL,
+            cached_input_tokens INTEGER NOT NULL,
+            cache_write_input_tokens INTEGER NOT NULL,
+            cache_write_long_ttl_input_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL,
+            request_count INTEGER NOT NULL,
+            unpriced_request_count INTEGER NOT NULL,
+            cost_input TEXT NOT NULL,
+            cost_cached_input TEXT NOT NULL,
+            cost_cache_write TEXT NOT NULL,
+            cost_output TEXT NOT NULL,
+            cost_reasoning TEXT NOT NULL,
+            cost_cache_write_long_ttl TEXT NOT NULL DEFAULT '0',
+            input_audio_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_input_audio_tokens INTEGER NOT NULL DEFAULT 0,
+            output_audio_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_input_audio TEXT NOT NULL DEFAULT '0',
+            cost_cached_input_audio TEXT NOT NULL DEFAULT '0',
+            cost_output_audio TEXT NOT NULL DEFAULT '0',
+            cost_requests TEXT NOT NULL DEFAULT '0',
+            cost_server_tool_calls TEXT NOT NULL DEFAULT '0',
+            PRIMARY KEY (date, model, provider, operation, user_id, tenant_id, api_key_id)
+        ) WITHOUT ROWID;
+        INSERT INTO usage_rollups_v3 (date, model, provider, operation, user_id, tenant_id, api_key_id, input_tokens, output_tokens,
+            cached_input_tokens, cache_write_input_tokens, cache_write_long_ttl_input_tokens, reasoning_tokens, request_count,
+            unpriced_request_count, cost_input, cost_cached_input, cost_cache_write, cost_output, cost_reasoning, cost_cache_write_long_ttl)
+        SELECT date, model, provider, operation, user_id, tenant_id, api_key_id, input_tokens, output_tokens,
+            cached_input_tokens, cache_write_input_tokens, cache_write_long_ttl_input_tokens, reasoning_tokens, request_count,
+            unpriced_request_count, cost_input, cost_cached_input, cost_cache_write, cost_output, cost_reasoning, cost_cache_write_long_ttl
+        FROM usage_rollups;
+        DROP TABLE usage_rollups;
+        ALTER TABLE usage_rollups_v3 RENAME TO usage_rollups;
         """,
     ];
 

@@ -13,6 +13,10 @@ internal static class SqliteText
     /// </summary>
     public static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
+    /// <summary>Reads a <see cref="Timestamp"/> back (any ISO 8601 round-trip text), in UTC.</summary>
+    public static DateTimeOffset ParseTimestamp(string value) =>
+        DateTimeOffset.ParseExact(value, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUniversalTime();
+
     public static string Date(DateOnly value) => value.ToString("yyyy'-'MM'-'dd", CultureInfo.InvariantCulture);
 
     public static DateOnly ParseDate(string value) => DateOnly.ParseExact(value, "yyyy'-'MM'-'dd", CultureInfo.InvariantCulture);
@@ -22,29 +26,151 @@ internal static class SqliteText
     public static decimal ParseDecimal(string value) => decimal.Parse(value, NumberStyles.Number, CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Registers <c>ta_decimal_add(a, b)</c> and the aggregate <c>ta_decimal_sum(x)</c>, which add TEXT decimals exactly
-    /// (SQLite's own arithmetic would turn them into doubles). NULL plus x is x. A sum that does not fit in a
-    /// <see cref="decimal"/> saturates at <see cref="decimal.MaxValue"/>, like every sum of the library.
+    /// Registers <c>ta_decimal_add(a, b)</c>, the aggregate <c>ta_decimal_sum(x)</c> and the aggregate
+    /// <c>ta_decimal_sums(x1, …, xn)</c>, which add TEXT decimals exactly (SQLite's own arithmetic would turn them into
+    /// doubles). NULL plus x is x. A sum that does not fit in a <see cref="decimal"/> saturates at
+    /// <see cref="decimal.MaxValue"/>, like every sum of the library. <c>ta_decimal_sums</c> sums each argument apart and
+    /// returns the n sums as one text, separated by spaces (<see cref="ParseSums"/> reads it), followed by <c>" -"</c>
+    /// when a part was negative (a row that breaks the rules); NULL over no rows.
     /// </summary>
     /// <remarks>
-    /// <c>ta_decimal_add</c> runs for every cost column of every rollup upsert, so it is registered on SQLitePCL
-    /// directly and reads and writes UTF-8 without strings; Microsoft.Data.Sqlite's function wrapper allocates several
-    /// objects per call and costs more than the addition.
+    /// All three run per row (every cost column of every rollup upsert; every row a totals query sums), so they are
+    /// registered on SQLitePCL directly and read and write UTF-8 without strings: Microsoft.Data.Sqlite's function and
+    /// aggregate wrappers allocate several objects and a string per value and cost more than the addition. A totals query
+    /// sums all its cost columns with one <c>ta_decimal_sums</c> call per row instead of one aggregate call per column.
     /// </remarks>
     public static void RegisterFunctions(SqliteConnection connection)
     {
-        var rc = raw.sqlite3_create_function(connection.Handle, "ta_decimal_add", 2, raw.SQLITE_UTF8 | raw.SQLITE_DETERMINISTIC, null, DecimalAdd);
-        if (rc != raw.SQLITE_OK)
-        {
-            throw new SqliteException($"SQLite Error {rc}: could not register ta_decimal_add.", rc);
-        }
+        Register(raw.sqlite3_create_function(connection.Handle, "ta_decimal_add", 2, raw.SQLITE_UTF8 | raw.SQLITE_DETERMINISTIC, null, DecimalAdd), "ta_decimal_add");
+        Register(raw.sqlite3_create_function(connection.Handle, "ta_decimal_sum", 1, raw.SQLITE_UTF8 | raw.SQLITE_DETERMINISTIC, null, DecimalSumStep, DecimalSumFinal), "ta_decimal_sum");
+        Register(raw.sqlite3_create_function(connection.Handle, "ta_decimal_sums", -1, raw.SQLITE_UTF8 | raw.SQLITE_DETERMINISTIC, null, DecimalSumStep, DecimalSumFinal), "ta_decimal_sums");
 
-        connection.CreateAggregate<string?, decimal?, string?>(
-            "ta_decimal_sum",
-            null,
-            static (sum, value) => value is null ? sum : SaturatingArithmetic.Add(sum ?? 0m, ParseDecimal(value)),
-            static sum => sum is { } total ? Decimal(total) : null,
-            isDeterministic: true);
+        static void Register(int rc, string name)
+        {
+            if (rc != raw.SQLITE_OK)
+            {
+                throw new SqliteException($"SQLite Error {rc}: could not register {name}.", rc);
+            }
+        }
+    }
+
+    /// <summary>Reads what <c>ta_decimal_sums</c> returned into <paramref name="sums"/> (as many parts as there are sums).</summary>
+    /// <exception cref="FormatException">The text does not hold that many decimals.</exception>
+    public static void ParseSums(string text, Span<decimal> sums)
+    {
+        var rest = text.AsSpan();
+        for (var i = 0; i < sums.Length; i++)
+        {
+            var end = rest.IndexOf(' ');
+            var part = end < 0 ? rest : rest[..end];
+            sums[i] = decimal.Parse(part, NumberStyles.Number, CultureInfo.InvariantCulture);
+            rest = end < 0 ? [] : rest[(end + 1)..];
+            if (end < 0 && i < sums.Length - 1)
+            {
+                throw new FormatException($"The ledger's summed costs '{text}' hold {i + 1} parts, not {sums.Length}.");
+            }
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A native callback: any exception becomes the SQL error instead of unwinding through SQLite.")]
+    private static void DecimalSumStep(sqlite3_context context, object userData, sqlite3_value[] arguments)
+    {
+        try
+        {
+            var state = context.state as SumState;
+            if (state is null)
+            {
+                state = new SumState(arguments.Length);
+                context.state = state;
+            }
+
+            var sums = state.Sums;
+
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                var value = arguments[i];
+                if (raw.sqlite3_value_type(value) == raw.SQLITE_NULL)
+                {
+                    continue;
+                }
+
+                var text = TextOf(value);
+
+                // Most stored parts are zero (no audio, no fees, no tool calls): nothing to parse or add.
+                if (text.Length == 1 && text[0] == (byte)'0')
+                {
+                    continue;
+                }
+
+                var part = ParseUtf8(text);
+                if (part < 0)
+                {
+                    // A stored row that breaks the rules: summed as it is, and said (the query then finds the row).
+                    state.Negative = true;
+                    sums[i] += part;
+                    continue;
+                }
+
+                sums[i] = SaturatingArithmetic.Add(sums[i], part);
+            }
+        }
+        catch (Exception ex)
+        {
+            raw.sqlite3_result_error(context, "ta_decimal_sum: " + ex.Message);
+        }
+    }
+
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A native callback: any exception becomes the SQL error instead of unwinding through SQLite.")]
+    private static void DecimalSumFinal(sqlite3_context context, object userData)
+    {
+        try
+        {
+            if (context.state is not SumState state)
+            {
+                raw.sqlite3_result_null(context);
+                return;
+            }
+
+            var sums = state.Sums;
+
+            Span<byte> text = stackalloc byte[(41 * 16) + 2];
+            var length = 0;
+            for (var i = 0; i < sums.Length; i++)
+            {
+                if (i > 0)
+                {
+                    text[length++] = (byte)' ';
+                }
+
+                if (length + 40 > text.Length)
+                {
+                    throw new InvalidOperationException("ta_decimal_sums takes at most 16 arguments.");
+                }
+
+                sums[i].TryFormat(text[length..], out var written, default, CultureInfo.InvariantCulture);
+                length += written;
+            }
+
+            if (state.Negative)
+            {
+                text[length++] = (byte)' ';
+                text[length++] = (byte)'-';
+            }
+
+            raw.sqlite3_result_text(context, text[..length]);
+        }
+        catch (Exception ex)
+        {
+            raw.sqlite3_result_error(context, "ta_decimal_sum: " + ex.Message);
+        }
+    }
+
+    /// <summary>The running sums of one group, and whether a negative part was seen (the text then ends in <c>" -"</c>).</summary>
+    private sealed class SumState(int parts)
+    {
+        public decimal[] Sums { get; } = new decimal[parts];
+
+        public bool Negative { get; set; }
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031", Justification = "A native callback: any exception becomes the SQL error instead of unwinding through SQLite.")]

@@ -9,32 +9,57 @@ public sealed partial class SqliteUsageLedger
     /// <remarks>
     /// Day-aligned ranges are answered from the rollups (exact, kept forever), others from the details (subject to
     /// retention and to details dropped under pressure). Runs on its own connection, beside the writer.
+    /// <para>
+    /// Each query first runs in a fast form: plain <c>SUM</c>s, and per row one cheap test of the rules (every count
+    /// and difference of a part from its container not negative, keys within the limits, no negative cost). Only when
+    /// that form cannot answer exactly — a sum overflows (SQLite fails it), a saturated rollup row, or a row that may
+    /// break the rules — does the query run again in its exact form: saturating sums and the per-row check that names
+    /// the offending row.
+    /// </para>
     /// </remarks>
     public async ValueTask<UsageQueryResult> QueryTotalsAsync(UsageQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         var fromRollups = query.IsDayAligned;
-        var sql = BuildQuery(query, fromRollups, out var parameters);
         using var connection = OpenConnection();
+        var rows = Run(connection, query, fromRollups, fast: true, cancellationToken)
+            ?? Run(connection, query, fromRollups, fast: false, cancellationToken)!;
+        return UsageQueryResult.Create(query, rows, fromRollups ? UsageQuerySource.Rollups : UsageQuerySource.Details);
+    }
+
+    /// <summary>Runs the query; in its fast form, null when that form cannot answer exactly.</summary>
+    private static List<UsageQueryRow>? Run(SqliteConnection connection, UsageQuery query, bool fromRollups, bool fast, CancellationToken cancellationToken)
+    {
         using var command = connection.CreateCommand();
-        command.CommandText = sql;
+        command.CommandText = BuildQuery(query, fromRollups, fast, out var parameters);
         foreach (var (name, value) in parameters)
         {
             command.Parameters.AddWithValue(name, value);
         }
 
         var rows = new List<UsageQueryRow>();
-        using (var reader = command.ExecuteReader())
+        var check = query.GroupBy.Count + LedgerQueryRows.TokenColumns.Length + 3;
+        try
         {
+            using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (fast && (!reader.IsDBNull(check) || (!reader.IsDBNull(check - 1) && reader.GetString(check - 1).EndsWith(NegativeMark, StringComparison.Ordinal))))
+                {
+                    return null;
+                }
+
                 rows.Add(ReadRow(reader, query, fromRollups));
             }
         }
+        catch (SqliteException ex) when (fast && ex.SqliteErrorCode == 1 && ex.Message.Contains("integer overflow", StringComparison.Ordinal))
+        {
+            return null;
+        }
 
-        return UsageQueryResult.Create(query, rows, fromRollups ? UsageQuerySource.Rollups : UsageQuerySource.Details);
+        return rows;
     }
 
     private async ValueTask EnsureSchemaAsync(CancellationToken cancellationToken)
@@ -55,7 +80,7 @@ public sealed partial class SqliteUsageLedger
         }
     }
 
-    private static string BuildQuery(UsageQuery query, bool fromRollups, out List<(string Name, object Value)> parameters)
+    private static string BuildQuery(UsageQuery query, bool fromRollups, bool fast, out List<(string Name, object Value)> parameters)
     {
         var bound = new List<(string Name, object Value)>();
         parameters = bound;
@@ -105,16 +130,62 @@ public sealed partial class SqliteUsageLedger
         Filter("tenant_id", query.TenantId);
         Filter("api_key_id", query.ApiKeyId);
 
-        var counts = string.Join(", ", TokenColumns.Select(SaturatingSum));
+        Func<string, string> sum = fast ? static c => $"SUM({c})" : SaturatingSum;
+        var counts = string.Join(", ", LedgerQueryRows.TokenColumns.Select(sum));
         var sums = fromRollups
-            ? $"{counts}, {SaturatingSum("request_count")}, {SaturatingSum("unpriced_request_count")}, "
+            ? $"{counts}, {sum("request_count")}, {sum("unpriced_request_count")}, "
             : $"{counts}, COUNT(*), SUM(CASE WHEN cost_total IS NULL THEN 1 ELSE 0 END), ";
-        sums += string.Join(", ", CostColumns.Select(c => $"ta_decimal_sum({c})"));
-        var label = fromRollups ? "date || '|' || model || '|' || provider || '|' || operation || '|' || user_id || '|' || tenant_id || '|' || api_key_id" : "id";
-        sums += $", MIN(CASE WHEN {LedgerQueryRows.BadRowCondition(fromRollups, "CAST({0} AS REAL) < 0")} THEN {label} END)";
+
+        // Every cost part in one aggregate call per row (see SqliteText.RegisterFunctions).
+        sums += $"ta_decimal_sums({string.Join(", ", LedgerQueryRows.CostColumns)})";
+        if (fast)
+        {
+            sums += $", {FastCheck(fromRollups)}";
+        }
+        else
+        {
+            var label = fromRollups ? "date || '|' || model || '|' || provider || '|' || operation || '|' || user_id || '|' || tenant_id || '|' || api_key_id" : "id";
+            sums += $", MIN(CASE WHEN {LedgerQueryRows.BadRowCondition(fromRollups, "CAST({0} AS REAL) < 0")} THEN {label} END)";
+        }
+
         var select = keys.Count == 0 ? sums : string.Join(", ", keys) + ", " + sums;
         var sql = $"SELECT {select} FROM {(fromRollups ? "usage_rollups" : "usage_records")} WHERE {string.Join(" AND ", where)}";
         return keys.Count == 0 ? sql : sql + " GROUP BY " + string.Join(", ", keys);
+    }
+
+    /// <summary>What <c>ta_decimal_sums</c> appends when it summed a negative part.</summary>
+    private const string NegativeMark = " -";
+
+    /// <summary>
+    /// The fast form's test of the rules, one expression per row: the smallest of every count and of every part's room in
+    /// its container (cached and cache-write input in input, long-TTL in cache-write, reasoning and audio output in
+    /// output, cached audio in audio input and in cached input, uncached audio in uncached input; requests and unpriced;
+    /// a detail's room for its total), and the largest excess of a key's length over its limit. Valid rows of exact sums
+    /// give no negative and no excess; anything else (a saturated rollup row included) sends the query to its exact
+    /// form. Not NULL when that is needed.
+    /// </summary>
+    private static string FastCheck(bool fromRollups)
+    {
+        List<string> room =
+        [
+            .. LedgerQueryRows.TokenColumns,
+            "input_tokens - cached_input_tokens - cache_write_input_tokens",
+            "cache_write_input_tokens - cache_write_long_ttl_input_tokens",
+            "output_tokens - reasoning_tokens - output_audio_tokens",
+            "input_audio_tokens - cached_input_audio_tokens",
+            "cached_input_tokens - cached_input_audio_tokens",
+            "(input_tokens - cached_input_tokens - cache_write_input_tokens) - (input_audio_tokens - cached_input_audio_tokens)",
+        ];
+        room.AddRange(fromRollups
+            ? ["request_count", "unpriced_request_count", "request_count - unpriced_request_count"]
+            : [$"{LedgerArithmetic.MaxCountSql} - input_tokens - output_tokens"]);
+        // A detail's missing key is NULL, and max() over a NULL is NULL; rollup keys are never NULL.
+        string Length(string column) => fromRollups ? $"length({column})" : $"length(COALESCE({column}, ''))";
+        var excess =
+            $"length(model) - {UsageRecordLimits.MaxModelLength}, {Length("provider")} - {UsageRecordLimits.MaxProviderLength}, "
+            + $"length(operation) - {UsageRecordLimits.MaxOperationLength}, {Length("user_id")} - {UsageRecordLimits.MaxIdLength}, "
+            + $"{Length("tenant_id")} - {UsageRecordLimits.MaxIdLength}, {Length("api_key_id")} - {UsageRecordLimits.MaxIdLength}";
+        return $"CASE WHEN MIN(min({string.Join(", ", room)})) < 0 OR MAX(max({excess})) > 0 THEN 1 END";
     }
 
     /// <summary>
@@ -130,17 +201,18 @@ public sealed partial class SqliteUsageLedger
             + $"ELSE {high} * 4294967296 + ({low} & 4294967295) END";
     }
 
-    private static readonly string[] TokenColumns =
-        ["input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens"];
-
-    private static readonly string[] CostColumns =
-        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
-
     private static UsageQueryRow ReadRow(SqliteDataReader reader, UsageQuery query, bool fromRollups) =>
         LedgerQueryRows.Read(
             reader,
             query,
             fromRollups ? "usage_rollups" : "usage_records",
             static (r, o) => SqliteText.ParseDate(r.GetString(o)),
-            static (r, o) => SqliteText.ParseDecimal(r.GetString(o)));
+            static (r, o, parts) =>
+            {
+                if (!r.IsDBNull(o))
+                {
+                    SqliteText.ParseSums(r.GetString(o), parts);
+                }
+            },
+            costFields: 1);
 }

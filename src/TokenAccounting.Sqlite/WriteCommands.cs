@@ -7,35 +7,23 @@ namespace TokenAccounting.Sqlite;
 /// <summary>The writer's prepared commands, created once and re-bound for every row.</summary>
 internal sealed class WriteCommands : IDisposable
 {
-    private static readonly string[] RecordColumns =
-    [
-        "id", "batch_id", "model", "response_model", "provider", "operation",
-        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
-        "provenance", "outcome", "degraded_reason", "started_at", "completed_at", "latency_us", "stage_durations_ms", "history_length",
-        "correlation_id", "user_id", "tenant_id", "api_key_id", "route", "service_tier", "scope_path", "tags",
-        "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_total", "text", "is_unpaired",
-        "cost_cache_write_long_ttl",
-    ];
-
     private static readonly string[] RollupKeyColumns = ["date", "model", "provider", "operation", "user_id", "tenant_id", "api_key_id"];
 
-    private static readonly string[] RollupSumColumns =
-    [
-        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
-        "request_count", "unpriced_request_count",
-    ];
+    private static readonly string[] RollupSumColumns = [.. LedgerQueryRows.TokenColumns, "request_count", "unpriced_request_count"];
 
-    private static readonly string[] RollupCostColumns =
-        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
+    private static readonly string[] RollupCostColumns = LedgerQueryRows.CostColumns;
 
     private readonly ArrayBufferWriter<byte> _tagsBuffer = new(256);
     private readonly Utf8JsonWriter _tagsWriter;
     private readonly List<KeyValuePair<string, string>> _boundTags = [];
+    private readonly ArrayBufferWriter<byte> _toolCallsBuffer = new(64);
+    private readonly Utf8JsonWriter _toolCallsWriter;
 
     public WriteCommands(SqliteConnection connection)
     {
         // The default encoder, as the PostgreSQL ledger's: the same text for the same tags.
         _tagsWriter = new Utf8JsonWriter(_tagsBuffer);
+        _toolCallsWriter = new Utf8JsonWriter(_toolCallsBuffer);
         Connection = connection;
         InsertBatch = new RawStatement(
             connection,
@@ -45,7 +33,7 @@ internal sealed class WriteCommands : IDisposable
         // through their own deltas, not through this table.
         InsertRecord = new RawStatement(
             connection,
-            $"INSERT INTO usage_records ({string.Join(", ", RecordColumns)}) VALUES ({Placeholders(RecordColumns.Length)}) ON CONFLICT (id) DO NOTHING");
+            $"INSERT INTO usage_records ({string.Join(", ", LedgerDetailRows.Columns)}) VALUES ({Placeholders(LedgerDetailRows.Columns.Length)}) ON CONFLICT (id) DO NOTHING");
 
         string[] rollupColumns = [.. RollupKeyColumns, .. RollupSumColumns, .. RollupCostColumns];
         // Saturating, never wrapping: SQLite turns an integer sum that overflows into a REAL, which reads back wrong.
@@ -115,6 +103,30 @@ internal sealed class WriteCommands : IDisposable
         p.Text(35, record.Text);
         p.Int64(36, record.IsUnpaired ? 1L : 0L);
         p.Decimal(37, cost?.CacheWriteLongTtl);
+        p.Int64(38, tokens.InputAudio);
+        p.Int64(39, tokens.CachedInputAudio);
+        p.Int64(40, tokens.OutputAudio);
+        BindServerToolCalls(record.ServerToolCalls);
+        p.Decimal(42, cost?.InputAudio);
+        p.Decimal(43, cost?.CachedInputAudio);
+        p.Decimal(44, cost?.OutputAudio);
+        p.Decimal(45, cost?.Requests);
+        p.Decimal(46, cost?.ServerToolCalls);
+    }
+
+    private void BindServerToolCalls(IReadOnlyDictionary<string, long>? toolCalls)
+    {
+        if (toolCalls is null || toolCalls.Count == 0)
+        {
+            InsertRecord.Text(41, null);
+            return;
+        }
+
+        _toolCallsBuffer.ResetWrittenCount();
+        _toolCallsWriter.Reset();
+        LedgerDetailRows.WriteServerToolCalls(_toolCallsWriter, toolCalls);
+        _toolCallsWriter.Flush();
+        InsertRecord.Utf8(41, _toolCallsBuffer.WrittenSpan);
     }
 
     // Rows of a batch mostly carry the same tags (often the same scope's dictionary): when a row's tags are, pair by
@@ -198,19 +210,28 @@ internal sealed class WriteCommands : IDisposable
         p.Int64(11, row.Tokens.CacheWriteInput);
         p.Int64(12, row.Tokens.CacheWriteLongTtlInput);
         p.Int64(13, row.Tokens.Reasoning);
-        p.Int64(14, row.Requests);
-        p.Int64(15, row.Unpriced);
-        p.Decimal(16, row.Cost.Input);
-        p.Decimal(17, row.Cost.CachedInput);
-        p.Decimal(18, row.Cost.CacheWrite);
-        p.Decimal(19, row.Cost.Output);
-        p.Decimal(20, row.Cost.Reasoning);
-        p.Decimal(21, row.Cost.CacheWriteLongTtl);
+        p.Int64(14, row.Tokens.InputAudio);
+        p.Int64(15, row.Tokens.CachedInputAudio);
+        p.Int64(16, row.Tokens.OutputAudio);
+        p.Int64(17, row.Requests);
+        p.Int64(18, row.Unpriced);
+        p.Decimal(19, row.Cost.Input);
+        p.Decimal(20, row.Cost.CachedInput);
+        p.Decimal(21, row.Cost.CacheWrite);
+        p.Decimal(22, row.Cost.Output);
+        p.Decimal(23, row.Cost.Reasoning);
+        p.Decimal(24, row.Cost.CacheWriteLongTtl);
+        p.Decimal(25, row.Cost.InputAudio);
+        p.Decimal(26, row.Cost.CachedInputAudio);
+        p.Decimal(27, row.Cost.OutputAudio);
+        p.Decimal(28, row.Cost.Requests);
+        p.Decimal(29, row.Cost.ServerToolCalls);
     }
 
     public void Dispose()
     {
         _tagsWriter.Dispose();
+        _toolCallsWriter.Dispose();
         InsertBatch.Dispose();
         InsertRecord.Dispose();
         UpsertRollup.Dispose();

@@ -63,8 +63,11 @@ public class ReportBenchmarks
 }
 
 /// <summary>
-/// Writes the benchmark's ledgers, and times one report of each kind with the peak working set:
-/// <c>dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- report-harness [records]</c>.
+/// Writes the benchmark's ledgers, and times one report of each kind with the peak working set, and every query the
+/// SQLite report asks (its grouping, range, source, rows and time):
+/// <c>dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- report-harness [records] [folder]</c>.
+/// Given a folder, the ledgers are written there only when it holds none yet, and kept (so runs can be compared on the
+/// same data, and a ledger written by an older version is migrated on open).
 /// </summary>
 public static class ReportHarness
 {
@@ -118,12 +121,17 @@ public static class ReportHarness
     public static async Task<int> RunAsync(string[] args)
     {
         var count = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : ReportBenchmarks.Records;
-        var folder = Path.Combine(Path.GetTempPath(), "ta-report-harness-" + Guid.NewGuid().ToString("N"));
+        var keep = args.Length > 2;
+        var folder = keep ? Path.GetFullPath(args[2]) : Path.Combine(Path.GetTempPath(), "ta-report-harness-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var write = Stopwatch.StartNew();
-            await WriteLedgersAsync(folder, count);
-            Console.WriteLine($"wrote {count:N0} records to SQLite and JSON-lines in {write.Elapsed.TotalSeconds:N1} s");
+            if (!File.Exists(Path.Combine(folder, "usage.db")))
+            {
+                var write = Stopwatch.StartNew();
+                await WriteLedgersAsync(folder, count);
+                Console.WriteLine($"wrote {count:N0} records to SQLite and JSON-lines in {write.Elapsed.TotalSeconds:N1} s");
+            }
+
             using (var sqlite = new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = $"Data Source={Path.Combine(folder, "usage.db")};Pooling=False" }))
             {
                 var query = Stopwatch.StartNew();
@@ -134,6 +142,8 @@ public static class ReportHarness
                 Console.WriteLine($"SQLite query grouped by every dimension alone: {query.Elapsed.TotalMilliseconds:N0} ms, {rows.Rows.Count:N0} rows");
                 await Time("SQLite, day-aligned (rollups)", () => SpendReportBuilder.BuildAsync(sqlite, ReportBenchmarks.Options).AsTask());
                 await Time("SQLite, day-aligned (rollups), again", () => SpendReportBuilder.BuildAsync(sqlite, ReportBenchmarks.Options).AsTask());
+                Console.WriteLine("The queries the SQLite report asks:");
+                await Time("SQLite, day-aligned (rollups), timed per query", () => SpendReportBuilder.BuildAsync(new TimedQuery(sqlite), ReportBenchmarks.Options).AsTask());
             }
 
             var ledger = Path.Combine(folder, "usage-ledger");
@@ -142,7 +152,10 @@ public static class ReportHarness
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            if (!keep)
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
     }
 
@@ -157,5 +170,18 @@ public static class ReportHarness
         stopwatch.Stop();
         process.Refresh();
         Console.WriteLine($"{name}: {stopwatch.Elapsed.TotalMilliseconds:N0} ms, {report.Totals.RequestCount:N0} requests, source {report.Source}, peak working set {process.PeakWorkingSet64 / 1048576.0:N0} MiB (was {before / 1048576.0:N0} MiB), managed heap {GC.GetTotalMemory(false) / 1048576.0:N0} MiB");
+    }
+
+    /// <summary>Prints each query a report asks, with its time (not an <see cref="InMemoryUsageQuery"/>, so the report takes the SQL path).</summary>
+    private sealed class TimedQuery(IUsageQuery inner) : IUsageQuery
+    {
+        public async ValueTask<UsageQueryResult> QueryTotalsAsync(UsageQuery query, CancellationToken cancellationToken = default)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var result = await inner.QueryTotalsAsync(query, cancellationToken);
+            Console.WriteLine(
+                $"  [{string.Join(", ", query.GroupBy)}] {query.From:yyyy-MM-dd}..{query.To:yyyy-MM-dd}: {result.Source}, {result.Rows.Count:N0} rows, {stopwatch.Elapsed.TotalMilliseconds:N0} ms");
+            return result;
+        }
     }
 }

@@ -17,7 +17,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
             await ledger.WriteAsync(Batch("b1", Record("r1", Day1.AddHours(1), 10, 5)), default);
         }
 
-        (await Scalar(connectionString, "SELECT string_agg(version::text, ',' ORDER BY version) FROM tokenaccounting_schema_version")).ShouldBe("1,2");
+        (await Scalar(connectionString, "SELECT string_agg(version::text, ',' ORDER BY version) FROM tokenaccounting_schema_version")).ShouldBe("1,2,3");
         (await Scalar(connectionString, "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"))
             .ShouldBe("tokenaccounting_schema_version,usage_batches,usage_budget_counters,usage_records,usage_rollups");
     }
@@ -46,7 +46,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
             }
         }
 
-        (await Scalar(connectionString, "SELECT COUNT(*) FROM tokenaccounting_schema_version")).ShouldBe("2");
+        (await Scalar(connectionString, "SELECT COUNT(*) FROM tokenaccounting_schema_version")).ShouldBe("3");
         (await Scalar(connectionString, "SELECT SUM(request_count) FROM usage_rollups")).ShouldBe("6");
     }
 
@@ -63,7 +63,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
         await using var newer = new PostgreSqlUsageLedger(new PostgreSqlLedgerOptions { ConnectionString = connectionString });
         var error = await Should.ThrowAsync<InvalidOperationException>(() => newer.WriteAsync(Batch("b1"), default).AsTask());
         error.Message.ShouldContain("version 99");
-        error.Message.ShouldContain("the 2 this version");
+        error.Message.ShouldContain("the 3 this version");
     }
 
     [SkippableFact]
@@ -94,7 +94,7 @@ public sealed class PostgreSqlUsageLedgerTests(PostgresServer server)
             after.Rows[0].Cost.ShouldBe(new UsageCost(2m, 0m, 1m, 3m, 0m, 0.5m));
         }
 
-        (await Scalar(connectionString, "SELECT string_agg(version::text, ',' ORDER BY version) FROM tokenaccounting_schema_version")).ShouldBe("1,2");
+        (await Scalar(connectionString, "SELECT string_agg(version::text, ',' ORDER BY version) FROM tokenaccounting_schema_version")).ShouldBe("1,2,3");
     }
 
     [SkippableTheory]

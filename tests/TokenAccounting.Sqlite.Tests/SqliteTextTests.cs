@@ -50,6 +50,30 @@ public sealed class SqliteTextTests
         Scalar("SELECT ta_decimal_sum(x) FROM (SELECT '0.1' AS x UNION ALL SELECT '0.2' UNION ALL SELECT NULL)").ShouldBe("0.3");
     }
 
+    [Fact]
+    public void DecimalSums_SeveralColumns_SumsEachApartSkippingNull()
+    {
+        var text = (string)Scalar("SELECT ta_decimal_sums(a, b, c) FROM (SELECT '0.1' AS a, NULL AS b, '0' AS c UNION ALL SELECT '0.2', '1.50', '0' UNION ALL SELECT NULL, '2', '7')")!;
+
+        text.ShouldBe("0.3 3.50 7");
+        Span<decimal> sums = stackalloc decimal[3];
+        SqliteText.ParseSums(text, sums);
+        sums.ToArray().ShouldBe([0.3m, 3.50m, 7m]);
+    }
+
+    [Fact]
+    public void DecimalSums_NoRows_IsNull() =>
+        Scalar("SELECT ta_decimal_sums(x, x) IS NULL FROM (SELECT '1' AS x) WHERE 0").ShouldBe(1L);
+
+    [Fact]
+    public void DecimalSums_Overflow_SaturatesOnlyThatPart() =>
+        Scalar("SELECT ta_decimal_sums(x, y) FROM (SELECT '79228162514264337593543950335' AS x, '1' AS y UNION ALL SELECT '5', '2')")
+            .ShouldBe("79228162514264337593543950335 3");
+
+    [Fact]
+    public void ParseSums_FewerPartsThanExpected_ThrowsFormatException() =>
+        Should.Throw<FormatException>(() => SqliteText.ParseSums("1 2", new decimal[3]));
+
     private static object? Scalar(string sql)
     {
         using var connection = new SqliteConnection("Data Source=:memory:");

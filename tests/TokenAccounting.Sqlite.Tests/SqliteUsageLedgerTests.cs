@@ -17,7 +17,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
             await ledger.WriteAsync(Batch("b1", Record("r1", Day1.AddHours(1), 10, 5)), default);
         }
 
-        Scalar("SELECT group_concat(version) FROM (SELECT version FROM tokenaccounting_schema_version ORDER BY version)").ShouldBe("1,2");
+        Scalar("SELECT group_concat(version) FROM (SELECT version FROM tokenaccounting_schema_version ORDER BY version)").ShouldBe("1,2,3");
         Scalar("SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name)")
             .ShouldBe("tokenaccounting_schema_version,usage_batches,usage_records,usage_rollups");
         Scalar("PRAGMA journal_mode").ShouldBe("wal");
@@ -55,7 +55,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
             total.Tokens.Total.ShouldBe(17);
         }
 
-        Scalar("SELECT COUNT(*) FROM tokenaccounting_schema_version").ShouldBe("2");
+        Scalar("SELECT COUNT(*) FROM tokenaccounting_schema_version").ShouldBe("3");
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
         using var newer = new SqliteUsageLedger(_db.Options());
         var error = await Should.ThrowAsync<InvalidOperationException>(() => newer.WriteAsync(Batch("b1"), default).AsTask());
         error.Message.ShouldContain("version 99");
-        error.Message.ShouldContain("the 2 this version");
+        error.Message.ShouldContain("the 3 this version");
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class SqliteUsageLedgerTests : IDisposable
             after.Rows[0].Cost.ShouldBe(new UsageCost(2m, 0m, 1m, 3m, 0m, 0.5m));
         }
 
-        Scalar("SELECT group_concat(version) FROM (SELECT version FROM tokenaccounting_schema_version ORDER BY version)").ShouldBe("1,2");
+        Scalar("SELECT group_concat(version) FROM (SELECT version FROM tokenaccounting_schema_version ORDER BY version)").ShouldBe("1,2,3");
     }
 
     [Fact]

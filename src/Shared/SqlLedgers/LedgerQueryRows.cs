@@ -2,44 +2,70 @@ using System.Data.Common;
 
 namespace TokenAccounting;
 
+/// <summary>Reads the summed cost parts of a totals row into <paramref name="parts"/> (<see cref="LedgerQueryRows.CostColumns"/> order); a NULL part is zero.</summary>
+internal delegate void LedgerCostReader(DbDataReader reader, int ordinal, Span<decimal> parts);
+
 /// <summary>
-/// Reads one row of a totals query (the grouped dimensions, then the six token sums, request and unpriced counts, the
-/// five cost sums, the long-TTL part of the cache-write cost, and the first stored row in the group that breaks the
-/// ledger's rules, if any) — shared by the SQLite and PostgreSQL ledgers, which differ only in how dates and decimals
-/// come back from their drivers. The sums are saturated by the SQL (never wrapped); a stored row that breaks the rules
+/// Reads one row of a totals query (the grouped dimensions, then the nine token sums, request and unpriced counts, the
+/// eleven cost sums, and the first stored row in the group that breaks the ledger's rules, if any) — shared by the
+/// SQLite and PostgreSQL ledgers, which differ in how dates and decimals come back from their drivers (SQLite returns
+/// the cost sums as one field). The sums are saturated by the SQL (never wrapped); a stored row that breaks the rules
 /// <c>Record()</c> applies is reported by its id (details) or key (rollups) instead of being summed.
 /// </summary>
 internal static class LedgerQueryRows
 {
-    private static readonly string[] CostColumns =
-        ["cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl"];
+    /// <summary>The token count columns of both tables, in <see cref="LedgerArithmetic.Counts"/> order.</summary>
+    public static readonly string[] TokenColumns =
+    [
+        "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens", "cache_write_long_ttl_input_tokens", "reasoning_tokens",
+        "input_audio_tokens", "cached_input_audio_tokens", "output_audio_tokens",
+    ];
+
+    /// <summary>The cost part columns of both tables, in the order of <see cref="UsageCost"/>'s full constructor.</summary>
+    public static readonly string[] CostColumns =
+    [
+        "cost_input", "cost_cached_input", "cost_cache_write", "cost_output", "cost_reasoning", "cost_cache_write_long_ttl",
+        "cost_input_audio", "cost_cached_input_audio", "cost_output_audio", "cost_requests", "cost_server_tool_calls",
+    ];
 
     /// <summary>
     /// A stored row breaks the rules when a count or cost is negative, a part exceeds its container, the row's own total
     /// overflows, or a key is longer than the input limits. The SQL of each ledger evaluates this per row; the reader
     /// names the first offender.
     /// </summary>
+    /// <remarks>
+    /// One CASE whose branches run in order (both engines guarantee it), so each difference is taken only once the
+    /// checks before it hold and cannot overflow. A rollup row is a sum and may have saturated: a part is not held to a
+    /// container that sits at <see cref="long.MaxValue"/> (the reader caps it there, as the core's sums do).
+    /// </remarks>
     public static string BadRowCondition(bool fromRollups, string negativeMoney)
     {
-        var negative =
-            "input_tokens < 0 OR output_tokens < 0 OR cached_input_tokens < 0 OR cache_write_input_tokens < 0 "
-            + "OR cache_write_long_ttl_input_tokens < 0 OR reasoning_tokens < 0";
+        var negative = string.Join(" OR ", TokenColumns.Select(c => c + " < 0"));
         negative += fromRollups ? " OR request_count < 0 OR unpriced_request_count < 0" : string.Empty;
         negative += " OR " + string.Join(" OR ", CostColumns.Select(c => string.Format(System.Globalization.CultureInfo.InvariantCulture, negativeMoney, c)));
 
-        // Evaluated only once no count is negative (CASE keeps the order), so the differences below cannot overflow.
-        var broken =
-            "cached_input_tokens > input_tokens - cache_write_input_tokens OR cache_write_long_ttl_input_tokens > cache_write_input_tokens "
-            + "OR reasoning_tokens > output_tokens "
-            + $"OR length(model) > {UsageRecordLimits.MaxModelLength} OR length(provider) > {UsageRecordLimits.MaxProviderLength} "
+        string Unless(string container) => fromRollups ? $"{container} < {LedgerArithmetic.MaxCountSql} AND " : string.Empty;
+        string[] contained =
+        [
+            $"{Unless("input_tokens")}cached_input_tokens > input_tokens - cache_write_input_tokens",
+            $"{Unless("cache_write_input_tokens")}cache_write_long_ttl_input_tokens > cache_write_input_tokens",
+            $"{Unless("output_tokens")}reasoning_tokens > output_tokens",
+            $"{Unless("input_audio_tokens")}cached_input_audio_tokens > input_audio_tokens",
+            $"{Unless("cached_input_tokens")}cached_input_audio_tokens > cached_input_tokens",
+            // Uncached audio is part of the uncached input; both differences are ≥ 0 once the checks above hold.
+            $"{Unless("input_tokens")}input_audio_tokens - cached_input_audio_tokens > input_tokens - cached_input_tokens - cache_write_input_tokens",
+            $"{Unless("output_tokens")}output_audio_tokens > output_tokens - reasoning_tokens",
+        ];
+        var keys =
+            $"length(model) > {UsageRecordLimits.MaxModelLength} OR length(provider) > {UsageRecordLimits.MaxProviderLength} "
             + $"OR length(operation) > {UsageRecordLimits.MaxOperationLength} OR length(user_id) > {UsageRecordLimits.MaxIdLength} "
             + $"OR length(tenant_id) > {UsageRecordLimits.MaxIdLength} OR length(api_key_id) > {UsageRecordLimits.MaxIdLength}";
 
         // A detail row is one record, so its own total must fit; a rollup row is a sum and may have saturated.
-        broken += fromRollups
-            ? " OR unpriced_request_count > request_count"
-            : $" OR output_tokens > {LedgerArithmetic.MaxCountSql} - input_tokens";
-        return $"(CASE WHEN {negative} THEN 1 WHEN {broken} THEN 1 ELSE 0 END) = 1";
+        var last = fromRollups
+            ? "unpriced_request_count > request_count"
+            : $"output_tokens > {LedgerArithmetic.MaxCountSql} - input_tokens";
+        return $"(CASE WHEN {negative} THEN 1 {string.Concat(contained.Select(c => $"WHEN {c} THEN 1 "))}WHEN {keys} THEN 1 WHEN {last} THEN 1 ELSE 0 END) = 1";
     }
 
     public static UsageQueryRow Read(
@@ -47,7 +73,8 @@ internal static class LedgerQueryRows
         UsageQuery query,
         string table,
         Func<DbDataReader, int, DateOnly> readDate,
-        Func<DbDataReader, int, decimal> readMoney)
+        LedgerCostReader readCosts,
+        int costFields)
     {
         DateOnly? date = null;
         string? model = null, provider = null, user = null, tenant = null, apiKey = null;
@@ -86,9 +113,11 @@ internal static class LedgerQueryRows
         }
 
         long Long(int ordinal) => reader.IsDBNull(ordinal) ? 0 : reader.GetInt64(ordinal);
-        decimal Money(int ordinal) => reader.IsDBNull(ordinal) ? 0m : readMoney(reader, ordinal);
 
-        var badRow = i + 14;
+        var tokensAt = i;
+        var requestsAt = i + TokenColumns.Length;
+        var costsAt = requestsAt + 2;
+        var badRow = costsAt + costFields;
         if (!reader.IsDBNull(badRow))
         {
             var what = table == "usage_rollups" ? "the rollup row with key" : "the detail row with id";
@@ -100,14 +129,20 @@ internal static class LedgerQueryRows
 
         TokenCounts tokens;
         UsageCost? cost;
-        var requests = Long(i + 6);
-        var unpriced = Long(i + 7);
+        var requests = Long(requestsAt);
+        var unpriced = Long(requestsAt + 1);
         try
         {
-            tokens = LedgerArithmetic.Counts(Long(i), Long(i + 1), Long(i + 2), Long(i + 3), Long(i + 4), Long(i + 5));
-            cost = requests > unpriced
-                ? new UsageCost(Money(i + 8), Money(i + 9), Money(i + 10), Money(i + 11), Money(i + 12), Money(i + 13))
-                : null;
+            tokens = LedgerArithmetic.Counts(
+                Long(tokensAt), Long(tokensAt + 1), Long(tokensAt + 2), Long(tokensAt + 3), Long(tokensAt + 4), Long(tokensAt + 5),
+                Long(tokensAt + 6), Long(tokensAt + 7), Long(tokensAt + 8));
+            cost = null;
+            if (requests > unpriced)
+            {
+                Span<decimal> p = stackalloc decimal[11];
+                readCosts(reader, costsAt, p);
+                cost = new UsageCost(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10]);
+            }
         }
         catch (ArgumentException ex)
         {

@@ -1,0 +1,56 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+
+namespace TokenAccounting.PostgreSql;
+
+/// <content>Reading detail records back.</content>
+public sealed partial class PostgreSqlUsageLedger
+{
+    /// <summary>
+    /// Reads the stored detail records whose <see cref="UsageRecord.CompletedAt"/> is in <c>[from, to)</c>, oldest
+    /// first (ties in id order), with every field as written; fields a row of an earlier schema version did not have
+    /// read as none (zero audio tokens, zero audio, request and tool-call costs, no server tool calls).
+    /// </summary>
+    /// <param name="from">The inclusive start of the range.</param>
+    /// <param name="to">The exclusive end of the range; must be later than <paramref name="from"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The records, streamed from one query.</returns>
+    /// <remarks>
+    /// Details are subject to <see cref="PostgreSqlLedgerOptions.DetailRetention"/> and to details dropped under
+    /// pressure; <see cref="QueryTotalsAsync"/> over a day-aligned range answers from the exact rollups instead. Each
+    /// row is checked against the rules <see cref="IUsageRecorder.Record"/> applies (<see cref="UsageRecord.Validate"/>):
+    /// a row that breaks one (it was not written by TokenAccounting) ends the read with an
+    /// <see cref="InvalidDataException"/> naming its id and the rule. Operations read back in lower case, as stored;
+    /// times in UTC at PostgreSQL's microsecond resolution; tags and tool calls in jsonb's key order.
+    /// </remarks>
+    /// <exception cref="ArgumentException"><paramref name="to"/> is not later than <paramref name="from"/>.</exception>
+    public IAsyncEnumerable<UsageRecord> ReadAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        if (to <= from)
+        {
+            throw new ArgumentException($"The read range end ({to:O}) must be later than its start ({from:O}).", nameof(to));
+        }
+
+        return ReadCoreAsync(from, to, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<UsageRecord> ReadCoreAsync(DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
+        var command = _dataSource.CreateCommand(
+            $"SELECT {string.Join(", ", LedgerDetailRows.Columns)} FROM usage_records WHERE completed_at >= $1 AND completed_at < $2 ORDER BY completed_at, id COLLATE \"C\"");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from.ToUniversalTime() });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to.ToUniversalTime() });
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    yield return LedgerDetailRows.Read(reader, static (r, o) => r.GetFieldValue<DateTimeOffset>(o), static (r, o) => r.GetDecimal(o));
+                }
+            }
+        }
+    }
+}
