@@ -93,10 +93,11 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
                 return new Repricing(repriced, 0, 0);
             }
 
-            var merged = repriced.ToDictionary(c => (c.Model, Normalize(c.Provider)));
-            foreach (var change in FromDailyTotals(missing, catalog))
+            // Records name "no provider" as null or empty; the daily totals as null. Merge on the latter.
+            var merged = new Dictionary<(string Model, string? Provider), ModelCostChange>();
+            foreach (var change in repriced.Concat(FromDailyTotals(missing, catalog)))
             {
-                var key = (change.Model, change.Provider);
+                var key = (change.Model, Normalize(change.Provider));
                 merged[key] = merged.TryGetValue(key, out var held)
                     ? held with
                     {
