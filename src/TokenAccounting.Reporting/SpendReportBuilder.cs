@@ -2,14 +2,25 @@ namespace TokenAccounting.Reporting;
 
 /// <summary>Builds <see cref="SpendReport"/>s from any ledger that implements <see cref="IUsageQuery"/>.</summary>
 /// <remarks>
-/// For a day-aligned range over a ledger other than <see cref="InMemoryUsageQuery"/> (a SQL ledger, which answers from
-/// its exact daily rollups), the report asks one small query per breakdown (day, model and provider for both periods;
-/// operation; user; tenant; API key; the custom grouping), so the ledger's engine does the summing. Otherwise (an
-/// in-memory or JSON-lines ledger read from details, or a range not on midnights) it asks once for totals grouped by
-/// every dimension (the previous period with it when day-aligned), so the records are read a single time and memory is
+/// <para>
+/// For a day-aligned range over a ledger with an engine of its own (a SQL ledger, which answers from its exact daily
+/// rollups), the report asks one small query per breakdown (day, model and provider for both periods; operation; user;
+/// tenant; API key; the custom grouping), so the ledger's engine does the summing.
+/// </para>
+/// <para>
+/// A <see cref="JsonLinesUsageQuery"/> or an <see cref="InMemoryUsageQuery"/> streams: each query is a pass over the
+/// whole ledger. So (as for any ledger when the range is not on midnights) the report asks once for totals grouped by
+/// every dimension — for a day-aligned range the previous period in the same query, and the budgets whose window
+/// starts at a midnight inside it are answered from the same rows — so the ledger is read a single time and memory is
 /// bounded by the number of distinct (day, model, provider, operation, user, tenant, API key) keys, not by records.
-/// Every breakdown adds up to the same totals either way (while a SQL ledger is being written to, each breakdown is exact
-/// as of its own query). Budget status takes one more query per policy.
+/// A JSON-lines ledger answers a day-aligned range from its rollup lines, exact even where details were dropped. A
+/// range not on midnights takes a second pass for the previous period, and a budget window that is not covered one
+/// more.
+/// </para>
+/// <para>
+/// Every breakdown adds up to the same totals either way (while a SQL ledger is being written to, each breakdown is
+/// exact as of its own query). Over a SQL ledger, budget status takes one more query per policy.
+/// </para>
 /// </remarks>
 public static class SpendReportBuilder
 {
@@ -46,7 +57,9 @@ public static class SpendReportBuilder
         IReadOnlyList<UsageQueryRow>? custom = null;
         var alignedQuery = new UsageQuery(options.From, options.To);
         var firstDay = DateOnly.FromDateTime(options.From.UtcDateTime);
-        if (alignedQuery.IsDayAligned && source is not InMemoryUsageQuery)
+        IReadOnlyList<UsageQueryRow>? dailyRows = null;
+        var dailyFrom = options.From;
+        if (alignedQuery.IsDayAligned && source is not (InMemoryUsageQuery or JsonLinesUsageQuery))
         {
             // A ledger with daily rollups (SQL) sums in its own engine: one small query per breakdown is much cheaper
             // than returning one row per (day, model, provider, operation, user, tenant, key). Days split the periods
@@ -73,12 +86,15 @@ public static class SpendReportBuilder
                 current = [.. both.Rows.Where(r => r.Date >= firstDay)];
                 previous = [.. both.Rows.Where(r => r.Date < firstDay)];
                 answeredFrom = both.Source;
+                dailyRows = both.Rows;
+                dailyFrom = previousFrom;
             }
             else
             {
                 var result = await source.QueryTotalsAsync(new UsageQuery(options.From, options.To) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
                 current = result.Rows;
                 answeredFrom = result.Source;
+                dailyRows = alignedQuery.IsDayAligned ? result.Rows : null;
                 if (compare)
                 {
                     var before = await source.QueryTotalsAsync(new UsageQuery(previousFrom, options.From) { GroupBy = AllDimensions }, cancellationToken).ConfigureAwait(false);
@@ -113,7 +129,7 @@ public static class SpendReportBuilder
             report.Change = new SpendChange(previousFrom, options.From, Summarize(previous, CacheSavings(previous, options.Prices).Sum(s => s.Saved)), report.Totals);
         }
 
-        report.Budgets = await BudgetsAsync(source, options, cancellationToken).ConfigureAwait(false);
+        report.Budgets = await BudgetsAsync(source, options, dailyRows, dailyFrom, cancellationToken).ConfigureAwait(false);
         return report;
     }
 
@@ -213,7 +229,11 @@ public static class SpendReportBuilder
             .ToList();
     }
 
-    private static async ValueTask<IReadOnlyList<BudgetStatus>> BudgetsAsync(IUsageQuery source, SpendReportOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Budget status per policy: from <paramref name="dailyRows"/> (rows grouped by every dimension, by day from
+    /// <paramref name="dailyFrom"/> to the report's end) when they cover the policy's window, else one query.
+    /// </summary>
+    private static async ValueTask<IReadOnlyList<BudgetStatus>> BudgetsAsync(IUsageQuery source, SpendReportOptions options, IReadOnlyList<UsageQueryRow>? dailyRows, DateTimeOffset dailyFrom, CancellationToken cancellationToken)
     {
         var statuses = new List<BudgetStatus>();
         var end = options.To;
@@ -241,9 +261,11 @@ public static class SpendReportBuilder
                 TenantId = dimension == UsageDimension.Tenant ? policy.DimensionValue : null,
                 ApiKeyId = dimension == UsageDimension.ApiKey ? policy.DimensionValue : null,
             };
-            var result = await source.QueryTotalsAsync(query, cancellationToken).ConfigureAwait(false);
+            var rows = dailyRows is not null && query.IsDayAligned && start >= dailyFrom
+                ? FromDailyRows(dailyRows, query)
+                : (await source.QueryTotalsAsync(query, cancellationToken).ConfigureAwait(false)).Rows;
             var perSubject = new List<BudgetStatus>();
-            foreach (var row in result.Rows)
+            foreach (var row in rows)
             {
                 var subject = dimension switch
                 {
@@ -265,6 +287,28 @@ public static class SpendReportBuilder
         }
 
         return statuses;
+    }
+
+    /// <summary>Answers a day-aligned budget query from daily rows of every dimension that cover its range, as the ledger would.</summary>
+    private static List<UsageQueryRow> FromDailyRows(IReadOnlyList<UsageQueryRow> dailyRows, UsageQuery query)
+    {
+        var first = DateOnly.FromDateTime(query.From.UtcDateTime);
+        var matching = dailyRows.Where(r => r.Date >= first
+            && (query.UserId is null || string.Equals(r.UserId, query.UserId, StringComparison.Ordinal))
+            && (query.TenantId is null || string.Equals(r.TenantId, query.TenantId, StringComparison.Ordinal))
+            && (query.ApiKeyId is null || string.Equals(r.ApiKeyId, query.ApiKeyId, StringComparison.Ordinal)));
+        if (query.GroupBy.Count > 0)
+        {
+            return Group(matching, query.GroupBy);
+        }
+
+        var all = new Accumulator();
+        foreach (var row in matching)
+        {
+            all.Add(row);
+        }
+
+        return [all.ToRow(default)];
     }
 
     private static BudgetState StateOf(BudgetPolicy policy, decimal used)

@@ -8,6 +8,12 @@ if (args.Length > 0 && args[0] == "report-harness")
     return await ReportHarness.RunAsync(args);
 }
 
+// dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- jsonl-report-harness [records,...]   (report over a JSON-lines ledger: passes, peak heap)
+if (args.Length > 0 && args[0] == "jsonl-report-harness")
+{
+    return await JsonLinesReportHarness.RunAsync(args);
+}
+
 // dotnet run -c Release --project tests/TokenAccounting.Benchmarks -- whole-cost [operations] [repetitions] [scenario,...]
 //   (process CPU incl. background threads, bytes and GCs per operation, until delivered; see WholeCostHarness)
 if (args.Length > 0 && args[0] == "whole-cost")

@@ -21,7 +21,8 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
         var format = new Option<string?>("--format") { Description = "table (default), csv or json.", HelpName = "format" };
         var output = new Option<string?>("--out", "-o") { Description = "Write to this file instead of stdout.", HelpName = "file" };
         var command = new Command("reprice", "What the recorded usage would cost under other prices, per model: old (as recorded) / new / delta. "
-            + "JSON-lines ledgers are re-priced record by record; SQL ledgers from their daily totals at the base rates (per-request long-context tiers and service tiers are not applied).")
+            + "JSON-lines ledgers are re-priced record by record from their detail lines; records whose details were dropped under overload (the rollup lines still hold them) "
+            + "and SQL ledgers are re-priced from their daily totals at the base rates (per-request long-context tiers, service tiers and per-call tool charges are not applied).")
         {
             ledger, postgres, prices, pricesFormat, from, to, format, output,
         };
@@ -33,49 +34,158 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
             var loaded = PriceFiles.Load(parse.GetValue(prices)!, PriceFiles.ParseFormat(parse.GetValue(pricesFormat)));
             loaded.Warnings.ToList().ForEach(console.Warn);
             using var opened = LedgerOpener.Open(parse.GetValue(ledger)!, parse.GetValue(postgres), out var jsonLines);
-            var rows = await ReadProgress.RunAsync(console, jsonLines, progressThresholdBytes,
+            var repricing = await ReadProgress.RunAsync(console, jsonLines, progressThresholdBytes,
                 () => RepriceAsync(opened, loaded.Catalog, start, end, cancellationToken)).ConfigureAwait(false);
-            Render(rows, opened, loaded, outputFormat, outputPath);
+            if (repricing.RecordsWithoutDetails > 0)
+            {
+                console.Warn($"{repricing.RecordsWithoutDetails:N0} record(s) on {repricing.DaysWithoutDetails} day(s) have no detail lines (dropped under overload; the rollup lines hold them): "
+                    + "their old cost is as recorded, their new cost is from the daily totals at base rates (no long-context or service tiers, no per-call tool charges).");
+            }
+
+            Render(repricing, opened, loaded, outputFormat, outputPath);
             return ExitCodes.Ok;
         });
         return command;
     }
 
-    internal static async Task<IReadOnlyList<ModelCostChange>> RepriceAsync(OpenedLedger ledger, IPriceCatalog catalog, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    internal static async Task<Repricing> RepriceAsync(OpenedLedger ledger, IPriceCatalog catalog, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
+        var totals = new UsageQuery(from, to) { GroupBy = [UsageDimension.Date, UsageDimension.Model, UsageDimension.Provider] };
         if (ledger.Records is { } records)
         {
-            var inRange = records().Where(r => r.CompletedAt is { } at ? at >= from && at < to : from == DateTimeOffset.MinValue);
-            return UsageRepricer.Reprice(inRange, catalog).Models;
+            // Record by record (long-context and service tiers, audio, tool calls), tallying what the details hold per
+            // day, model and provider; then whatever the rollup lines hold beyond that (details dropped under overload).
+            var details = new Dictionary<(DateOnly Day, string Model, string? Provider), Tally>();
+            var inRange = records(cancellationToken).ToBlockingEnumerable(cancellationToken)
+                .Where(r => r.CompletedAt is { } at ? at >= from && at < to : from == DateTimeOffset.MinValue)
+                .Select(r =>
+                {
+                    if (r.CompletedAt is { } at)
+                    {
+                        var key = (DateOnly.FromDateTime(at.UtcDateTime), r.Model, Normalize(r.Provider));
+                        details.TryGetValue(key, out var tally);
+                        details[key] = tally.Add(r.Tokens, 1, r.Cost?.Total ?? 0m, r.Cost is null ? 1 : 0);
+                    }
+
+                    return r;
+                });
+            var repriced = UsageRepricer.Reprice(inRange, catalog).Models;
+            var recorded = await ledger.Query.QueryTotalsAsync(totals, cancellationToken).ConfigureAwait(false);
+            var missing = new List<DailyTotal>();
+            foreach (var row in recorded.Rows)
+            {
+                var day = DailyTotal.Of(row);
+                details.TryGetValue((day.Day, day.Model, day.Provider), out var held);
+                if (day.Requests > held.Records && Subtract(day.Tokens, held.Tokens) is { } tokens)
+                {
+                    missing.Add(day with
+                    {
+                        Tokens = tokens,
+                        Requests = day.Requests - held.Records,
+                        Cost = day.Cost - held.Cost,
+                        Unpriced = Math.Max(0, day.Unpriced - held.Unpriced),
+                    });
+                }
+            }
+
+            if (missing.Count == 0)
+            {
+                return new Repricing(repriced, 0, 0);
+            }
+
+            // Records name "no provider" as null or empty; the daily totals as null. Merge on the latter.
+            var merged = new Dictionary<(string Model, string? Provider), ModelCostChange>();
+            foreach (var change in repriced.Concat(FromDailyTotals(missing, catalog)))
+            {
+                var key = (change.Model, Normalize(change.Provider));
+                merged[key] = merged.TryGetValue(key, out var held)
+                    ? held with
+                    {
+                        Records = held.Records + change.Records,
+                        OldTotal = held.OldTotal + change.OldTotal,
+                        NewTotal = held.NewTotal + change.NewTotal,
+                        UnpricedBefore = held.UnpricedBefore + change.UnpricedBefore,
+                        UnpricedAfter = held.UnpricedAfter + change.UnpricedAfter,
+                    }
+                    : change;
+            }
+
+            return new Repricing(Ordered(merged.Values), missing.Sum(r => r.Requests), missing.Select(r => r.Day).Distinct().Count());
         }
 
-        var result = await ledger.Query.QueryTotalsAsync(
-            new UsageQuery(from, to) { GroupBy = [UsageDimension.Date, UsageDimension.Model, UsageDimension.Provider] }, cancellationToken).ConfigureAwait(false);
+        var result = await ledger.Query.QueryTotalsAsync(totals, cancellationToken).ConfigureAwait(false);
+        return new Repricing(Ordered(FromDailyTotals(result.Rows.Select(DailyTotal.Of), catalog)), 0, 0);
+    }
+
+    /// <summary>Re-prices daily totals per (day, model, provider) at the base rates of each day's price.</summary>
+    private static IEnumerable<ModelCostChange> FromDailyTotals(IEnumerable<DailyTotal> rows, IPriceCatalog catalog)
+    {
         var byModel = new Dictionary<(string Model, string? Provider), (long Records, decimal Old, decimal New, long UnpricedBefore, long UnpricedAfter)>();
-        foreach (var row in result.Rows)
+        foreach (var row in rows)
         {
-            var key = (row.Model ?? string.Empty, row.Provider);
+            var key = (row.Model, row.Provider);
             byModel.TryGetValue(key, out var sums);
-            var day = new DateTimeOffset(row.Date!.Value.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-            var price = catalog.FindPrice(row.Provider, key.Item1, day);
-            sums.Records += row.RequestCount;
-            sums.Old += row.Cost?.Total ?? 0m;
-            sums.UnpricedBefore += row.UnpricedRequestCount;
+            var day = new DateTimeOffset(row.Day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+            var price = catalog.FindPrice(row.Provider, row.Model, day);
+            sums.Records += row.Requests;
+            sums.Old += row.Cost;
+            sums.UnpricedBefore += row.Unpriced;
             if (price is null)
             {
-                sums.UnpricedAfter += row.RequestCount;
+                sums.UnpricedAfter += row.Requests;
             }
             else
             {
-                sums.New += BaseRates(price).Cost(row.Tokens).Total;
+                sums.New += BaseRates(price).Cost(row.Tokens).Total + (row.Requests * (price.PerThousandRequests ?? 0m) / 1_000m);
             }
 
             byModel[key] = sums;
         }
 
-        return [.. byModel
-            .Select(p => new ModelCostChange(p.Key.Model, p.Key.Provider, p.Value.Records, p.Value.Old, p.Value.New, p.Value.UnpricedBefore, p.Value.UnpricedAfter))
-            .OrderBy(c => c.Model, StringComparer.Ordinal).ThenBy(c => c.Provider, StringComparer.Ordinal)];
+        return byModel.Select(p => new ModelCostChange(p.Key.Model, p.Key.Provider, p.Value.Records, p.Value.Old, p.Value.New, p.Value.UnpricedBefore, p.Value.UnpricedAfter));
+    }
+
+    private static List<ModelCostChange> Ordered(IEnumerable<ModelCostChange> changes) =>
+        [.. changes.OrderBy(c => c.Model, StringComparer.Ordinal).ThenBy(c => c.Provider, StringComparer.Ordinal)];
+
+    /// <summary>What the rollup lines hold beyond the details, or null when the details hold more (nothing was dropped).</summary>
+    private static TokenCounts? Subtract(TokenCounts recorded, TokenCounts held)
+    {
+        try
+        {
+            return new TokenCounts(
+                recorded.Input - held.Input,
+                recorded.Output - held.Output,
+                recorded.CachedInput - held.CachedInput,
+                recorded.CacheWriteInput - held.CacheWriteInput,
+                recorded.CacheWriteLongTtlInput - held.CacheWriteLongTtlInput,
+                recorded.Reasoning - held.Reasoning,
+                recorded.InputAudio - held.InputAudio,
+                recorded.CachedInputAudio - held.CachedInputAudio,
+                recorded.OutputAudio - held.OutputAudio);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Normalize(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary>What a re-pricing found: the rows, and how many records (on how many days) had no detail lines.</summary>
+    internal sealed record Repricing(IReadOnlyList<ModelCostChange> Models, long RecordsWithoutDetails, int DaysWithoutDetails);
+
+    /// <summary>One day's totals of a model and provider.</summary>
+    private readonly record struct DailyTotal(DateOnly Day, string Model, string? Provider, TokenCounts Tokens, long Requests, decimal Cost, long Unpriced)
+    {
+        public static DailyTotal Of(UsageQueryRow row) =>
+            new(row.Date!.Value, row.Model ?? string.Empty, row.Provider, row.Tokens, row.RequestCount, row.Cost?.Total ?? 0m, row.UnpricedRequestCount);
+    }
+
+    /// <summary>What the detail lines of one day, model and provider hold.</summary>
+    private readonly record struct Tally(TokenCounts Tokens, long Records, decimal Cost, long Unpriced)
+    {
+        public Tally Add(TokenCounts tokens, long records, decimal cost, long unpriced) => new(Tokens + tokens, Records + records, Cost + cost, Unpriced + unpriced);
     }
 
     /// <summary>The price without its long-context tier: a daily total's input is not one request's input.</summary>
@@ -90,16 +200,20 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
         CacheWriteLongTtl = price.CacheWriteLongTtl,
         Output = price.Output,
         Reasoning = price.Reasoning,
+        InputAudio = price.InputAudio,
+        CachedInputAudio = price.CachedInputAudio,
+        OutputAudio = price.OutputAudio,
     };
 
-    private void Render(IReadOnlyList<ModelCostChange> rows, OpenedLedger ledger, LoadedPrices prices, OutputFormat format, string? outputPath)
+    private void Render(Repricing repricing, OpenedLedger ledger, LoadedPrices prices, OutputFormat format, string? outputPath)
     {
+        var rows = repricing.Models;
         var oldTotal = rows.Sum(r => r.OldTotal);
         var newTotal = rows.Sum(r => r.NewTotal);
         switch (format)
         {
             case OutputFormat.Json:
-                OutputFormats.Write(console, outputPath, w => w.Write(Json(rows, oldTotal, newTotal)));
+                OutputFormats.Write(console, outputPath, w => w.Write(Json(rows, oldTotal, newTotal, repricing.RecordsWithoutDetails)));
                 break;
             case OutputFormat.Csv:
                 OutputFormats.Write(console, outputPath, w =>
@@ -148,7 +262,7 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
         }
     }
 
-    private static string Json(IReadOnlyList<ModelCostChange> rows, decimal oldTotal, decimal newTotal)
+    private static string Json(IReadOnlyList<ModelCostChange> rows, decimal oldTotal, decimal newTotal, long recordsWithoutDetails)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -157,6 +271,7 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
             json.WriteNumber("old_usd", oldTotal);
             json.WriteNumber("new_usd", newTotal);
             json.WriteNumber("delta_usd", newTotal - oldTotal);
+            json.WriteNumber("records_without_details", recordsWithoutDetails);
             json.WriteStartArray("models");
             foreach (var r in rows)
             {

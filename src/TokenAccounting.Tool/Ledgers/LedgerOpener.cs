@@ -9,7 +9,7 @@ internal static class LedgerOpener
 {
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
-    public static OpenedLedger Open(string ledger, bool postgres, out JsonLinesReader? jsonLines)
+    public static OpenedLedger Open(string ledger, bool postgres, out JsonLinesReadProgress? jsonLines)
     {
         jsonLines = null;
         if (postgres)
@@ -35,8 +35,7 @@ internal static class LedgerOpener
                 throw new ToolException($"{ledger}: the folder holds no *.jsonl ledger files.");
             }
 
-            jsonLines = new JsonLinesReader(ledger, files);
-            return new OpenedLedger($"JSON-lines ledger {ledger} ({files.Count} file{(files.Count == 1 ? string.Empty : "s")})", LedgerKind.JsonLines, new InMemoryUsageQuery(jsonLines.Read()), jsonLines.Read, null);
+            return OpenJsonLines(ledger, files, $"JSON-lines ledger {ledger} ({files.Count} file{(files.Count == 1 ? string.Empty : "s")})", out jsonLines);
         }
 
         if (!File.Exists(ledger))
@@ -71,12 +70,27 @@ internal static class LedgerOpener
             || (read == 0 && ledger.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase));
         if (looksLikeJsonLines || (first.Length == 0 && read > 0))
         {
-            jsonLines = new JsonLinesReader(ledger, [ledger]);
-            return new OpenedLedger($"JSON-lines ledger {ledger}", LedgerKind.JsonLines, new InMemoryUsageQuery(jsonLines.Read()), jsonLines.Read, null);
+            return OpenJsonLines(ledger, [ledger], $"JSON-lines ledger {ledger}", out jsonLines);
         }
 
         throw new ToolException(
             $"{ledger}: unknown ledger format: not a JSON-lines ledger (one JSON object per line), not a SQLite database, and not a folder of *.jsonl files. For PostgreSQL, pass the connection string with --postgres.");
+    }
+
+    /// <summary>
+    /// Reads a JSON-lines ledger through <see cref="JsonLinesUsageQuery"/>: its totals come from the rollup lines for
+    /// day-aligned ranges, exact even where the pipeline dropped details under overload.
+    /// </summary>
+    private static OpenedLedger OpenJsonLines(string ledger, IReadOnlyList<string> files, string description, out JsonLinesReadProgress progress)
+    {
+        var reads = new JsonLinesReadProgress(files);
+        progress = reads;
+        return new OpenedLedger(
+            description,
+            LedgerKind.JsonLines,
+            new JsonLinesUsageQuery(ledger) { Progress = reads },
+            cancellationToken => JsonLinesUsageLedger.ReadAsync(ledger, reads, cancellationToken),
+            null);
     }
 
     /// <summary>Hides a password in a connection string before it is shown.</summary>

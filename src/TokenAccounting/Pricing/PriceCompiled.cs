@@ -102,19 +102,34 @@ internal sealed class PriceCompiled
         return serviceTier.Equals("flex", StringComparison.OrdinalIgnoreCase) ? Flex : Standard;
     }
 
+    /// <summary>
+    /// Prices the tool calls. A <see cref="Dictionary{TKey, TValue}"/> (what the parsers, the ledgers' readers and most
+    /// callers hand over) is walked with its struct enumerator, so the per-record path stays allocation-free; any other
+    /// dictionary through the interface, which boxes its enumerator.
+    /// </summary>
     private decimal ToolCalls(IReadOnlyDictionary<string, long> calls)
     {
         var total = 0m;
+        if (calls is Dictionary<string, long> dictionary)
+        {
+            foreach (var (tool, count) in dictionary)
+            {
+                total += ToolCall(tool, count);
+            }
+
+            return total;
+        }
+
         foreach (var (tool, count) in calls)
         {
-            if (count > 0 && _perToolCall!.TryGetValue(tool, out var perCall))
-            {
-                total += count * perCall;
-            }
+            total += ToolCall(tool, count);
         }
 
         return total;
     }
+
+    private decimal ToolCall(string tool, long count) =>
+        count > 0 && _perToolCall!.TryGetValue(tool, out var perCall) ? count * perCall : 0m;
 
     private static (long[] Starts, PerTokenRates[] Rates) Tiers(string model, PriceTier? first, IReadOnlyList<PriceTier> more)
     {

@@ -50,7 +50,7 @@ public static partial class UsageParsers
     /// <returns><see langword="true"/> when the usage was read.</returns>
     public static bool TryParseBedrock(ReadOnlySpan<byte> utf8Json, out TokenCounts counts) => TryParse(utf8Json, BedrockSource, out counts);
 
-    /// <summary>Reads OpenAI usage with everything else the payload says: the counts of <see cref="ParseOpenAI(JsonElement)"/>, and from a whole response its <c>model</c>, its <c>service_tier</c> (the tier that served the request) and, for a Responses API object, one <c>web_search</c> / <c>file_search</c> server tool call per <c>web_search_call</c> / <c>file_search_call</c> output item.</summary>
+    /// <summary>Reads OpenAI usage with everything else the payload says: the counts of <see cref="ParseOpenAI(JsonElement)"/>, and from a whole response its <c>model</c>, its <c>service_tier</c> (the tier that served the request) and, for a Responses API object, one <c>web_search</c> / <c>file_search</c> server tool call per <c>web_search_call</c> / <c>file_search_call</c> output item; xAI's <c>usage.num_sources_used</c> (Live Search sources, billed per source) is read as that many <c>live_search_sources</c> calls.</summary>
     /// <param name="usage">The usage object, or a response or stream event that contains it.</param>
     /// <returns>The counts, service tier, response model, server tool calls and corrections.</returns>
     /// <exception cref="FormatException">The JSON is not valid usage; the message names the member.</exception>

@@ -10,6 +10,7 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
     [Theory]
     [InlineData("memory")]
     [InlineData("jsonlines")]
+    [InlineData("jsonlines-query")]
     [InlineData("sqlite")]
     public async Task BuildAsync_DayAlignedRangeOnEachLedgerKind_MatchesSumsOfTheRecords(string kind)
     {
@@ -19,7 +20,7 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
             var report = await SpendReportBuilder.BuildAsync(source, new SpendReportOptions(From, To) { Top = 3 });
 
             ReportExpectations.ShouldMatch(report, [.. ledgers.Usage.In(From, To)], [.. ledgers.Usage.In(From.AddDays(-10), From)]);
-            report.Source.ShouldBe(kind == "sqlite" ? UsageQuerySource.Rollups : UsageQuerySource.Details);
+            report.Source.ShouldBe(kind is "sqlite" or "jsonlines-query" ? UsageQuerySource.Rollups : UsageQuerySource.Details);
         }
         finally
         {
@@ -29,6 +30,7 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
 
     [Theory]
     [InlineData("jsonlines")]
+    [InlineData("jsonlines-query")]
     [InlineData("sqlite")]
     public async Task BuildAsync_RangeNotDayAligned_AnswersFromDetailsAndMatches(string kind)
     {
@@ -88,8 +90,11 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
         report.Totals.UnpricedRequestCount.ShouldBe(1);
     }
 
-    [Fact]
-    public async Task BuildAsync_Budgets_ReportUsedShareAndStatePerSubject()
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("jsonlines-query")]
+    [InlineData("sqlite")]
+    public async Task BuildAsync_Budgets_ReportUsedShareAndStatePerSubject(string kind)
     {
         var end = To;
         var records = ledgers.Usage.Records;
@@ -104,7 +109,16 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
             new() { Name = "per-scope", Dimension = BudgetDimension.Scope, Unit = BudgetUnit.Tokens, Limit = 10 },
         ];
 
-        var report = await SpendReportBuilder.BuildAsync(ledgers.Open("memory"), new SpendReportOptions(From, end) { Budgets = budgets, Top = 50 });
+        var source = ledgers.Open(kind);
+        SpendReport report;
+        try
+        {
+            report = await SpendReportBuilder.BuildAsync(source, new SpendReportOptions(From, end) { Budgets = budgets, Top = 50 });
+        }
+        finally
+        {
+            (source as IDisposable)?.Dispose();
+        }
 
         var daily = report.Budgets.Single(b => b.Policy.Name == "a-daily-tokens");
         (daily.Subject, daily.Used, daily.UsedShare, daily.State, daily.WindowStart).ShouldBe(("tenant-a", (decimal)tenantA, 0.5m, BudgetState.Warning, end.AddDays(-1)));
@@ -116,6 +130,60 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
         perUser.Select(b => (b.Subject, b.Used)).ShouldBe(users.Select(u => (u.User, u.Cost)));
         perUser.Select(b => b.State).ShouldBe(users.Select(u => u.Cost >= 0.000001m ? BudgetState.Exceeded : BudgetState.Ok));
         report.Budgets.Single(b => b.Policy.Name == "per-scope").State.ShouldBe(BudgetState.Unknown);
+    }
+
+    [Fact]
+    public async Task BuildAsync_JsonLinesQueryWithComparisonAndBudgets_ReadsTheLedgerOnce()
+    {
+        // Memory bounded by grouping keys needs one streaming pass: the previous period and the budgets whose window
+        // starts inside it come from the same rows. The query's progress reports restart at each pass.
+        var passes = new PassCounter();
+        var source = new JsonLinesUsageQuery(ledgers.JsonLinesFolder) { Progress = passes };
+        BudgetPolicy[] budgets =
+        [
+            new() { Name = "daily", Dimension = BudgetDimension.Tenant, Unit = BudgetUnit.Usd, Limit = 1m },
+            new() { Name = "monthly", Unit = BudgetUnit.Usd, Limit = 1m, Window = BudgetWindow.UtcMonth },
+        ];
+
+        var report = await SpendReportBuilder.BuildAsync(source, new SpendReportOptions(From, To) { Budgets = budgets, GroupBy = [UsageDimension.User, UsageDimension.Model] });
+
+        passes.Passes.ShouldBe(1);
+        passes.Last.ShouldBe(Directory.EnumerateFiles(ledgers.JsonLinesFolder, "*.jsonl").Sum(f => new FileInfo(f).Length));
+        report.Change.ShouldNotBeNull().Previous.RequestCount.ShouldBe(ledgers.Usage.In(From.AddDays(-10), From).Count());
+        report.Budgets.Single(b => b.Policy.Name == "monthly").Used.ShouldBe(GeneratedUsage.Cost(ledgers.Usage.In(GeneratedUsage.Start, To)));
+    }
+
+    [Fact]
+    public async Task BuildAsync_JsonLinesQueryBudgetWindowBeforeTheRows_QueriesItSeparately()
+    {
+        // A month window starting before the previous period is not in the rows: one more pass, still exact.
+        var passes = new PassCounter();
+        var source = new JsonLinesUsageQuery(ledgers.JsonLinesFolder) { Progress = passes };
+        var from = GeneratedUsage.Start.AddDays(15);
+        BudgetPolicy[] budgets = [new() { Name = "monthly", Unit = BudgetUnit.Usd, Limit = 1m, Window = BudgetWindow.UtcMonth }];
+
+        var report = await SpendReportBuilder.BuildAsync(source, new SpendReportOptions(from, from.AddDays(2)) { Budgets = budgets });
+
+        passes.Passes.ShouldBe(2);
+        report.Budgets.Single().Used.ShouldBe(GeneratedUsage.Cost(ledgers.Usage.In(GeneratedUsage.Start, from.AddDays(2))));
+    }
+
+    /// <summary>Counts the passes a query makes from its progress reports (values grow within a pass).</summary>
+    private sealed class PassCounter : IProgress<long>
+    {
+        public int Passes { get; private set; }
+
+        public long Last { get; private set; } = -1;
+
+        public void Report(long value)
+        {
+            if (value < Last || Passes == 0)
+            {
+                Passes++;
+            }
+
+            Last = value;
+        }
     }
 
     [Fact]

@@ -17,8 +17,9 @@ public sealed class GeneratedLedgers : IAsyncLifetime, IDisposable
     {
         "memory" => new InMemoryUsageQuery(Usage.Records),
         "jsonlines" => new InMemoryUsageQuery(JsonLinesUsageLedger.ReadAsync(JsonLinesFolder).ToBlockingEnumerable()),
+        "jsonlines-query" => new JsonLinesUsageQuery(JsonLinesFolder),
         "sqlite" => new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = $"Data Source={SqlitePath};Pooling=False" }),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "memory, jsonlines or sqlite"),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "memory, jsonlines, jsonlines-query or sqlite"),
     };
 
     public async Task InitializeAsync()

@@ -88,6 +88,21 @@ internal sealed class GeneratedUsage
         }
     }
 
+    /// <summary>
+    /// Writes the batches as the pipeline does when it drops details under overload: every batch's rollups are
+    /// complete, but its detail lines lack the records <paramref name="dropped"/> picks.
+    /// </summary>
+    public async Task WriteJsonLinesDroppingDetailsAsync(string folder, Func<UsageRecord, int, bool> dropped)
+    {
+        await using var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(folder, "usage-{date}.jsonl") });
+        var index = 0;
+        foreach (var batch in Batches())
+        {
+            var kept = batch.Records.Where(r => !dropped(r, index++)).ToArray();
+            await sink.WriteAsync(new UsageBatch(batch.BatchId, kept, batch.Rollups), CancellationToken.None);
+        }
+    }
+
     public async Task WriteSqliteAsync(string path)
     {
         using var ledger = new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = $"Data Source={path};Pooling=False" });

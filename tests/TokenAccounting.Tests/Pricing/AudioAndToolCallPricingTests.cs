@@ -85,6 +85,36 @@ public sealed class AudioAndToolCallPricingTests
     }
 
     [Fact]
+    public void Price_RecordWithToolCallsInADictionary_AllocatesOnlyTheUsageCost()
+    {
+        // Issue 15 §7: the per-record pricing path allocates nothing beyond its result; the tool-call enumerator was 56 B.
+        var at = new DateTimeOffset(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
+        var plain = new UsageRecord { Provider = "anthropic", Model = "claude-sonnet-4-5", CompletedAt = at, Tokens = new TokenCounts(1000, 100) };
+        var withTools = plain with { ServerToolCalls = new Dictionary<string, long> { ["web_search"] = 4, ["web_fetch"] = 1 } };
+        _ = UsagePricing.Price(PriceCatalog.BuiltIn, plain);
+        _ = UsagePricing.Price(PriceCatalog.BuiltIn, withTools);
+
+        var baseline = AllocatedBy(() => UsagePricing.Price(PriceCatalog.BuiltIn, plain));
+        var allocated = AllocatedBy(() => UsagePricing.Price(PriceCatalog.BuiltIn, withTools));
+
+        allocated.ShouldBe(baseline, "pricing the tool calls allocates nothing more than the UsageCost a record without them gets");
+        UsagePricing.Price(PriceCatalog.BuiltIn, withTools).ShouldNotBeNull().ServerToolCalls.ShouldBe(0.04m);
+    }
+
+    private static long AllocatedBy(Func<UsageCost?> price)
+    {
+        var least = long.MaxValue;
+        for (var i = 0; i < 5; i++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            GC.KeepAlive(price());
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        return least;
+    }
+
+    [Fact]
     public void Price_PerRequestFee_ChargedOncePerRecord()
     {
         var price = new ModelPrice { Provider = "perplexity", Model = "sonar", Input = 1m, Output = 1m, PerThousandRequests = 5m };

@@ -50,6 +50,18 @@ internal static class RealPayloads
                    "total_tokens": 837}}
         """;
 
+    // Shape: xAI chat completion with Live Search (xAI API reference, usage object): num_sources_used counts the sources
+    // the search used, billed per source; reasoning outside completion_tokens as above (total 1200 + 300 + 100).
+    public const string XaiLiveSearchSources = """
+        {"id": "3b5e1c2a-live-search", "object": "chat.completion", "created": 1752000000, "model": "grok-3",
+         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "Here is today's news..."}}],
+         "citations": ["https://example.com/a", "https://example.com/b"],
+         "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1600,
+                   "prompt_tokens_details": {"text_tokens": 1200, "audio_tokens": 0, "image_tokens": 0, "cached_tokens": 0},
+                   "completion_tokens_details": {"reasoning_tokens": 100, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+                   "num_sources_used": 7}}
+        """;
+
     // Shape: OpenAI Chat Completions usage with audio (API reference, gpt-4o-audio-preview): audio tokens in
     // prompt_tokens_details and completion_tokens_details, part of prompt_tokens and completion_tokens.
     public const string OpenAIChatAudio = """

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace TokenAccounting.Tests.Recording;
 
 /// <summary>Issue 15 §4 and §5: the payloads the peers read correctly, audio, server tool calls and service tiers.</summary>
@@ -54,6 +56,63 @@ public sealed class UsageParsersParsedUsageTests
         usage.Corrections.ShouldBe(UsageCorrections.ReasoningOutsideCompletion);
         UsageParsers.ParseOpenAI(RealPayloads.XaiReasoningOutsideCompletion).ShouldBe(usage.Tokens);
         corrections.GetMeasurementSnapshot().ShouldContain(m => (string?)m.Tags[TokenAccountingDiagnostics.CorrectionAttribute] == "reasoning_outside_completion" && (string?)m.Tags["gen_ai.provider.name"] == "openai");
+    }
+
+    [Fact]
+    public void ReadOpenAI_XaiLiveSearch_ReadsTheSourcesUsedAsServerToolCalls()
+    {
+        var usage = UsageParsers.ReadOpenAI(RealPayloads.XaiLiveSearchSources);
+
+        usage.ServerToolCalls.ShouldNotBeNull().ShouldBe(new Dictionary<string, long> { ["live_search_sources"] = 7 });
+        usage.Tokens.ShouldBe(new TokenCounts(1200, 300 + 100, reasoning: 100));
+        usage.Corrections.ShouldBe(UsageCorrections.ReasoningOutsideCompletion);
+    }
+
+    [Fact]
+    public void ReadOpenAI_XaiUsageObjectAlone_ReadsTheSourcesUsed()
+    {
+        using var document = JsonDocument.Parse(RealPayloads.XaiLiveSearchSources);
+
+        var usage = UsageParsers.ReadOpenAI(document.RootElement.GetProperty("usage"));
+
+        usage.ServerToolCalls.ShouldNotBeNull()["live_search_sources"].ShouldBe(7);
+    }
+
+    [Fact]
+    public void ReadOpenAI_XaiNoSourcesUsed_HasNoServerToolCalls()
+    {
+        UsageParsers.ReadOpenAI(RealPayloads.XaiReasoningOutsideCompletion).ServerToolCalls.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("2.5")]
+    [InlineData("\"7\"")]
+    public void ReadOpenAI_SourcesUsedNotACount_ThrowsFormatExceptionNamingTheMember(string value)
+    {
+        var json = $$$"""{"usage": {"prompt_tokens": 10, "completion_tokens": 5, "num_sources_used": {{{value}}}}}""";
+
+        Should.Throw<FormatException>(() => UsageParsers.ReadOpenAI(json)).Message.ShouldStartWith("usage.num_sources_used");
+        UsageParsers.TryReadOpenAI(json, out _).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Price_BuiltInGrokWithLiveSearch_ChargesTwentyFiveDollarsPerThousandSources()
+    {
+        var parsed = UsageParsers.ReadOpenAI(RealPayloads.XaiLiveSearchSources);
+        var record = parsed.ApplyTo(new UsageRecord { Provider = "xai", Model = "grok-3", CompletedAt = new DateTimeOffset(2026, 1, 15, 0, 0, 0, TimeSpan.Zero) });
+
+        var cost = UsagePricing.Price(PriceCatalog.BuiltIn, record).ShouldNotBeNull();
+
+        // 7 sources × $25 / 1,000 (xAI's Live Search price); grok-3 at $3 in / $15 out per million.
+        cost.ServerToolCalls.ShouldBe(0.175m);
+        cost.Total.ShouldBe(1200 * 3m / 1_000_000m + 400 * 15m / 1_000_000m + 0.175m);
+    }
+
+    [Fact]
+    public void ParseOpenAI_XaiLiveSearch_CountsOnlyTheTokens()
+    {
+        UsageParsers.ParseOpenAI(RealPayloads.XaiLiveSearchSources).ShouldBe(new TokenCounts(1200, 400, reasoning: 100));
     }
 
     [Fact]

@@ -7,10 +7,14 @@ namespace TokenAccounting.Recording.Parsing;
 /// Reads OpenAI usage: Chat Completions (<c>prompt_tokens</c>/<c>completion_tokens</c>), embeddings
 /// (<c>prompt_tokens</c>/<c>total_tokens</c>), the Responses API (<c>input_tokens</c>/<c>output_tokens</c>) and
 /// Realtime (<c>input_token_details</c>/<c>output_token_details</c>); plus, from a whole response, <c>model</c>,
-/// <c>service_tier</c> and the Responses API's <c>web_search_call</c>/<c>file_search_call</c> output items.
+/// <c>service_tier</c> and the Responses API's <c>web_search_call</c>/<c>file_search_call</c> output items; and xAI's
+/// <c>num_sources_used</c> (Live Search sources, billed per source) as <c>live_search_sources</c> server tool calls.
 /// </summary>
 internal static class OpenAIUsageReader
 {
+    /// <summary>The <see cref="UsageRecord.ServerToolCalls"/> key of xAI Live Search sources (<c>usage.num_sources_used</c>).</summary>
+    public const string LiveSearchSources = "live_search_sources";
+
     public static bool TryRead(JsonElement root, bool details, out UsageReading reading, [NotNullWhen(false)] out UsageParseError? error)
     {
         reading = default;
@@ -41,6 +45,14 @@ internal static class OpenAIUsageReader
         if (!read)
         {
             error ??= new UsageParseError($"{path} is not valid OpenAI usage.");
+            return false;
+        }
+
+        // xAI (OpenAI-compatible): usage.num_sources_used counts the Live Search sources the request used, billed per source.
+        if (details
+            && (!UsageJson.TryReadCount(usage, path, "num_sources_used", required: false, out var sources, out _, out error)
+                || !UsageJson.TryAddToolCalls(ref reading.ServerToolCalls, LiveSearchSources, sources, path + ".num_sources_used", out error)))
+        {
             return false;
         }
 

@@ -46,6 +46,24 @@ public static partial class JsonLinesUsageLedger
         return ReadFilesAsync(ListFiles(fileOrFolder), cancellationToken);
     }
 
+    /// <summary>
+    /// Reads the records as <see cref="ReadAsync(string, CancellationToken)"/> does, reporting to
+    /// <paramref name="progress"/> (for a progress bar over a large ledger) 0 at the start and then, after each chunk
+    /// read, the bytes of the ledger's files read so far; the last value is their size as read.
+    /// </summary>
+    /// <param name="fileOrFolder">A ledger file, or the folder that holds the daily files.</param>
+    /// <param name="progress">Receives the bytes read so far, on the thread that reads; null for no reports.</param>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    /// <returns>The records, file by file, in file order.</returns>
+    /// <exception cref="FileNotFoundException"><paramref name="fileOrFolder"/> is neither a file nor a folder.</exception>
+    /// <exception cref="FormatException">(While enumerating.) As for <see cref="ReadAsync(string, CancellationToken)"/>; the message names the file and the line.</exception>
+    /// <exception cref="NotSupportedException">(While enumerating.) A line has a schema version newer than this library reads.</exception>
+    public static IAsyncEnumerable<UsageRecord> ReadAsync(string fileOrFolder, IProgress<long>? progress, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileOrFolder);
+        return ReadFilesAsync(ListFiles(fileOrFolder), progress, cancellationToken);
+    }
+
     /// <summary>The ledger files of a folder in date order (then by name), or the one file given.</summary>
     /// <exception cref="FileNotFoundException"><paramref name="fileOrFolder"/> is neither a file nor a folder.</exception>
     internal static IReadOnlyList<string> ListFiles(string fileOrFolder)
@@ -71,11 +89,15 @@ public static partial class JsonLinesUsageLedger
         return files;
     }
 
+    private static IAsyncEnumerable<UsageRecord> ReadFilesAsync(IReadOnlyList<string> files, CancellationToken cancellationToken) =>
+        ReadFilesAsync(files, progress: null, cancellationToken);
+
     private static async IAsyncEnumerable<UsageRecord> ReadFilesAsync(
         IReadOnlyList<string> files,
+        IProgress<long>? progress,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var entry in ReadEntriesAsync(files, new JsonLinesDeduplicator(), cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in ReadEntriesAsync(files, new JsonLinesDeduplicator(), progress, bytesBefore: 0, cancellationToken).ConfigureAwait(false))
         {
             if (entry.Record is { } record)
             {
@@ -85,20 +107,49 @@ public static partial class JsonLinesUsageLedger
     }
 
     /// <summary>Every line of <paramref name="files"/>, details and rollups, less the duplicates of retried batches.</summary>
+    internal static IAsyncEnumerable<JsonLinesLedgerEntry> ReadEntriesAsync(IReadOnlyList<string> files, JsonLinesDeduplicator deduplicator, CancellationToken cancellationToken) =>
+        ReadEntriesAsync(files, deduplicator, progress: null, bytesBefore: 0, cancellationToken);
+
+    /// <summary>Every line of <paramref name="files"/>, details and rollups, less the duplicates of retried batches, reporting progress.</summary>
+    /// <param name="files">The files to read, in order.</param>
+    /// <param name="deduplicator">Drops the lines of retried batches.</param>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    /// <param name="progress">
+    /// When set, receives <paramref name="bytesBefore"/> at the start and then, after each chunk read, that plus the
+    /// bytes of <paramref name="files"/> read so far (for a progress bar); the values of one enumeration only grow.
+    /// </param>
+    /// <param name="bytesBefore">What the first report starts from (bytes the caller accounts for without reading them).</param>
     internal static async IAsyncEnumerable<JsonLinesLedgerEntry> ReadEntriesAsync(
         IReadOnlyList<string> files,
         JsonLinesDeduplicator deduplicator,
+        IProgress<long>? progress,
+        long bytesBefore,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var ready = new List<JsonLinesLedgerEntry>();
+        var done = bytesBefore;
+        progress?.Report(done);
         foreach (var file in files)
         {
             deduplicator.StartFile();
             var reader = new LineReader(file);
             await using (reader.ConfigureAwait(false))
             {
-                while (await reader.ReadChunkAsync(ready, cancellationToken).ConfigureAwait(false))
+                var reported = 0L;
+                while (true)
                 {
+                    var more = await reader.ReadChunkAsync(ready, cancellationToken).ConfigureAwait(false);
+                    if (progress is not null && reader.BytesRead != reported)
+                    {
+                        reported = reader.BytesRead;
+                        progress.Report(done + reported);
+                    }
+
+                    if (!more)
+                    {
+                        break;
+                    }
+
                     foreach (var entry in ready)
                     {
                         if (deduplicator.Accept(entry))
@@ -109,6 +160,8 @@ public static partial class JsonLinesUsageLedger
 
                     ready.Clear();
                 }
+
+                done += reader.BytesRead;
             }
         }
     }
@@ -156,6 +209,9 @@ public static partial class JsonLinesUsageLedger
             });
         }
 
+        /// <summary>Gets the bytes read from the file so far.</summary>
+        public long BytesRead { get; private set; }
+
         /// <summary>Reads at least one more chunk and adds its complete lines' records; false at the end of the file.</summary>
         public async ValueTask<bool> ReadChunkAsync(List<JsonLinesLedgerEntry> into, CancellationToken cancellationToken)
         {
@@ -175,6 +231,7 @@ public static partial class JsonLinesUsageLedger
                 }
 
                 _end += read;
+                BytesRead += read;
                 ParseCompleteLines(into);
                 if (into.Count > 0)
                 {

@@ -20,7 +20,7 @@ namespace TokenAccounting;
 /// dropped are missing there, as in the SQL ledgers.
 /// </para>
 /// <para>
-/// Retried batches are counted once (see <see cref="JsonLinesUsageLedger.ReadAsync"/>). Files whose name carries a
+/// Retried batches are counted once (see <see cref="JsonLinesUsageLedger.ReadAsync(string, CancellationToken)"/>). Files whose name carries a
 /// date outside the range are not opened. Records without <see cref="UsageRecord.CompletedAt"/> are skipped; an
 /// empty dimension value counts as no value, as in the other ledgers. Sums saturate, never wrap. Each query reads
 /// the files as they are then; thread-safe.
@@ -40,6 +40,16 @@ public sealed class JsonLinesUsageQuery : IUsageQuery
     /// <summary>Gets the ledger folder or file this query reads.</summary>
     public string Path { get; }
 
+    /// <summary>
+    /// Gets a receiver of reading progress, for a progress bar over a large ledger: each query reports, on the thread
+    /// that reads, the bytes of the ledger's files it is done with — first those of the files it skips (their name's
+    /// date is outside the range), then after each chunk read that plus the bytes read. Within a query the values only
+    /// grow, and the last equals the size of the ledger's <c>*.jsonl</c> files as read, so a value lower than the one
+    /// before means another query started. Reports of queries run at the same time interleave.
+    /// </summary>
+    /// <value>The default value is null (no reports).</value>
+    public IProgress<long>? Progress { get; init; }
+
     /// <inheritdoc />
     /// <exception cref="FileNotFoundException">The ledger is neither a file nor a folder.</exception>
     /// <exception cref="FormatException">A line other than the last of its file is not a valid ledger line; the message names file and line.</exception>
@@ -50,15 +60,17 @@ public sealed class JsonLinesUsageQuery : IUsageQuery
         var dayAligned = query.IsDayAligned;
         var firstDay = DateOnly.FromDateTime(query.From.UtcDateTime);
         var lastDay = DateOnly.FromDateTime(query.To.UtcDateTime.AddTicks(-1));
-        var files = JsonLinesUsageLedger.ListFiles(Path)
+        var all = JsonLinesUsageLedger.ListFiles(Path);
+        var files = all
             .Where(f => JsonLinesUsageLedger.TryGetDateInName(f) is not { } date || (date >= firstDay && date <= lastDay))
             .ToList();
+        var skippedBytes = Progress is null || files.Count == all.Count ? 0L : all.Except(files).Sum(f => new FileInfo(f) is { Exists: true } info ? info.Length : 0L);
 
         var rollups = new Dictionary<DayKey, RollupCell>();
         var uncoveredDetails = new Dictionary<DayKey, RollupCell>();
         var coveredDetails = new Dictionary<DayKey, RollupCell>();
         var daysWithRollups = new HashSet<DateOnly>();
-        await foreach (var entry in JsonLinesUsageLedger.ReadEntriesAsync(files, new JsonLinesDeduplicator(), cancellationToken).ConfigureAwait(false))
+        await foreach (var entry in JsonLinesUsageLedger.ReadEntriesAsync(files, new JsonLinesDeduplicator(), Progress, skippedBytes, cancellationToken).ConfigureAwait(false))
         {
             if (entry.Rollup is { } rollup)
             {

@@ -7,7 +7,7 @@ namespace TokenAccounting;
 /// The embedded default ledger: appends every detail record of a batch as one JSON object per line, and every rollup
 /// delta of the batch as one rollup line (schema version <c>"v":2</c>, snake_case fields), to a daily file, and makes
 /// each batch durable with one write and one fsync per file before <see cref="WriteAsync"/> completes. Read it back
-/// with <see cref="JsonLinesUsageLedger.ReadAsync"/> (details) or <see cref="JsonLinesUsageQuery"/> (totals).
+/// with <see cref="JsonLinesUsageLedger.ReadAsync(string, CancellationToken)"/> (details) or <see cref="JsonLinesUsageQuery"/> (totals).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -75,7 +75,7 @@ public sealed partial class JsonLinesUsageSink : IUsageSink, IDisposable, IAsync
         _logger = logger ?? NullLogger.Instance;
     }
 
-    /// <summary>Gets the full path of the folder that holds the daily files (pass it to <see cref="JsonLinesUsageLedger.ReadAsync"/>).</summary>
+    /// <summary>Gets the full path of the folder that holds the daily files (pass it to <see cref="JsonLinesUsageLedger.ReadAsync(string, CancellationToken)"/>).</summary>
     public string DirectoryPath => _template.Directory;
 
     /// <summary>Gets the full path of the file that holds the records completed on a UTC date.</summary>
