@@ -383,8 +383,13 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             try
             {
                 var map = UsageDetailsMapper.Map(usage);
-                raw = RawUsageReader.Read(map.Tokens, call.RawUsage ?? call.RawFirstUpdate);
-                mapped = map with { Tokens = raw.Tokens };
+                if ((call.RawUsage ?? call.RawFirstUpdate) is { } rawUsage)
+                {
+                    raw = RawUsageReader.Read(map.Tokens, rawUsage);
+                    map = map with { Tokens = raw.Tokens };
+                }
+
+                mapped = map;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {

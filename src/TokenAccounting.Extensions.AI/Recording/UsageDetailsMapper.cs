@@ -167,7 +167,12 @@ public static class UsageDetailsMapper
         }
 
         cacheWriteLong = Math.Min(cacheWriteLong, cacheWrite);
-        var tokens = WithAudio(new TokenCounts(inputValue, outputValue, cachedValue, cacheWrite, cacheWriteLong, reasoning), inputAudio, 0, outputAudio);
+        var tokens = new TokenCounts(inputValue, outputValue, cachedValue, cacheWrite, cacheWriteLong, reasoning);
+        if (inputAudio != 0 || outputAudio != 0)
+        {
+            tokens = WithAudio(tokens, inputAudio, 0, outputAudio);
+        }
+
         return new MappedUsage(tokens, input is not null, output is not null, webSearch, webFetch);
     }
 
