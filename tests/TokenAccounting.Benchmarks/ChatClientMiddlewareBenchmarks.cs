@@ -17,6 +17,11 @@ namespace TokenAccounting.Benchmarks;
 /// through <c>OperationsPerInvoke</c>. Targets (issue 14): <c>UseTokenAccounting()</c> adds no more per call than
 /// <c>UseOpenTelemetry()</c>, and at most 50 ns per streamed update.
 /// </summary>
+/// <remarks>
+/// The <c>MiddlewareOnly</c> rows run the same middleware over an <see cref="IUsageRecorder"/> that drops every record
+/// at once: the middleware's own share on the caller's thread, without <see cref="UsageRecorder.Record"/> and the
+/// pipeline behind it (the difference to the <c>TokenAccounting</c> rows is theirs).
+/// </remarks>
 [MemoryDiagnoser]
 [CategoriesColumn]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
@@ -39,6 +44,7 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
     private IChatClient _openTelemetry = null!;
     private IChatClient _accounted = null!;
     private IChatClient _both = null!;
+    private IChatClient _middlewareOnly = null!;
 #pragma warning restore CA1859
     private UsageRecorder _recorder = null!;
     private MeterProvider _meters = null!;
@@ -62,6 +68,7 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
         _openTelemetry = new ScriptedClient(UpdatesPerStream).AsBuilder().UseOpenTelemetry(sourceName: TelemetrySource).Build();
         _accounted = new ScriptedClient(UpdatesPerStream).AsBuilder().UseTokenAccounting(_recorder).Build();
         _both = new ScriptedClient(UpdatesPerStream).AsBuilder().UseOpenTelemetry(sourceName: TelemetrySource).UseTokenAccounting(_recorder).Build();
+        _middlewareOnly = new ScriptedClient(UpdatesPerStream).AsBuilder().UseTokenAccounting(new DroppingRecorder()).Build();
     }
 
     [GlobalCleanup]
@@ -71,6 +78,7 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
         _openTelemetry?.Dispose();
         _accounted?.Dispose();
         _both?.Dispose();
+        _middlewareOnly?.Dispose();
         _recorder?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _tracers?.Dispose();
         _meters?.Dispose();
@@ -89,6 +97,9 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
     [BenchmarkCategory("Call"), Benchmark]
     public Task<ChatResponse> Call_Both() => _both.GetResponseAsync(_messages, _options);
 
+    [BenchmarkCategory("Call"), Benchmark]
+    public Task<ChatResponse> Call_MiddlewareOnly() => _middlewareOnly.GetResponseAsync(_messages, _options);
+
     [BenchmarkCategory("StreamedUpdate"), Benchmark(Baseline = true, OperationsPerInvoke = UpdatesPerStream)]
     public Task<int> StreamedUpdate_Bare() => DrainAsync(_bare);
 
@@ -100,6 +111,9 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
 
     [BenchmarkCategory("StreamedUpdate"), Benchmark(OperationsPerInvoke = UpdatesPerStream)]
     public Task<int> StreamedUpdate_Both() => DrainAsync(_both);
+
+    [BenchmarkCategory("StreamedUpdate"), Benchmark(OperationsPerInvoke = UpdatesPerStream)]
+    public Task<int> StreamedUpdate_MiddlewareOnly() => DrainAsync(_middlewareOnly);
 
     private async Task<int> DrainAsync(IChatClient client)
     {
@@ -160,6 +174,16 @@ public class ChatClientMiddlewareBenchmarks : IDisposable
 
             public ValueTask DisposeAsync() => ValueTask.CompletedTask;
         }
+    }
+
+    /// <summary>Keeps nothing: what the middleware costs without the recorder behind it.</summary>
+    private sealed class DroppingRecorder : IUsageRecorder
+    {
+        public void Record(UsageRecord record)
+        {
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
     }
 
     private sealed class DiscardingSink : IUsageSink

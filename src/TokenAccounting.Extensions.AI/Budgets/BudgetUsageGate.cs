@@ -22,7 +22,7 @@ internal sealed class BudgetUsageGate(BudgetManager budgets, IPriceCatalog? cata
         }
 
         var estimate = new TokenCounts(request.EstimatedInputTokens, output);
-        var cost = Price(request.Provider, request.Model, estimate, request.Attribution?.ServiceTier)?.Total ?? 0m;
+        var cost = Price(request.Provider, request.Model, estimate, null, request.Attribution?.ServiceTier)?.Total ?? 0m;
         var total = estimate.Input > long.MaxValue - estimate.Output ? long.MaxValue : estimate.Input + estimate.Output;
         var reservation = await budgets.ReserveAsync(new BudgetAmount(total, cost), subject, cancellationToken).ConfigureAwait(false);
         return new Lease(this, reservation, cap);
@@ -58,8 +58,17 @@ internal sealed class BudgetUsageGate(BudgetManager budgets, IPriceCatalog? cata
         };
     }
 
-    private UsageCost? Price(string? provider, string model, TokenCounts tokens, string? serviceTier) =>
-        catalog?.FindPrice(provider, model, time.GetUtcNow())?.Cost(tokens, serviceTier);
+    /// <summary>Prices as the pipeline does: the catalog's price at <paramref name="at"/> (now when null), its time windows included.</summary>
+    private UsageCost? Price(string? provider, string model, TokenCounts tokens, IReadOnlyDictionary<string, long>? serverToolCalls, string? serviceTier, DateTimeOffset? at = null)
+    {
+        if (catalog is null)
+        {
+            return null;
+        }
+
+        var moment = at ?? time.GetUtcNow();
+        return catalog.FindPrice(provider, model, moment)?.Cost(tokens, serverToolCalls, serviceTier, moment);
+    }
 
     /// <summary>The tokens the tightest hard token budget of <paramref name="subject"/> still has room for, or null.</summary>
     private async ValueTask<long?> AllowedAsync(BudgetSubject subject, CancellationToken cancellationToken)
@@ -103,8 +112,9 @@ internal sealed class BudgetUsageGate(BudgetManager budgets, IPriceCatalog? cata
                 return record.Tokens.IsZero ? record : Tag(record, reservation);
             }
 
-            // Price now so a USD budget commits the actual cost; the pipeline keeps a cost the record already has.
-            var priced = record.Cost is null && gate.Price(record.Provider, record.Model, record.Tokens, record.ServiceTier) is { } cost
+            // Price now so a USD budget commits the actual cost (server tool calls included, at the served tier); the
+            // pipeline keeps a cost the record already has.
+            var priced = record.Cost is null && gate.Price(record.Provider, record.Model, record.Tokens, record.ServerToolCalls, record.ServiceTier, record.CompletedAt) is { } cost
                 ? record with { Cost = cost }
                 : record;
             try

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace TokenAccounting;
@@ -14,64 +13,9 @@ public sealed partial class AccountingChatClient
     /// <see cref="TokenAccountingChatClientOptions.StreamingUsageIsCumulative"/>); a side never reported is
     /// estimated.
     /// </remarks>
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var call = await BeginAsync(messages, options, cancellationToken).ConfigureAwait(false);
-        call.IsStreaming = true;
-
-        IAsyncEnumerator<ChatResponseUpdate> updates;
-        try
-        {
-            updates = base.GetStreamingResponseAsync(messages, call.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        }
-        catch (Exception exception)
-        {
-            await EndAsync(call, OutcomeOf(exception)).ConfigureAwait(false);
-            throw;
-        }
-
-        // Stays Cancelled unless the stream completes or faults: a consumer that stops early lands in finally.
-        var outcome = UsageOutcome.Cancelled;
-        try
-        {
-            while (true)
-            {
-                ChatResponseUpdate update;
-                try
-                {
-                    if (!await updates.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-
-                    update = updates.Current;
-                }
-                catch (Exception exception)
-                {
-                    outcome = OutcomeOf(exception);
-                    throw;
-                }
-
-                Observe(call, update);
-                yield return update;
-            }
-
-            outcome = UsageOutcome.Succeeded;
-        }
-        finally
-        {
-            try
-            {
-                await updates.DisposeAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                await EndAsync(call, outcome).ConfigureAwait(false);
-            }
-        }
-    }
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        new AccountedStream(this, messages, options, cancellationToken);
 
     private void Observe(ChatCall call, ChatResponseUpdate update)
     {
@@ -81,13 +25,20 @@ public sealed partial class AccountingChatClient
         var carriesContent = false;
         for (var i = 0; i < contents.Count; i++)
         {
-            if (contents[i] is UsageContent usage)
+            var content = contents[i];
+            if (content is UsageContent usage)
             {
                 Accumulate(call, usage.Details);
                 call.RawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? call.RawUsage;
+                call.RawResponse = update.RawRepresentation ?? call.RawResponse;
             }
             else
             {
+                if (content is WebSearchToolCallContent search)
+                {
+                    call.NoteWebSearch(search.CallId);
+                }
+
                 carriesContent = true;
             }
         }
@@ -143,6 +94,267 @@ public sealed partial class AccountingChatClient
             {
                 target[pair.Key] = pair.Value;
             }
+        }
+    }
+
+    /// <summary>
+    /// The accounted stream, written by hand rather than as an <c>async</c> iterator so that an update the inner stream
+    /// has ready costs a type check per content and no state machine step: it behaves as the iterator would (accounting
+    /// begins at the first <c>MoveNextAsync</c>; the record is written before the last <c>MoveNextAsync</c> completes,
+    /// before a fault surfaces, or when the consumer disposes early; each enumeration is its own call).
+    /// </summary>
+    private sealed class AccountedStream : IAsyncEnumerable<ChatResponseUpdate>, IAsyncEnumerator<ChatResponseUpdate>
+    {
+        private const int NotStarted = 0;
+        private const int Running = 1;
+        private const int Ended = 2;
+
+        private static readonly ValueTask<bool> MovedNext = new(true);
+
+        private readonly AccountingChatClient _owner;
+        private readonly IEnumerable<ChatMessage> _messages;
+        private readonly ChatOptions? _options;
+        private CancellationToken _cancellationToken;
+        private CancellationTokenSource? _linkedCancellation;
+        private int _handedOut;
+        private int _state;
+        private ChatCall? _call;
+        private IAsyncEnumerator<ChatResponseUpdate>? _updates;
+        private ChatResponseUpdate? _current;
+        private UsageOutcome _outcome = UsageOutcome.Cancelled;
+
+        public AccountedStream(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+        {
+            _owner = owner;
+            _messages = messages;
+            _options = options;
+            _cancellationToken = cancellationToken;
+        }
+
+        public ChatResponseUpdate Current => _current!;
+
+        public IAsyncEnumerator<ChatResponseUpdate> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+        {
+            // The first enumeration uses this instance; any later one is a call of its own.
+            var stream = Interlocked.Exchange(ref _handedOut, 1) == 0 ? this : new AccountedStream(_owner, _messages, _options, _cancellationToken) { _handedOut = 1 };
+            stream.Combine(cancellationToken);
+            return stream;
+        }
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            if (_state != Running)
+            {
+                return _state == NotStarted ? StartAsync() : default;
+            }
+
+            ValueTask<bool> next;
+            try
+            {
+                next = _updates!.MoveNextAsync();
+            }
+            catch (Exception exception)
+            {
+                return Fail(exception);
+            }
+
+            return next.IsCompletedSuccessfully ? Advance(next.Result) : AwaitNextAsync(next);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (_state != Running)
+            {
+                // Never started (no call was made, nothing is recorded), or already ended.
+                _state = Ended;
+                ReleaseCancellation();
+                return default;
+            }
+
+            // Stopped early by its consumer: the outcome stays Cancelled.
+            var finished = Finish(failure: null);
+            if (finished.IsCompletedSuccessfully)
+            {
+                _ = finished.Result;
+                return default;
+            }
+
+            return AwaitFinishedAsync(finished);
+        }
+
+        private static async ValueTask AwaitFinishedAsync(ValueTask<bool> finished) => await finished.ConfigureAwait(false);
+
+        /// <summary>Combines the enumerator's token with the call's, as <c>[EnumeratorCancellation]</c> does.</summary>
+        private void Combine(CancellationToken cancellationToken)
+        {
+            if (!cancellationToken.CanBeCanceled || cancellationToken == _cancellationToken)
+            {
+                return;
+            }
+
+            if (_cancellationToken.CanBeCanceled)
+            {
+                _linkedCancellation = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken, cancellationToken);
+                _cancellationToken = _linkedCancellation.Token;
+            }
+            else
+            {
+                _cancellationToken = cancellationToken;
+            }
+        }
+
+        private ValueTask<bool> StartAsync()
+        {
+            _state = Ended; // until the inner stream is open
+            if (_messages is null)
+            {
+#pragma warning disable CA2208 // The argument at fault is GetStreamingResponseAsync's, checked when enumeration starts (as an async iterator would).
+                return Faulted(new ArgumentNullException("messages"));
+#pragma warning restore CA2208
+            }
+
+            if (_owner._gate is not null)
+            {
+                return StartThroughGateAsync();
+            }
+
+            _call = _owner.Begin(_messages, _options);
+            return Open();
+        }
+
+        private async ValueTask<bool> StartThroughGateAsync()
+        {
+            try
+            {
+                _call = await _owner.BeginAsync(_messages, _options, _cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Refused: the refusal is on record and nothing reached the inner client.
+                ReleaseCancellation();
+                throw;
+            }
+
+            return await Open().ConfigureAwait(false);
+        }
+
+        private ValueTask<bool> Open()
+        {
+            var call = _call!;
+            call.IsStreaming = true;
+            try
+            {
+                _updates = _owner.InnerClient.GetStreamingResponseAsync(_messages, call.Options, _cancellationToken).GetAsyncEnumerator(_cancellationToken);
+            }
+            catch (Exception exception)
+            {
+                var ended = _owner.EndAsync(call, OutcomeOf(exception));
+                ReleaseCancellation();
+                return ended.IsCompletedSuccessfully ? Faulted(exception) : ThrowAfterAsync(ended, exception);
+            }
+
+            _state = Running;
+            return MoveNextAsync();
+        }
+
+        private ValueTask<bool> Advance(bool moved)
+        {
+            if (!moved)
+            {
+                _outcome = UsageOutcome.Succeeded;
+                return Finish(failure: null);
+            }
+
+            ChatResponseUpdate update;
+            try
+            {
+                update = _updates!.Current;
+            }
+            catch (Exception exception)
+            {
+                return Fail(exception);
+            }
+
+            _owner.Observe(_call!, update);
+            _current = update;
+            return MovedNext;
+        }
+
+        private async ValueTask<bool> AwaitNextAsync(ValueTask<bool> next)
+        {
+            bool moved;
+            try
+            {
+                moved = await next.ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                return await Fail(exception).ConfigureAwait(false);
+            }
+
+            return await Advance(moved).ConfigureAwait(false);
+        }
+
+        private ValueTask<bool> Fail(Exception exception)
+        {
+            _outcome = OutcomeOf(exception);
+            return Finish(exception);
+        }
+
+        /// <summary>Disposes the inner stream, then writes the record (even when disposing throws, whose exception then wins), then surfaces <paramref name="failure"/> or ends.</summary>
+        private ValueTask<bool> Finish(Exception? failure)
+        {
+            _state = Ended;
+            _current = null;
+            ValueTask disposing;
+            try
+            {
+                disposing = _updates!.DisposeAsync();
+            }
+            catch (Exception exception)
+            {
+                disposing = ValueTask.FromException(exception);
+            }
+
+            if (!disposing.IsCompletedSuccessfully || _call!.Lease is not null)
+            {
+                return FinishAsync(disposing, failure);
+            }
+
+            disposing.GetAwaiter().GetResult();
+            _owner.EndWithoutLease(_call, _outcome);
+            ReleaseCancellation();
+            return failure is null ? default : Faulted(failure);
+        }
+
+        private async ValueTask<bool> FinishAsync(ValueTask disposing, Exception? failure)
+        {
+            try
+            {
+                await disposing.ConfigureAwait(false);
+            }
+            finally
+            {
+                await _owner.EndAsync(_call!, _outcome).ConfigureAwait(false);
+                ReleaseCancellation();
+            }
+
+            return failure is null ? false : await Faulted(failure).ConfigureAwait(false);
+        }
+
+        private static async ValueTask<bool> ThrowAfterAsync(ValueTask ended, Exception exception)
+        {
+            await ended.ConfigureAwait(false);
+            return await Faulted(exception).ConfigureAwait(false);
+        }
+
+        /// <summary>A faulted result that rethrows <paramref name="exception"/> as it was thrown, stack trace kept.</summary>
+        private static ValueTask<bool> Faulted(Exception exception) => ValueTask.FromException<bool>(exception);
+
+        private void ReleaseCancellation()
+        {
+            _linkedCancellation?.Dispose();
+            _linkedCancellation = null;
         }
     }
 }

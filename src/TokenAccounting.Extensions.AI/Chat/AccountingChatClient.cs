@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,6 +13,7 @@ namespace TokenAccounting;
 /// <c>client.GetService&lt;AccountingChatClient&gt;()</c>.
 /// </summary>
 /// <remarks>
+/// <para>
 /// The record's model is <see cref="ChatOptions.ModelId"/>, else the inner client's
 /// <see cref="ChatClientMetadata.DefaultModelId"/>, else <see cref="TokenAccountingChatClientOptions.UnknownModel"/>.
 /// Usage is mapped by <see cref="UsageDetailsMapper"/>; when the provider reports none, input is estimated from the
@@ -19,6 +22,15 @@ namespace TokenAccounting;
 /// its own <see cref="UsageTrackerRequest"/> on it and records through that handle, so concurrent calls pair exactly; a
 /// call that ends before any usage or content arrived withdraws its request (counted as abandoned) and its record goes
 /// straight to the recorder.
+/// </para>
+/// <para>
+/// What the response says about the call served is recorded too: <see cref="UsageRecord.ServiceTier"/> is the tier the
+/// provider reports (OpenAI's <c>service_tier</c> on the completion, response or stream chunk; Anthropic's
+/// <c>usage.service_tier</c>), else the attribution resolver's; <see cref="UsageRecord.ServerToolCalls"/> counts the
+/// provider-side tool calls billed per call (Anthropic's <c>WebSearchRequests</c> and <c>WebFetchRequests</c> usage
+/// counts and any other <c>server_tool_use</c> entry, OpenAI Responses' <c>web_search_call</c> items as
+/// <see cref="WebSearchToolCallContent"/>s, one per call id).
+/// </para>
 /// </remarks>
 public sealed partial class AccountingChatClient : DelegatingChatClient
 {
@@ -62,7 +74,9 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         _attributionResolver = options.AttributionResolver;
         _cumulativeStreamingUsage = options.StreamingUsageIsCumulative;
         ArgumentOutOfRangeException.ThrowIfNegative(options.DefaultOutputTokenEstimate, "options.DefaultOutputTokenEstimate");
-        _gate = options.Gate ?? (options.Budgets is { } budgets
+
+        // Budgets without a single policy can never refuse or count anything: no gate, no per-call reservation.
+        _gate = options.Gate ?? (options.Budgets is { Policies.Count: > 0 } budgets
             ? new BudgetUsageGate(budgets, options.PriceCatalog, options.TimeProvider, options.DefaultOutputTokenEstimate, options.CapOutputTokensToBudget)
             : null);
 
@@ -89,8 +103,66 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
     private static string UnknownModel => TokenAccountingChatClientOptions.UnknownModel;
 
     /// <inheritdoc />
-    public override async Task<ChatResponse> GetResponseAsync(
+    public override Task<ChatResponse> GetResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (messages is null || _gate is not null)
+        {
+            return GetResponseThroughGateAsync(messages!, options, cancellationToken);
+        }
+
+        // No gate: accounting starts and ends synchronously, and an inner client that answers synchronously (a cache,
+        // a test double) costs no state machine and no task of this method's own: its task is returned as it is.
+        var call = Begin(messages, options);
+        Task<ChatResponse> pending;
+        try
+        {
+            pending = base.GetResponseAsync(messages, options, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            EndWithoutLease(call, OutcomeOf(exception));
+            return Rethrow(ExceptionDispatchInfo.Capture(exception));
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AwaitResponseAsync(call, pending);
+        }
+
+        Complete(call, pending.Result);
+        EndWithoutLease(call, UsageOutcome.Succeeded);
+        return pending;
+    }
+
+    /// <summary>Faults the returned task as an <c>async</c> method would have (cancelled for an <see cref="OperationCanceledException"/>).</summary>
+#pragma warning disable CS1998 // Async method lacks 'await' operators: the async builder decides faulted or cancelled.
+    private static async Task<ChatResponse> Rethrow(ExceptionDispatchInfo failure)
+#pragma warning restore CS1998
+    {
+        failure.Throw();
+        throw new UnreachableException();
+    }
+
+    private async Task<ChatResponse> AwaitResponseAsync(ChatCall call, Task<ChatResponse> pending)
+    {
+        ChatResponse response;
+        try
+        {
+            response = await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            EndWithoutLease(call, OutcomeOf(exception));
+            throw;
+        }
+
+        Complete(call, response);
+        EndWithoutLease(call, UsageOutcome.Succeeded);
+        return response;
+    }
+
+    private async Task<ChatResponse> GetResponseThroughGateAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var call = await BeginAsync(messages, options, cancellationToken).ConfigureAwait(false);
@@ -105,19 +177,45 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             throw;
         }
 
+        Complete(call, response);
+        await EndAsync(call, UsageOutcome.Succeeded).ConfigureAwait(false);
+        return response;
+    }
+
+    private static void Complete(ChatCall call, ChatResponse response)
+    {
         call.ResponseModel = response.ModelId;
         call.Usage = response.Usage;
         call.RawUsage = response.RawRepresentation;
+        call.RawResponse = response.RawRepresentation;
         call.ResponseMessages = response.Messages;
-        await EndAsync(call, UsageOutcome.Succeeded).ConfigureAwait(false);
-        return response;
     }
 
     private static UsageOutcome OutcomeOf(Exception exception) =>
         exception is OperationCanceledException ? UsageOutcome.Cancelled : UsageOutcome.Failed;
 
+    /// <summary>Starts accounting for one call without a gate: attribution, then the tracker. Never throws.</summary>
+    private ChatCall Begin(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        var call = Start(messages, options);
+        Track(call);
+        return call;
+    }
+
     /// <summary>Starts accounting for one call: attribution, the gate, the tracker. Throws only when the gate refuses.</summary>
     private async ValueTask<ChatCall> BeginAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        var call = Start(messages, options);
+        if (_gate is { } gate)
+        {
+            await AdmitAsync(gate, call, cancellationToken).ConfigureAwait(false);
+        }
+
+        Track(call);
+        return call;
+    }
+
+    private ChatCall Start(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         var call = new ChatCall(messages, options, _timeProvider.GetUtcNow(), _timeProvider.GetTimestamp())
         {
@@ -137,11 +235,11 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             ReportFailure(exception, "resolving attribution", call.Model);
         }
 
-        if (_gate is { } gate)
-        {
-            await AdmitAsync(gate, call, cancellationToken).ConfigureAwait(false);
-        }
+        return call;
+    }
 
+    private void Track(ChatCall call)
+    {
         try
         {
             // A handle of its own: concurrent calls through one tracker pair exactly, and End always closes it.
@@ -151,8 +249,6 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         {
             ReportFailure(exception, "beginning the request on the usage tracker", call.Model);
         }
-
-        return call;
     }
 
     private async ValueTask AdmitAsync(IUsageGate gate, ChatCall call, CancellationToken cancellationToken)
@@ -176,7 +272,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         catch
         {
             // Refused (or the gate failed closed): nothing reaches the inner client, and the refusal is on record.
-            Write(call, BuildRecord(call, UsageOutcome.Skipped, TokenCounts.Zero, UsageProvenance.Estimated, null), throughTracker: false);
+            Write(call, BuildRecord(call, UsageOutcome.Skipped, CallUsage.Nothing, null), throughTracker: false);
             throw;
         }
 
@@ -189,43 +285,73 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
     }
 
     /// <summary>Ends accounting for one call: the gate lease, then exactly one record. Never throws.</summary>
-    private async ValueTask EndAsync(ChatCall call, UsageOutcome outcome)
+    private ValueTask EndAsync(ChatCall call, UsageOutcome outcome)
     {
-        UsageRecord? record = null;
-        try
+        if (call.Lease is null)
         {
-            var (tokens, provenance) = Tokens(call);
-            record = BuildRecord(call, outcome, tokens, provenance, outcome == UsageOutcome.Succeeded && provenance == UsageProvenance.Estimated ? NotReported : null);
+            EndWithoutLease(call, outcome);
+            return default;
         }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
+
+        return EndWithLeaseAsync(call, outcome);
+    }
+
+    /// <summary><see cref="EndAsync"/> for a call without a lease (no gate, or a gate that refused nothing): synchronous.</summary>
+    private void EndWithoutLease(ChatCall call, UsageOutcome outcome)
+    {
+        Debug.Assert(call.Lease is null, "A call with a lease ends through EndWithLeaseAsync.");
+        if (TryBuildRecord(call, outcome) is { } record)
         {
-            ReportFailure(exception, "building the usage record", call.Model);
+            Write(call, record, throughTracker: IsBillable(call, outcome));
         }
+
+        call.TrackedRequest?.Dispose();
+    }
+
+    private async ValueTask EndWithLeaseAsync(ChatCall call, UsageOutcome outcome)
+    {
+        var record = TryBuildRecord(call, outcome);
 
         // The lease completes first: it commits the actual usage (or releases the reservation when the provider cannot
         // have billed the call) and marks the record as counted by the budget.
-        if (call.Lease is { } lease)
+        try
         {
-            try
-            {
-                var billable = outcome == UsageOutcome.Succeeded || call.Usage is not null || call.ChunkCount > 0;
-                var completed = await lease.CompleteAsync(record ?? BuildRecord(call, outcome, TokenCounts.Zero, UsageProvenance.Estimated, null), billable, CancellationToken.None).ConfigureAwait(false);
-                record = record is null ? null : completed;
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                ReportFailure(exception, "completing the budget reservation", call.Model);
-            }
+            var completed = await call.Lease!.CompleteAsync(record ?? BuildRecord(call, outcome, CallUsage.Nothing, null), IsBillable(call, outcome), CancellationToken.None).ConfigureAwait(false);
+            record = record is null ? null : completed;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            ReportFailure(exception, "completing the budget reservation", call.Model);
         }
 
         if (record is not null)
         {
-            // A call that ended before any usage or content arrived (a 429, a timeout) has no usage to pair: its
-            // record goes straight to the recorder and the tracker counts the request as abandoned.
-            Write(call, record, throughTracker: outcome == UsageOutcome.Succeeded || call.Usage is not null || call.ChunkCount > 0);
+            Write(call, record, throughTracker: IsBillable(call, outcome));
         }
 
         call.TrackedRequest?.Dispose();
+    }
+
+    /// <summary>
+    /// Whether the provider may have billed the call: it succeeded, or usage or content arrived before it ended. A call
+    /// that ended before either (a 429, a timeout) has no usage to pair: its record goes straight to the recorder and
+    /// the tracker counts the request as abandoned; its reservation is released.
+    /// </summary>
+    private static bool IsBillable(ChatCall call, UsageOutcome outcome) =>
+        outcome == UsageOutcome.Succeeded || call.Usage is not null || call.ChunkCount > 0;
+
+    private UsageRecord? TryBuildRecord(ChatCall call, UsageOutcome outcome)
+    {
+        try
+        {
+            var usage = Measure(call);
+            return BuildRecord(call, outcome, usage, outcome == UsageOutcome.Succeeded && usage.Provenance == UsageProvenance.Estimated ? NotReported : null);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            ReportFailure(exception, "building the usage record", call.Model);
+            return null;
+        }
     }
 
     private void Write(ChatCall call, UsageRecord record, bool throughTracker)
@@ -247,15 +373,23 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         }
     }
 
-    private (TokenCounts Tokens, UsageProvenance Provenance) Tokens(ChatCall call)
+    /// <summary>The call's tokens (reported, else estimated), served tier and server-side tool calls.</summary>
+    private CallUsage Measure(ChatCall call)
     {
         MappedUsage? mapped = null;
+        RawUsageReading raw = default;
         if (call.Usage is { } usage)
         {
             try
             {
-                mapped = UsageDetailsMapper.Map(usage);
-                mapped = mapped.Value with { Tokens = RawUsageReader.Supplement(mapped.Value.Tokens, call.RawUsage ?? call.RawFirstUpdate) };
+                var map = UsageDetailsMapper.Map(usage);
+                if ((call.RawUsage ?? call.RawFirstUpdate) is { } rawUsage)
+                {
+                    raw = RawUsageReader.Read(map.Tokens, rawUsage);
+                    map = map with { Tokens = raw.Tokens };
+                }
+
+                mapped = map;
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
@@ -263,9 +397,11 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             }
         }
 
+        var tier = call.RawResponse is { } response ? RawUsageReader.ServiceTierOf(response) ?? raw.ServiceTier : raw.ServiceTier;
+        var toolCalls = ServerToolCalls(raw.ServerToolCalls, mapped, call.WebSearchCalls(), call.Model);
         if (mapped is { HasInput: true, HasOutput: true } reported)
         {
-            return (reported.Tokens, UsageProvenance.Reported);
+            return new CallUsage(reported.Tokens, UsageProvenance.Reported, tier, toolCalls);
         }
 
         var known = mapped?.Tokens ?? TokenCounts.Zero;
@@ -288,16 +424,54 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         input = Math.Max(input, known.CachedInput + known.CacheWriteInput);
         output = Math.Max(output, known.Reasoning);
         var tokens = new TokenCounts(input, output, known.CachedInput, known.CacheWriteInput, known.CacheWriteLongTtlInput, known.Reasoning);
-        return (tokens, UsageProvenance.Estimated);
+        return new CallUsage(tokens, UsageProvenance.Estimated, tier, toolCalls);
     }
 
-    private UsageRecord BuildRecord(ChatCall call, UsageOutcome outcome, TokenCounts tokens, UsageProvenance provenance, string? degradedReason)
+    /// <summary>
+    /// The server-side tool calls: what the raw usage's parser read, the usage counts the adapter passed on (they win
+    /// for their tool), then web searches seen as content for a tool no usage count reported; null when none.
+    /// </summary>
+    private IReadOnlyDictionary<string, long>? ServerToolCalls(IReadOnlyDictionary<string, long>? parsed, MappedUsage? mapped, long webSearchContents, string model)
     {
-        var latency = _timeProvider.GetElapsedTime(call.StartTimestamp);
-        var completedAt = _timeProvider.GetUtcNow();
-        if (completedAt < call.StartedAt)
+        var webSearch = mapped?.WebSearchCalls ?? 0;
+        var webFetch = mapped?.WebFetchCalls ?? 0;
+        if (webSearch == 0 && webFetch == 0 && webSearchContents == 0)
         {
-            completedAt = call.StartedAt;
+            return parsed;
+        }
+
+        try
+        {
+            var calls = parsed is null ? new Dictionary<string, long>(2, StringComparer.OrdinalIgnoreCase) : new Dictionary<string, long>(parsed, StringComparer.OrdinalIgnoreCase);
+            Set(calls, ServerTools.WebSearch, webSearch, replace: true);
+            Set(calls, ServerTools.WebFetch, webFetch, replace: true);
+            Set(calls, ServerTools.WebSearch, webSearchContents, replace: false);
+            return calls;
+        }
+        catch (ArgumentException exception)
+        {
+            // Parsed names that differ only in case: keep what the parser read.
+            ReportFailure(exception, "counting server tool calls", model);
+            return parsed;
+        }
+    }
+
+    private static void Set(Dictionary<string, long> calls, string tool, long count, bool replace)
+    {
+        // Never more kinds than a record may carry (the parser already keeps to the limit).
+        if (count > 0 && (calls.ContainsKey(tool) ? replace : calls.Count < UsageRecordLimits.MaxServerToolCount))
+        {
+            calls[tool] = count;
+        }
+    }
+
+    private UsageRecord BuildRecord(ChatCall call, UsageOutcome outcome, in CallUsage usage, string? degradedReason)
+    {
+        // One clock read: the completion is the start plus the measured latency, so CompletedAt − StartedAt = Latency.
+        var latency = _timeProvider.GetElapsedTime(call.StartTimestamp);
+        if (latency < TimeSpan.Zero)
+        {
+            latency = TimeSpan.Zero;
         }
 
         var attribution = call.Attribution;
@@ -307,20 +481,21 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             ResponseModel = call.ResponseModel,
             Provider = _provider,
             Operation = UsageOperation.Chat,
-            Tokens = tokens,
-            Provenance = provenance,
+            Tokens = usage.Tokens,
+            Provenance = usage.Provenance,
             Outcome = outcome,
             DegradedReason = degradedReason,
             StartedAt = call.StartedAt,
-            CompletedAt = completedAt,
-            Latency = latency < TimeSpan.Zero ? TimeSpan.Zero : latency,
+            CompletedAt = call.StartedAt + latency,
+            Latency = latency,
             HistoryLength = call.HistoryLength,
             CorrelationId = attribution?.CorrelationId,
             UserId = attribution?.UserId,
             TenantId = attribution?.TenantId,
             ApiKeyId = attribution?.ApiKeyId,
             Route = attribution?.Route,
-            ServiceTier = attribution?.ServiceTier,
+            ServiceTier = usage.ServiceTier ?? attribution?.ServiceTier,
+            ServerToolCalls = usage.ServerToolCalls,
             Tags = attribution?.Tags,
         };
     }
@@ -338,10 +513,20 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         }
     }
 
+    /// <summary>What a call consumed, as recorded.</summary>
+    private readonly record struct CallUsage(TokenCounts Tokens, UsageProvenance Provenance, string? ServiceTier, IReadOnlyDictionary<string, long>? ServerToolCalls)
+    {
+        /// <summary>Nothing consumed (a refused call, or a record built after the real one failed to build).</summary>
+        public static CallUsage Nothing => new(TokenCounts.Zero, UsageProvenance.Estimated, null, null);
+    }
+
     /// <summary>What accounting knows about one call, from start to end.</summary>
     private sealed class ChatCall(IEnumerable<ChatMessage> messages, ChatOptions? options, DateTimeOffset startedAt, long startTimestamp)
     {
         private long? _requestBytes;
+        private long _webSearchesWithoutId;
+        private object? _webSearchIds; // the one id seen, or a HashSet<string> once there are more
+        private bool _responseScanned;
 
         public IEnumerable<ChatMessage> Messages { get; } = messages;
 
@@ -368,7 +553,10 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         /// <summary>Gets or sets the raw representation that carried the usage (response, usage content or its update), for counts adapters drop.</summary>
         public object? RawUsage { get; set; }
 
-        /// <summary>Gets or sets the raw representation of a stream's first update (Anthropic's message_start carries the cache-write split).</summary>
+        /// <summary>Gets or sets the raw representation of a whole response, or of the stream update that carried the usage: where OpenAI says which tier served the call.</summary>
+        public object? RawResponse { get; set; }
+
+        /// <summary>Gets or sets the raw representation of a stream's first update (Anthropic's message_start carries the cache-write split and the tier).</summary>
         public object? RawFirstUpdate { get; set; }
 
         public IList<ChatMessage>? ResponseMessages { get; set; }
@@ -379,5 +567,57 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         /// <summary>Gets the UTF-8 size of the request text, measured once and only when an estimate needs it.</summary>
         public long RequestBytes => _requestBytes ??= RequestSize.Of(Messages, Options);
+
+        /// <summary>Notes a web search seen in the stream; a call id seen before (in progress, then done) counts once.</summary>
+        public void NoteWebSearch(string? callId)
+        {
+            if (string.IsNullOrEmpty(callId))
+            {
+                _webSearchesWithoutId++;
+            }
+            else if (_webSearchIds is null)
+            {
+                _webSearchIds = callId;
+            }
+            else if (_webSearchIds is string only)
+            {
+                if (!string.Equals(only, callId, StringComparison.Ordinal))
+                {
+                    _webSearchIds = new HashSet<string>(StringComparer.Ordinal) { only, callId };
+                }
+            }
+            else
+            {
+                ((HashSet<string>)_webSearchIds).Add(callId);
+            }
+        }
+
+        /// <summary>The web searches seen as content: in the stream, or in the whole response's messages.</summary>
+        public long WebSearchCalls()
+        {
+            if (!IsStreaming && !_responseScanned && ResponseMessages is { } messages)
+            {
+                _responseScanned = true;
+                for (var i = 0; i < messages.Count; i++)
+                {
+                    var contents = messages[i].Contents;
+                    for (var j = 0; j < contents.Count; j++)
+                    {
+                        if (contents[j] is WebSearchToolCallContent search)
+                        {
+                            NoteWebSearch(search.CallId);
+                        }
+                    }
+                }
+            }
+
+            return _webSearchesWithoutId + _webSearchIds switch
+            {
+                null => 0,
+                string => 1,
+                HashSet<string> ids => ids.Count,
+                _ => 0,
+            };
+        }
     }
 }

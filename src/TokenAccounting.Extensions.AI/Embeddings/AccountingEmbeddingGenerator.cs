@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -59,7 +61,7 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         _estimator = options.Estimator;
         _logger = options.Logger ?? NullLogger.Instance;
         _attributionResolver = options.AttributionResolver;
-        _gate = options.Gate ?? (options.Budgets is { } budgets
+        _gate = options.Gate ?? (options.Budgets is { Policies.Count: > 0 } budgets
             ? new BudgetUsageGate(budgets, options.PriceCatalog, options.TimeProvider, defaultOutputTokens: 0, capOutputTokens: false)
             : null);
 
@@ -84,27 +86,67 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
     public long AccountingFailureCount => Interlocked.Read(ref _accountingFailures);
 
     /// <inheritdoc />
-    public override async Task<GeneratedEmbeddings<TEmbedding>> GenerateAsync(
+    public override Task<GeneratedEmbeddings<TEmbedding>> GenerateAsync(
         IEnumerable<TInput> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(values);
-        var startedAt = _timeProvider.GetUtcNow();
-        var startTimestamp = _timeProvider.GetTimestamp();
-        var model = string.IsNullOrWhiteSpace(options?.ModelId) ? _defaultModel ?? TokenAccountingChatClientOptions.UnknownModel : options.ModelId;
-
-        UsageAttribution? attribution = null;
-        if (_attributionResolver is { } resolver)
+        if (values is null || _gate is not null)
         {
-            try
-            {
-                attribution = resolver(options);
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                ReportFailure(exception, "resolving attribution", model);
-            }
+            return GenerateThroughGateAsync(values!, options, cancellationToken);
         }
 
+        // No gate: accounting is synchronous, and a generator that answers synchronously costs no state machine.
+        var call = Start(options);
+        Task<GeneratedEmbeddings<TEmbedding>> pending;
+        try
+        {
+            pending = base.GenerateAsync(values, options, cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            Write(call, TryBuild(call, OutcomeOf(exception), null, values, null));
+            return Rethrow(ExceptionDispatchInfo.Capture(exception));
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AwaitEmbeddingsAsync(call, values, pending);
+        }
+
+        var embeddings = pending.Result;
+        Write(call, TryBuild(call, UsageOutcome.Succeeded, embeddings.Usage, values, ResponseModelOf(embeddings)));
+        return pending;
+    }
+
+#pragma warning disable CS1998 // Async method lacks 'await' operators: the async builder decides faulted or cancelled.
+    private static async Task<GeneratedEmbeddings<TEmbedding>> Rethrow(ExceptionDispatchInfo failure)
+#pragma warning restore CS1998
+    {
+        failure.Throw();
+        throw new UnreachableException();
+    }
+
+    private async Task<GeneratedEmbeddings<TEmbedding>> AwaitEmbeddingsAsync(EmbeddingCall call, IEnumerable<TInput> values, Task<GeneratedEmbeddings<TEmbedding>> pending)
+    {
+        GeneratedEmbeddings<TEmbedding> embeddings;
+        try
+        {
+            embeddings = await pending.ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            Write(call, TryBuild(call, OutcomeOf(exception), null, values, null));
+            throw;
+        }
+
+        Write(call, TryBuild(call, UsageOutcome.Succeeded, embeddings.Usage, values, ResponseModelOf(embeddings)));
+        return embeddings;
+    }
+
+    private async Task<GeneratedEmbeddings<TEmbedding>> GenerateThroughGateAsync(
+        IEnumerable<TInput> values, EmbeddingGenerationOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var call = Start(options);
         IUsageGateLease? lease = null;
         if (_gate is { } gate)
         {
@@ -115,16 +157,16 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                ReportFailure(exception, "estimating the request for the gate", model);
+                ReportFailure(exception, "estimating the request for the gate", call.Model);
             }
 
             try
             {
-                lease = await gate.AdmitAsync(new UsageGateRequest(model, _provider, UsageOperation.Embeddings, attribution, estimatedInput, null), cancellationToken).ConfigureAwait(false);
+                lease = await gate.AdmitAsync(new UsageGateRequest(call.Model, _provider, UsageOperation.Embeddings, call.Attribution, estimatedInput, null), cancellationToken).ConfigureAwait(false);
             }
             catch
             {
-                await WriteAsync(Build(UsageOutcome.Skipped, TokenCounts.Zero, UsageProvenance.Estimated, null, null), UsageOutcome.Skipped).ConfigureAwait(false);
+                Write(call, Build(call, UsageOutcome.Skipped, TokenCounts.Zero, UsageProvenance.Estimated, null, null));
                 throw;
             }
         }
@@ -136,87 +178,124 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         }
         catch (Exception exception)
         {
-            var outcome = exception is OperationCanceledException ? UsageOutcome.Cancelled : UsageOutcome.Failed;
-            await FinishAsync(outcome, usage: null, responseModel: null).ConfigureAwait(false);
+            var outcome = OutcomeOf(exception);
+            await WriteAsync(call, lease, TryBuild(call, outcome, null, values, null), outcome).ConfigureAwait(false);
             throw;
         }
 
-        await FinishAsync(UsageOutcome.Succeeded, embeddings.Usage, embeddings.Count > 0 ? embeddings[0].ModelId : null).ConfigureAwait(false);
+        await WriteAsync(call, lease, TryBuild(call, UsageOutcome.Succeeded, embeddings.Usage, values, ResponseModelOf(embeddings)), UsageOutcome.Succeeded).ConfigureAwait(false);
         return embeddings;
+    }
 
-        async ValueTask FinishAsync(UsageOutcome outcome, UsageDetails? usage, string? responseModel)
+    private static UsageOutcome OutcomeOf(Exception exception) =>
+        exception is OperationCanceledException ? UsageOutcome.Cancelled : UsageOutcome.Failed;
+
+    private static string? ResponseModelOf(GeneratedEmbeddings<TEmbedding> embeddings) => embeddings.Count > 0 ? embeddings[0].ModelId : null;
+
+    private EmbeddingCall Start(EmbeddingGenerationOptions? options)
+    {
+        var call = new EmbeddingCall(
+            string.IsNullOrWhiteSpace(options?.ModelId) ? _defaultModel ?? TokenAccountingChatClientOptions.UnknownModel : options.ModelId,
+            _timeProvider.GetUtcNow(),
+            _timeProvider.GetTimestamp());
+        if (_attributionResolver is { } resolver)
         {
-            UsageRecord? record = null;
             try
             {
-                var (tokens, provenance) = Tokens(usage, values, model);
-                var reason = outcome == UsageOutcome.Succeeded && provenance == UsageProvenance.Estimated ? NotReported : null;
-                record = Build(outcome, tokens, provenance, reason, responseModel);
+                call.Attribution = resolver(options);
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                ReportFailure(exception, "building the usage record", model);
+                ReportFailure(exception, "resolving attribution", call.Model);
             }
-
-            await WriteAsync(record, outcome).ConfigureAwait(false);
         }
 
-        UsageRecord Build(UsageOutcome outcome, TokenCounts tokens, UsageProvenance provenance, string? reason, string? responseModel)
+        return call;
+    }
+
+    private UsageRecord? TryBuild(EmbeddingCall call, UsageOutcome outcome, UsageDetails? usage, IEnumerable<TInput> values, string? responseModel)
+    {
+        try
         {
-            var latency = _timeProvider.GetElapsedTime(startTimestamp);
-            var completedAt = _timeProvider.GetUtcNow();
-            return new UsageRecord
-            {
-                Model = model,
-                ResponseModel = string.IsNullOrWhiteSpace(responseModel) ? null : responseModel,
-                Provider = _provider,
-                Operation = UsageOperation.Embeddings,
-                Tokens = tokens,
-                Provenance = provenance,
-                Outcome = outcome,
-                DegradedReason = reason,
-                StartedAt = startedAt,
-                CompletedAt = completedAt < startedAt ? startedAt : completedAt,
-                Latency = latency < TimeSpan.Zero ? TimeSpan.Zero : latency,
-                CorrelationId = attribution?.CorrelationId,
-                UserId = attribution?.UserId,
-                TenantId = attribution?.TenantId,
-                ApiKeyId = attribution?.ApiKeyId,
-                Route = attribution?.Route,
-                ServiceTier = attribution?.ServiceTier,
-                Tags = attribution?.Tags,
-            };
+            var (tokens, provenance) = Tokens(usage, values, call.Model);
+            var reason = outcome == UsageOutcome.Succeeded && provenance == UsageProvenance.Estimated ? NotReported : null;
+            return Build(call, outcome, tokens, provenance, reason, responseModel);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            ReportFailure(exception, "building the usage record", call.Model);
+            return null;
+        }
+    }
+
+    private UsageRecord Build(EmbeddingCall call, UsageOutcome outcome, TokenCounts tokens, UsageProvenance provenance, string? reason, string? responseModel)
+    {
+        // One clock read: the completion is the start plus the measured latency.
+        var latency = _timeProvider.GetElapsedTime(call.StartTimestamp);
+        if (latency < TimeSpan.Zero)
+        {
+            latency = TimeSpan.Zero;
         }
 
-        // The lease (when admitted) completes first and marks the record as counted by the budget; then exactly one
-        // record. Neither may throw into the caller. An embedding call that failed returned nothing, and the
-        // provider billed nothing: its reservation is released.
-        async ValueTask WriteAsync(UsageRecord? record, UsageOutcome outcome)
+        var attribution = call.Attribution;
+        return new UsageRecord
         {
-            if (lease is not null)
-            {
-                try
-                {
-                    var completed = await lease.CompleteAsync(record ?? Build(outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null), outcome == UsageOutcome.Succeeded, CancellationToken.None).ConfigureAwait(false);
-                    record = record is null ? null : completed;
-                }
-                catch (Exception exception) when (exception is not OutOfMemoryException)
-                {
-                    ReportFailure(exception, "completing the budget reservation", model);
-                }
-            }
+            Model = call.Model,
+            ResponseModel = string.IsNullOrWhiteSpace(responseModel) ? null : responseModel,
+            Provider = _provider,
+            Operation = UsageOperation.Embeddings,
+            Tokens = tokens,
+            Provenance = provenance,
+            Outcome = outcome,
+            DegradedReason = reason,
+            StartedAt = call.StartedAt,
+            CompletedAt = call.StartedAt + latency,
+            Latency = latency,
+            CorrelationId = attribution?.CorrelationId,
+            UserId = attribution?.UserId,
+            TenantId = attribution?.TenantId,
+            ApiKeyId = attribution?.ApiKeyId,
+            Route = attribution?.Route,
+            ServiceTier = attribution?.ServiceTier,
+            Tags = attribution?.Tags,
+        };
+    }
 
-            if (record is not null)
+    // The lease (when admitted) completes first and marks the record as counted by the budget; then exactly one
+    // record. Neither may throw into the caller. An embedding call that failed returned nothing, and the provider
+    // billed nothing: its reservation is released.
+    private async ValueTask WriteAsync(EmbeddingCall call, IUsageGateLease? lease, UsageRecord? record, UsageOutcome outcome)
+    {
+        if (lease is not null)
+        {
+            try
             {
-                try
-                {
-                    _recorder.Record(record);
-                }
-                catch (Exception exception) when (exception is not OutOfMemoryException)
-                {
-                    ReportFailure(exception, "recording usage", model);
-                }
+                var completed = await lease.CompleteAsync(record ?? Build(call, outcome, TokenCounts.Zero, UsageProvenance.Estimated, null, null), outcome == UsageOutcome.Succeeded, CancellationToken.None).ConfigureAwait(false);
+                record = record is null ? null : completed;
             }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                ReportFailure(exception, "completing the budget reservation", call.Model);
+            }
+        }
+
+        Write(call, record);
+    }
+
+    private void Write(EmbeddingCall call, UsageRecord? record)
+    {
+        if (record is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _recorder.Record(record);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            ReportFailure(exception, "recording usage", call.Model);
         }
     }
 
@@ -251,6 +330,18 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         }
 
         return bytes;
+    }
+
+    /// <summary>What accounting knows about one call.</summary>
+    private sealed class EmbeddingCall(string model, DateTimeOffset startedAt, long startTimestamp)
+    {
+        public string Model { get; } = model;
+
+        public DateTimeOffset StartedAt { get; } = startedAt;
+
+        public long StartTimestamp { get; } = startTimestamp;
+
+        public UsageAttribution? Attribution { get; set; }
     }
 
     private void ReportFailure(Exception exception, string stage, string model)

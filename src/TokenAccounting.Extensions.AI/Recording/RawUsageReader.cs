@@ -4,6 +4,9 @@ using System.Text.Json;
 
 namespace TokenAccounting;
 
+/// <summary>What <see cref="RawUsageReader.Read"/> found: the completed counts, the served tier and the server-side tool calls.</summary>
+internal readonly record struct RawUsageReading(TokenCounts Tokens, string? ServiceTier, IReadOnlyDictionary<string, long>? ServerToolCalls);
+
 /// <summary>
 /// Completes counts that the provider reported but an adapter left out of <c>UsageDetails</c>, from the adapter's raw
 /// representation (the provider SDK's response, event or usage object), without referencing any provider SDK:
@@ -18,15 +21,57 @@ namespace TokenAccounting;
 /// models), or <c>System.ClientModel</c>'s <c>IPersistableModel&lt;T&gt;.Write</c> (OpenAI's models; only their
 /// <c>Usage</c> property when they have one). How to read a type is worked out once per type.
 /// </summary>
+/// <remarks>
+/// The same JSON is read by the core parsers (<see cref="UsageParsers.TryReadOpenAI(JsonElement, out ParsedUsage?)"/>,
+/// <see cref="UsageParsers.TryReadAnthropic(JsonElement, out ParsedUsage?)"/>) for what they return beyond tokens: the
+/// served service tier and the server-side tool calls. OpenAI's SDK models carry the tier as a <c>ServiceTier</c>
+/// property outside the usage; <see cref="ServiceTierOf"/> reads it.
+/// </remarks>
 internal static class RawUsageReader
 {
     private static readonly ConcurrentDictionary<Type, Func<object, JsonElement?>?> Readers = new();
+    private static readonly ConcurrentDictionary<Type, Func<object, string?>?> TierReaders = new();
+
+    /// <summary>
+    /// Returns <paramref name="tokens"/> with the counts the raw usage reports and the counts lack, and what the
+    /// provider's parser reads from it: the served tier and the server-side tool calls.
+    /// </summary>
+    public static RawUsageReading Read(TokenCounts tokens, object? raw)
+    {
+        if (raw is null || Locate(raw) is not { } located)
+        {
+            return new RawUsageReading(tokens, null, null);
+        }
+
+        var parsed = Parse(located.Root, located.Usage);
+        return new RawUsageReading(Supplement(tokens, located.Usage), parsed?.ServiceTier, parsed?.ServerToolCalls);
+    }
 
     /// <summary>Returns <paramref name="tokens"/> with the cache writes the raw usage reports and the counts lack.</summary>
-    public static TokenCounts Supplement(TokenCounts tokens, object? raw)
+    public static TokenCounts Supplement(TokenCounts tokens, object? raw) =>
+        raw is null || UsageOf(raw) is not { } usage ? tokens : Supplement(tokens, usage);
+
+    /// <summary>
+    /// The service tier an SDK model says served the call: its public <c>ServiceTier</c> property (OpenAI's
+    /// <c>ChatCompletion</c>, <c>StreamingChatCompletionUpdate</c>, <c>ResponseResult</c>), or that of its
+    /// <c>Response</c> (OpenAI Responses stream events); null when it has none, or none that can be recorded.
+    /// </summary>
+    public static string? ServiceTierOf(object raw)
+    {
+        try
+        {
+            return TierReaders.GetOrAdd(raw.GetType(), CreateTierReader) is { } read ? Recordable(read(raw)) : null;
+        }
+        catch (Exception exception) when (exception is TargetInvocationException or InvalidOperationException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private static TokenCounts Supplement(TokenCounts tokens, JsonElement usage)
     {
         // Nothing to add once the writes, their one-hour part and the audio parts are known.
-        if (raw is null || (tokens.CacheWriteInput > 0 && tokens.CacheWriteLongTtlInput > 0 && (tokens.InputAudio > 0 || tokens.OutputAudio > 0)) || UsageOf(raw) is not { } usage)
+        if (tokens.CacheWriteInput > 0 && tokens.CacheWriteLongTtlInput > 0 && (tokens.InputAudio > 0 || tokens.OutputAudio > 0))
         {
             return tokens;
         }
@@ -60,7 +105,10 @@ internal static class RawUsageReader
     }
 
     /// <summary>Finds the usage object in a raw response, event or usage, or null.</summary>
-    internal static JsonElement? UsageOf(object raw)
+    internal static JsonElement? UsageOf(object raw) => Locate(raw)?.Usage;
+
+    /// <summary>Finds the usage object and the JSON that holds it (the response or event, for the parsers), or null.</summary>
+    private static (JsonElement Root, JsonElement Usage)? Locate(object raw)
     {
         if (Readers.GetOrAdd(raw.GetType(), CreateReader) is not { } read || read(raw) is not { ValueKind: JsonValueKind.Object } root)
         {
@@ -69,16 +117,36 @@ internal static class RawUsageReader
 
         if (Child(root, "usage") is { } usage)
         {
-            return usage;
+            return (root, usage);
         }
 
         // Stream events wrap the response (OpenAI Responses) or the message (Anthropic's message_start).
         if ((Child(root, "response") ?? Child(root, "message")) is { } inner && Child(inner, "usage") is { } nested)
         {
-            return nested;
+            return (root, nested);
         }
 
-        return root.TryGetProperty("prompt_tokens", out _) || root.TryGetProperty("input_tokens", out _) ? root : null;
+        return root.TryGetProperty("prompt_tokens", out _) || root.TryGetProperty("input_tokens", out _) ? (root, root) : null;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="root"/> with the parser of the provider whose usage it holds: OpenAI's (Chat Completions
+    /// and xAI: <c>prompt_tokens</c>; Responses: <c>total_tokens</c> beside <c>input_tokens</c>) or Anthropic's
+    /// (<c>input_tokens</c> without a total); null when it cannot be read.
+    /// </summary>
+    private static ParsedUsage? Parse(JsonElement root, JsonElement usage)
+    {
+        ParsedUsage? parsed;
+        if (usage.TryGetProperty("prompt_tokens", out _) || usage.TryGetProperty("total_tokens", out _))
+        {
+            UsageParsers.TryReadOpenAI(root, out parsed);
+        }
+        else
+        {
+            UsageParsers.TryReadAnthropic(root, out parsed);
+        }
+
+        return parsed;
     }
 
     private static JsonElement? Child(JsonElement element, string name) =>
@@ -122,6 +190,50 @@ internal static class RawUsageReader
         }
 
         return null;
+    }
+
+    private static Func<object, string?>? CreateTierReader(Type type)
+    {
+        try
+        {
+            if (Property(type, "ServiceTier") is { } tier)
+            {
+                return raw => tier.GetValue(raw)?.ToString();
+            }
+
+            if (Property(type, "Response") is { } response)
+            {
+                return raw => response.GetValue(raw) is { } inner ? ServiceTierOf(inner) : null;
+            }
+        }
+        catch (Exception exception) when (exception is AmbiguousMatchException or NotSupportedException or InvalidOperationException)
+        {
+            // A type we cannot read is a type we skip.
+        }
+
+        return null;
+    }
+
+    private static PropertyInfo? Property(Type type, string name) =>
+        type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance) is { CanRead: true } property && property.GetIndexParameters().Length == 0 ? property : null;
+
+    /// <summary>A tier as a record may carry it: a short printable name (what providers send), else null.</summary>
+    private static string? Recordable(string? tier)
+    {
+        if (string.IsNullOrWhiteSpace(tier) || tier.Length > UsageRecordLimits.MaxServiceTierLength)
+        {
+            return null;
+        }
+
+        foreach (var c in tier)
+        {
+            if (c is < ' ' or > '~')
+            {
+                return null;
+            }
+        }
+
+        return tier;
     }
 
     private static JsonElement? FromDictionary(IReadOnlyDictionary<string, JsonElement> data)

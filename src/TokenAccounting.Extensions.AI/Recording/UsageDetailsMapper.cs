@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Microsoft.Extensions.AI;
 
 namespace TokenAccounting;
@@ -24,6 +25,9 @@ namespace TokenAccounting;
 /// (<see cref="TokenCounts.InputAudio"/>, <see cref="TokenCounts.OutputAudio"/>): <c>InputTokenDetails.AudioTokenCount</c>
 /// and <c>OutputTokenDetails.AudioTokenCount</c> (the keys Microsoft.Extensions.AI.OpenAI writes), <c>InputAudioTokens</c>,
 /// <c>OutputAudioTokens</c>; they are capped so the invariants hold (audio beyond the uncached input counts as cached audio).
+/// Server-side tool calls are not tokens and are not part of the result; the middleware records
+/// <c>WebSearchRequests</c> and <c>WebFetchRequests</c> (the Anthropic SDK's keys; also <c>web_search_requests</c>,
+/// <c>web_fetch_requests</c>) as <see cref="UsageRecord.ServerToolCalls"/> <c>web_search</c> and <c>web_fetch</c>.
 /// </para>
 /// <para>
 /// Adapters that pass Anthropic's raw counts through (input_tokens excludes the cache; cache reads only in
@@ -39,17 +43,41 @@ namespace TokenAccounting;
 /// </remarks>
 public static class UsageDetailsMapper
 {
-    private static readonly string[] CacheWriteKeys =
-        ["CacheCreationInputTokens", "cache_creation_input_tokens", "CacheWriteInputTokens", "cache_write_input_tokens", "cache_write_tokens"];
+    /// <summary>What each known <see cref="UsageDetails.AdditionalCounts"/> key is, compared case-insensitively.</summary>
+    private static readonly FrozenDictionary<string, CountKind> KnownCounts = new Dictionary<string, CountKind>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["CacheCreationInputTokens"] = CountKind.CacheWrite,
+        ["cache_creation_input_tokens"] = CountKind.CacheWrite,
+        ["CacheWriteInputTokens"] = CountKind.CacheWrite,
+        ["cache_write_input_tokens"] = CountKind.CacheWrite,
+        ["cache_write_tokens"] = CountKind.CacheWrite,
+        ["CacheCreation1hInputTokens"] = CountKind.CacheWriteLongTtl,
+        ["Ephemeral1hInputTokens"] = CountKind.CacheWriteLongTtl,
+        ["ephemeral_1h_input_tokens"] = CountKind.CacheWriteLongTtl,
+        ["CacheReadInputTokens"] = CountKind.NativeCacheRead,
+        ["cache_read_input_tokens"] = CountKind.NativeCacheRead,
+        ["InputTokenDetails.AudioTokenCount"] = CountKind.InputAudio,
+        ["InputAudioTokens"] = CountKind.InputAudio,
+        ["input_audio_tokens"] = CountKind.InputAudio,
+        ["OutputTokenDetails.AudioTokenCount"] = CountKind.OutputAudio,
+        ["OutputAudioTokens"] = CountKind.OutputAudio,
+        ["output_audio_tokens"] = CountKind.OutputAudio,
+        ["WebSearchRequests"] = CountKind.WebSearch,
+        ["web_search_requests"] = CountKind.WebSearch,
+        ["WebFetchRequests"] = CountKind.WebFetch,
+        ["web_fetch_requests"] = CountKind.WebFetch,
+    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
-    private static readonly string[] CacheWriteLongTtlKeys =
-        ["CacheCreation1hInputTokens", "Ephemeral1hInputTokens", "ephemeral_1h_input_tokens"];
-
-    private static readonly string[] NativeCacheReadKeys = ["CacheReadInputTokens", "cache_read_input_tokens"];
-
-    private static readonly string[] InputAudioKeys = ["InputTokenDetails.AudioTokenCount", "InputAudioTokens", "input_audio_tokens"];
-
-    private static readonly string[] OutputAudioKeys = ["OutputTokenDetails.AudioTokenCount", "OutputAudioTokens", "output_audio_tokens"];
+    private enum CountKind
+    {
+        CacheWrite,
+        CacheWriteLongTtl,
+        NativeCacheRead,
+        InputAudio,
+        OutputAudio,
+        WebSearch,
+        WebFetch,
+    }
 
     /// <summary>Maps <paramref name="usage"/> to normalized token counts.</summary>
     /// <param name="usage">The usage an <c>IChatClient</c> or <c>IEmbeddingGenerator</c> reported.</param>
@@ -73,13 +101,32 @@ public static class UsageDetailsMapper
         long? nativeRead = null;
         long inputAudio = 0;
         long outputAudio = 0;
+        long webSearch = 0;
+        long webFetch = 0;
         if (usage.AdditionalCounts is { Count: > 0 } counts)
         {
-            inputAudio = Find(counts, InputAudioKeys) ?? 0;
-            outputAudio = Find(counts, OutputAudioKeys) ?? 0;
-            cacheWrite = Find(counts, CacheWriteKeys) ?? 0;
-            cacheWriteLong = Find(counts, CacheWriteLongTtlKeys) ?? 0;
-            nativeRead = Find(counts, NativeCacheReadKeys);
+            // One pass; for each kind the first key found in the dictionary's order counts.
+            var seen = 0;
+            foreach (var pair in counts)
+            {
+                if (!KnownCounts.TryGetValue(pair.Key, out var kind) || (seen & (1 << (int)kind)) != 0)
+                {
+                    continue;
+                }
+
+                seen |= 1 << (int)kind;
+                var value = NonNegative(pair.Value, pair.Key) ?? 0;
+                switch (kind)
+                {
+                    case CountKind.CacheWrite: cacheWrite = value; break;
+                    case CountKind.CacheWriteLongTtl: cacheWriteLong = value; break;
+                    case CountKind.NativeCacheRead: nativeRead = value; break;
+                    case CountKind.InputAudio: inputAudio = value; break;
+                    case CountKind.OutputAudio: outputAudio = value; break;
+                    case CountKind.WebSearch: webSearch = value; break;
+                    default: webFetch = value; break;
+                }
+            }
         }
 
         // Derive a missing side from the total (embeddings usually report only a total).
@@ -120,8 +167,13 @@ public static class UsageDetailsMapper
         }
 
         cacheWriteLong = Math.Min(cacheWriteLong, cacheWrite);
-        var tokens = WithAudio(new TokenCounts(inputValue, outputValue, cachedValue, cacheWrite, cacheWriteLong, reasoning), inputAudio, 0, outputAudio);
-        return new MappedUsage(tokens, input is not null, output is not null);
+        var tokens = new TokenCounts(inputValue, outputValue, cachedValue, cacheWrite, cacheWriteLong, reasoning);
+        if (inputAudio != 0 || outputAudio != 0)
+        {
+            tokens = WithAudio(tokens, inputAudio, 0, outputAudio);
+        }
+
+        return new MappedUsage(tokens, input is not null, output is not null, webSearch, webFetch);
     }
 
     /// <summary>Sets audio parts capped to what the text counts allow: audio beyond the uncached input was read from the cache.</summary>
@@ -133,22 +185,6 @@ public static class UsageDetailsMapper
         inputAudio = Math.Min(inputAudio, cachedInputAudio + uncached);
         outputAudio = Math.Min(Math.Max(0, outputAudio), tokens.Output - tokens.Reasoning);
         return tokens.WithAudio(inputAudio, cachedInputAudio, outputAudio);
-    }
-
-    private static long? Find(AdditionalPropertiesDictionary<long> counts, string[] keys)
-    {
-        foreach (var pair in counts)
-        {
-            foreach (var key in keys)
-            {
-                if (string.Equals(pair.Key, key, StringComparison.OrdinalIgnoreCase))
-                {
-                    return NonNegative(pair.Value, pair.Key);
-                }
-            }
-        }
-
-        return null;
     }
 
 #pragma warning disable CA2208 // The name is the UsageDetails field at fault, which is what the caller must fix.

@@ -314,6 +314,205 @@ public sealed class OpenAIAdapterTests : IDisposable
     }
 
     [Fact]
+    public async Task ChatCompletions_ServedTierDiffersFromTheRequestedOne_ServedTierRecorded()
+    {
+        // Asked for "flex" through the attribution resolver; the completion says "priority" served it.
+        _http.Json("""
+            {
+              "id": "chatcmpl-C2",
+              "object": "chat.completion",
+              "created": 1764547200,
+              "model": "o4-mini-2025-04-16",
+              "choices": [ { "index": 0, "message": { "role": "assistant", "content": "ok", "refusal": null, "annotations": [] }, "logprobs": null, "finish_reason": "stop" } ],
+              "usage": {
+                "prompt_tokens": 20,
+                "completion_tokens": 2,
+                "total_tokens": 22,
+                "prompt_tokens_details": { "cached_tokens": 0, "audio_tokens": 0 },
+                "completion_tokens_details": { "reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0 }
+              },
+              "service_tier": "priority",
+              "system_fingerprint": null
+            }
+            """);
+        var chat = Client().GetChatClient("o4-mini").AsIChatClient().AsBuilder()
+            .UseTokenAccounting(_recorder, o => o.AttributionResolver = (_, _) => new UsageAttribution { ServiceTier = "flex" })
+            .Build();
+
+        await chat.GetResponseAsync(Question);
+
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.ServiceTier.ShouldBe("priority");
+        record.ServerToolCalls.ShouldBeNull();
+        record.Tokens.ShouldBe(new TokenCounts(20, 2));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_NoTierInTheResponse_RequestedTierKept()
+    {
+        _http.Json("""
+            {
+              "id": "chatcmpl-C3",
+              "object": "chat.completion",
+              "created": 1764547200,
+              "model": "gpt-4o-mini-2024-07-18",
+              "choices": [ { "index": 0, "message": { "role": "assistant", "content": "ok", "refusal": null, "annotations": [] }, "logprobs": null, "finish_reason": "stop" } ],
+              "usage": { "prompt_tokens": 20, "completion_tokens": 2, "total_tokens": 22 }
+            }
+            """);
+        var chat = Client().GetChatClient("gpt-4o-mini").AsIChatClient().AsBuilder()
+            .UseTokenAccounting(_recorder, o => o.AttributionResolver = (_, _) => new UsageAttribution { ServiceTier = "flex" })
+            .Build();
+
+        await chat.GetResponseAsync(Question);
+
+        _recorder.Records.ShouldHaveSingleItem().ServiceTier.ShouldBe("flex");
+    }
+
+    [Fact]
+    public async Task ChatCompletionsStreaming_ServiceTierOnTheChunks_Recorded()
+    {
+        _http.EventStream("""
+            data: {"id":"chatcmpl-124","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini-2024-07-18","service_tier":"flex","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}
+
+            data: {"id":"chatcmpl-124","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini-2024-07-18","service_tier":"flex","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{"content":"Fine."},"logprobs":null,"finish_reason":null}],"usage":null}
+
+            data: {"id":"chatcmpl-124","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini-2024-07-18","service_tier":"flex","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}
+
+            data: {"id":"chatcmpl-124","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini-2024-07-18","service_tier":"flex","system_fingerprint":"fp_44709d6fcb","choices":[],"usage":{"prompt_tokens":1200,"completion_tokens":12,"total_tokens":1212,"prompt_tokens_details":{"cached_tokens":1024,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}
+
+            data: [DONE]
+
+
+            """);
+
+        await foreach (var _ in Chat("gpt-4o-mini").GetStreamingResponseAsync(Question))
+        {
+        }
+
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.Tokens.ShouldBe(new TokenCounts(1200, 12, cachedInput: 1024));
+        record.ServiceTier.ShouldBe("flex");
+    }
+
+    [Fact]
+    public async Task Responses_WebSearchCalls_RecordedAsServerToolCallsWithTheServedTier()
+    {
+        // Each web_search_call output item is one billed tool call.
+        _http.Json("""
+            {
+              "id": "resp_68b5fa0502748190b7dd390736892e10",
+              "object": "response",
+              "created_at": 1741476542,
+              "status": "completed",
+              "error": null,
+              "incomplete_details": null,
+              "instructions": null,
+              "max_output_tokens": null,
+              "model": "gpt-4.1-2025-04-14",
+              "output": [
+                { "type": "web_search_call", "id": "ws_67c9fa0502748190b7dd390736892e100be649c1a5ff9609", "status": "completed", "action": { "type": "search", "query": "positive news story today" } },
+                { "type": "web_search_call", "id": "ws_67c9fa0502748190b7dd390736892e100be649c1a5ff9610", "status": "completed", "action": { "type": "search", "query": "good news science" } },
+                {
+                  "type": "message",
+                  "id": "msg_67c9fa077e288190af08fdffda2e34f20be649c1a5ff9609",
+                  "status": "completed",
+                  "role": "assistant",
+                  "content": [ { "type": "output_text", "text": "A new species was found.", "annotations": [] } ]
+                }
+              ],
+              "parallel_tool_calls": true,
+              "previous_response_id": null,
+              "reasoning": { "effort": null, "summary": null },
+              "service_tier": "default",
+              "store": true,
+              "temperature": 1.0,
+              "text": { "format": { "type": "text" } },
+              "tool_choice": "auto",
+              "tools": [ { "type": "web_search", "search_context_size": "medium", "user_location": null } ],
+              "top_p": 1.0,
+              "truncation": "disabled",
+              "usage": {
+                "input_tokens": 328,
+                "input_tokens_details": { "cached_tokens": 0 },
+                "output_tokens": 356,
+                "output_tokens_details": { "reasoning_tokens": 0 },
+                "total_tokens": 684
+              },
+              "user": null,
+              "metadata": {}
+            }
+            """);
+#pragma warning disable OPENAI001
+        var chat = Client().GetResponsesClient().AsIChatClient("gpt-4.1").AsBuilder().UseTokenAccounting(_recorder).Build();
+#pragma warning restore OPENAI001
+
+        var response = await chat.GetResponseAsync("What was a positive news story from today?");
+
+        response.Text.ShouldBe("A new species was found.");
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.Tokens.ShouldBe(new TokenCounts(328, 356));
+        record.ServerToolCalls.ShouldNotBeNull();
+        record.ServerToolCalls.ShouldBe(new Dictionary<string, long> { ["web_search"] = 2 });
+        record.ServiceTier.ShouldBe("default");
+    }
+
+    [Fact]
+    public async Task ResponsesStreaming_WebSearchCall_CountedOnceWithTheServedTier()
+    {
+        // The web search surfaces twice (in progress, then done): one call.
+        _http.EventStream("""
+            event: response.created
+            data: {"type":"response.created","sequence_number":0,"response":{"id":"resp_2","object":"response","created_at":1741290958,"status":"in_progress","error":null,"incomplete_details":null,"instructions":null,"max_output_tokens":null,"model":"gpt-4.1-2025-04-14","output":[],"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":null,"summary":null},"service_tier":"auto","store":true,"temperature":1.0,"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[{"type":"web_search","search_context_size":"medium","user_location":null}],"top_p":1.0,"truncation":"disabled","usage":null,"user":null,"metadata":{}}}
+
+            event: response.output_item.added
+            data: {"type":"response.output_item.added","sequence_number":1,"output_index":0,"item":{"id":"ws_1","type":"web_search_call","status":"in_progress","action":{"type":"search"}}}
+
+            event: response.web_search_call.in_progress
+            data: {"type":"response.web_search_call.in_progress","sequence_number":2,"output_index":0,"item_id":"ws_1"}
+
+            event: response.web_search_call.searching
+            data: {"type":"response.web_search_call.searching","sequence_number":3,"output_index":0,"item_id":"ws_1"}
+
+            event: response.web_search_call.completed
+            data: {"type":"response.web_search_call.completed","sequence_number":4,"output_index":0,"item_id":"ws_1"}
+
+            event: response.output_item.done
+            data: {"type":"response.output_item.done","sequence_number":5,"output_index":0,"item":{"id":"ws_1","type":"web_search_call","status":"completed","action":{"type":"search","query":"weather today"}}}
+
+            event: response.output_item.added
+            data: {"type":"response.output_item.added","sequence_number":6,"output_index":1,"item":{"id":"msg_2","type":"message","status":"in_progress","role":"assistant","content":[]}}
+
+            event: response.output_text.delta
+            data: {"type":"response.output_text.delta","sequence_number":7,"item_id":"msg_2","output_index":1,"content_index":0,"delta":"Sunny."}
+
+            event: response.output_item.done
+            data: {"type":"response.output_item.done","sequence_number":8,"output_index":1,"item":{"id":"msg_2","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Sunny.","annotations":[]}]}}
+
+            event: response.completed
+            data: {"type":"response.completed","sequence_number":9,"response":{"id":"resp_2","object":"response","created_at":1741290958,"status":"completed","error":null,"incomplete_details":null,"instructions":null,"max_output_tokens":null,"model":"gpt-4.1-2025-04-14","output":[{"id":"ws_1","type":"web_search_call","status":"completed","action":{"type":"search","query":"weather today"}},{"id":"msg_2","type":"message","status":"completed","role":"assistant","content":[{"type":"output_text","text":"Sunny.","annotations":[]}]}],"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":null,"summary":null},"service_tier":"priority","store":true,"temperature":1.0,"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[{"type":"web_search","search_context_size":"medium","user_location":null}],"top_p":1.0,"truncation":"disabled","usage":{"input_tokens":310,"input_tokens_details":{"cached_tokens":0},"output_tokens":20,"output_tokens_details":{"reasoning_tokens":0},"total_tokens":330},"user":null,"metadata":{}}}
+
+
+            """);
+#pragma warning disable OPENAI001
+        var chat = Client().GetResponsesClient().AsIChatClient("gpt-4.1").AsBuilder().UseTokenAccounting(_recorder).Build();
+#pragma warning restore OPENAI001
+
+        var text = string.Empty;
+        await foreach (var update in chat.GetStreamingResponseAsync("What's the weather?"))
+        {
+            text += update.Text;
+        }
+
+        text.ShouldBe("Sunny.");
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.Tokens.ShouldBe(new TokenCounts(310, 20));
+        record.ServerToolCalls.ShouldNotBeNull();
+        record.ServerToolCalls.ShouldBe(new Dictionary<string, long> { ["web_search"] = 1 });
+        record.ServiceTier.ShouldBe("priority");
+    }
+
+    [Fact]
     public async Task Embeddings_PromptAndTotalTokens_RecordedAsInput()
     {
         var vector = Convert.ToBase64String(new[] { 0.5f, -0.25f, 0.125f }.SelectMany(BitConverter.GetBytes).ToArray());

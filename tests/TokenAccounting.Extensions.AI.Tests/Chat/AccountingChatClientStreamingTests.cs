@@ -269,4 +269,116 @@ public sealed class AccountingChatClientStreamingTests
         tracker.LatestOccupancy.ShouldBe(300);
         _recorder.Records.Count.ShouldBe(1);
     }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_EnumeratorTokenOnly_ReachesTheInnerStreamAndCancelsIt()
+    {
+        var blocked = new TaskCompletionSource();
+        var inner = new ScriptedChatClient();
+        inner.Stream(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Wait(blocked.Task), ScriptedStreamStep.Text("b"));
+        using var cts = new CancellationTokenSource();
+
+        var updates = Wrap(inner).GetStreamingResponseAsync(Conversation()).GetAsyncEnumerator(cts.Token);
+        (await updates.MoveNextAsync()).ShouldBeTrue();
+        var next = updates.MoveNextAsync();
+        next.IsCompleted.ShouldBeFalse();
+        _recorder.Records.ShouldBeEmpty();
+        await cts.CancelAsync();
+
+        await Should.ThrowAsync<OperationCanceledException>(async () => await next);
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.Outcome.ShouldBe(UsageOutcome.Cancelled);
+        record.Tokens.ShouldBe(new TokenCounts(7, 1));
+        (await updates.MoveNextAsync()).ShouldBeFalse();
+        await updates.DisposeAsync();
+        _recorder.Records.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_CallAndEnumeratorTokens_EitherCancels()
+    {
+        var blocked = new TaskCompletionSource();
+        var inner = new ScriptedChatClient();
+        inner.Stream(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Wait(blocked.Task));
+        using var callCancellation = new CancellationTokenSource();
+        using var enumeratorCancellation = new CancellationTokenSource();
+
+        var updates = Wrap(inner).GetStreamingResponseAsync(Conversation(), null, callCancellation.Token).GetAsyncEnumerator(enumeratorCancellation.Token);
+        (await updates.MoveNextAsync()).ShouldBeTrue();
+        var next = updates.MoveNextAsync();
+        await enumeratorCancellation.CancelAsync();
+
+        await Should.ThrowAsync<OperationCanceledException>(async () => await next);
+        callCancellation.IsCancellationRequested.ShouldBeFalse();
+        _recorder.Records.ShouldHaveSingleItem().Outcome.ShouldBe(UsageOutcome.Cancelled);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_EnumeratedTwice_TwoCallsAndTwoRecords()
+    {
+        var inner = new ScriptedChatClient();
+        inner.Stream(ScriptedStreamStep.Text("a"), ScriptedStreamStep.Usage(10, 1));
+        inner.Stream(ScriptedStreamStep.Text("b"), ScriptedStreamStep.Usage(20, 2));
+        var stream = Wrap(inner).GetStreamingResponseAsync(Conversation());
+
+        (await DrainAsync(stream)).Count.ShouldBe(2);
+        (await DrainAsync(stream)).Count.ShouldBe(2);
+
+        inner.Calls.Count.ShouldBe(2);
+        _recorder.Records.Select(r => r.Tokens).ShouldBe([new TokenCounts(10, 1), new TokenCounts(20, 2)]);
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_DisposedBeforeFirstMove_NoCallAndNoRecord()
+    {
+        var inner = new ScriptedChatClient();
+        inner.Stream(ScriptedStreamStep.Text("a"));
+
+        await Wrap(inner).GetStreamingResponseAsync(Conversation()).GetAsyncEnumerator().DisposeAsync();
+
+        inner.Calls.ShouldBeEmpty();
+        _recorder.Records.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_NullMessages_ThrowsWhenEnumerationStartsAndRecordsNothing()
+    {
+        var stream = Wrap(new ScriptedChatClient()).GetStreamingResponseAsync(null!);
+
+        var thrown = await Should.ThrowAsync<ArgumentNullException>(() => DrainAsync(stream));
+
+        thrown.ParamName.ShouldBe("messages");
+        _recorder.Records.ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_WebSearchInProgressThenDone_CountedOncePerCallId()
+    {
+        var inner = new ScriptedChatClient();
+        inner.Stream(
+            ScriptedStreamStep.Yield(new ChatResponseUpdate(ChatRole.Assistant, [new WebSearchToolCallContent("ws_1")])),
+            ScriptedStreamStep.Yield(new ChatResponseUpdate(ChatRole.Assistant, [new WebSearchToolCallContent("ws_1") { Queries = ["weather"] }])),
+            ScriptedStreamStep.Yield(new ChatResponseUpdate(ChatRole.Assistant, [new WebSearchToolCallContent("ws_2")])),
+            ScriptedStreamStep.Text("Sunny."),
+            ScriptedStreamStep.Usage(300, 20));
+
+        await DrainAsync(Wrap(inner).GetStreamingResponseAsync(Conversation()));
+
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.ServerToolCalls.ShouldNotBeNull();
+        record.ServerToolCalls.ShouldBe(new Dictionary<string, long> { ["web_search"] = 2 });
+        record.Tokens.ShouldBe(new TokenCounts(300, 20));
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_UsageReportsWebSearchRequests_UsageCountWinsOverContents()
+    {
+        var usage = new UsageDetails { InputTokenCount = 300, OutputTokenCount = 20, AdditionalCounts = new() { ["WebSearchRequests"] = 3 } };
+        var inner = new ScriptedChatClient();
+        inner.Stream(ScriptedStreamStep.Yield(new ChatResponseUpdate(ChatRole.Assistant, [new WebSearchToolCallContent("srvtoolu_1")])), ScriptedStreamStep.Usage(usage));
+
+        await DrainAsync(Wrap(inner).GetStreamingResponseAsync(Conversation()));
+
+        _recorder.Records.ShouldHaveSingleItem().ServerToolCalls.ShouldBe(new Dictionary<string, long> { ["web_search"] = 3 });
+    }
 }

@@ -366,4 +366,104 @@ public sealed class AccountingChatClientTests
         record.Tokens.Input.ShouldBe(23);
         record.Provider.ShouldBe("configured");
     }
+
+    [Fact]
+    public async Task GetResponseAsync_UsageReportsWebSearchAndWebFetchRequests_RecordedAsServerToolCalls()
+    {
+        var usage = new UsageDetails
+        {
+            InputTokenCount = 6000,
+            OutputTokenCount = 900,
+            AdditionalCounts = new() { ["CacheCreationInputTokens"] = 0, ["WebSearchRequests"] = 3, ["WebFetchRequests"] = 1 },
+        };
+        var client = Wrap(new ScriptedChatClient().Respond(Answer("Found it.", usage)));
+
+        await client.GetResponseAsync(Conversation());
+
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.ServerToolCalls.ShouldNotBeNull();
+        record.ServerToolCalls.ShouldBe(new Dictionary<string, long> { ["web_search"] = 3, ["web_fetch"] = 1 }, ignoreOrder: true);
+        record.Tokens.ShouldBe(new TokenCounts(6000, 900));
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_WebSearchCallContents_CountedOncePerCallId()
+    {
+        var answer = new ChatMessage(ChatRole.Assistant, [
+            new WebSearchToolCallContent("ws_1"),
+            new WebSearchToolResultContent("ws_1"),
+            new WebSearchToolCallContent("ws_2"),
+            new WebSearchToolCallContent("ws_2"),
+            new TextContent("Here is what I found."),
+        ]);
+        var client = Wrap(new ScriptedChatClient().Respond(new ChatResponse(answer) { Usage = new UsageDetails { InputTokenCount = 300, OutputTokenCount = 40 } }));
+
+        await client.GetResponseAsync(Conversation());
+
+        _recorder.Records.ShouldHaveSingleItem().ServerToolCalls.ShouldBe(new Dictionary<string, long> { ["web_search"] = 2 });
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_NoServerToolsReported_ServerToolCallsNull()
+    {
+        var client = Wrap(new ScriptedChatClient().Respond(Answer("Hi!", new UsageDetails { InputTokenCount = 12, OutputTokenCount = 3, AdditionalCounts = new() { ["WebSearchRequests"] = 0 } })));
+
+        await client.GetResponseAsync(Conversation());
+
+        _recorder.Records.ShouldHaveSingleItem().ServerToolCalls.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_InnerAnswersAsynchronously_RecordedOnceAfterTheAnswer()
+    {
+        var answer = new TaskCompletionSource();
+        var inner = new ScriptedChatClient();
+        inner.Stream(ScriptedStreamStep.Wait(answer.Task), ScriptedStreamStep.Text("Hi!"), ScriptedStreamStep.Usage(40, 2));
+        var client = Wrap(inner);
+
+        var pending = client.GetResponseAsync(Conversation());
+        pending.IsCompleted.ShouldBeFalse();
+        _recorder.Records.ShouldBeEmpty();
+        answer.SetResult();
+        var response = await pending;
+
+        response.Text.ShouldBe("Hi!");
+        _recorder.Records.ShouldHaveSingleItem().Tokens.ShouldBe(new TokenCounts(40, 2));
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_InnerThrowsSynchronously_FaultedTaskAndOneFailedRecord()
+    {
+        var failure = new InvalidOperationException("not configured");
+        var client = Wrap(new SynchronouslyThrowingClient(failure));
+
+        var task = client.GetResponseAsync(Conversation());
+
+        task.IsFaulted.ShouldBeTrue();
+        (await Should.ThrowAsync<InvalidOperationException>(() => task)).ShouldBeSameAs(failure);
+        _recorder.Records.ShouldHaveSingleItem().Outcome.ShouldBe(UsageOutcome.Failed);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_NullMessages_FaultedTaskAndNoRecord()
+    {
+        var task = Wrap(new ScriptedChatClient()).GetResponseAsync(null!);
+
+        (await Should.ThrowAsync<ArgumentNullException>(() => task)).ParamName.ShouldBe("messages");
+        _recorder.Records.ShouldBeEmpty();
+    }
+
+    /// <summary>An inner client that throws from the call itself rather than returning a faulted task.</summary>
+    private sealed class SynchronouslyThrowingClient(Exception failure) : IChatClient
+    {
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw failure;
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw failure;
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
 }
