@@ -8,6 +8,19 @@ namespace TokenAccounting;
 /// </summary>
 public sealed record UsageRecord
 {
+    // The last instance of each repeating field that passed Validate (see UsageStringRules.CheckRepeated).
+    private static string? s_validModel;
+    private static string? s_validResponseModel;
+    private static string? s_validProvider;
+    private static string? s_validOperation;
+    private static string? s_validUserId;
+    private static string? s_validTenantId;
+    private static string? s_validApiKeyId;
+    private static string? s_validRoute;
+    private static string? s_validServiceTier;
+    private static string? s_validScopePath;
+    private static string? s_validDegradedReason;
+
     /// <summary>Gets the unique id of the record; assigned by the pipeline when absent.</summary>
     public string? Id { get; init; }
 
@@ -121,24 +134,31 @@ public sealed record UsageRecord
     public void Validate()
     {
         const string Owner = nameof(UsageRecord);
-        if (string.IsNullOrWhiteSpace(Model))
+
+        // Fields whose values repeat as the same instances (model and provider literals, a scope's user) skip the scan
+        // after the first record that carried them (CheckRepeated); ids unique per record are always scanned.
+        if (Model is null || !ReferenceEquals(Model, s_validModel))
         {
-            throw new ArgumentException("UsageRecord.Model is required and must not be empty or white space.", nameof(Model));
+            if (string.IsNullOrWhiteSpace(Model))
+            {
+                throw new ArgumentException("UsageRecord.Model is required and must not be empty or white space.", nameof(Model));
+            }
+
+            UsageStringRules.CheckRepeated(Model, ref s_validModel, UsageRecordLimits.MaxModelLength, Owner, nameof(Model), "UsageRecordLimits.MaxModelLength");
         }
 
-        UsageStringRules.Check(Model, UsageRecordLimits.MaxModelLength, Owner, nameof(Model), "UsageRecordLimits.MaxModelLength");
-        UsageStringRules.Check(ResponseModel, UsageRecordLimits.MaxModelLength, Owner, nameof(ResponseModel), "UsageRecordLimits.MaxModelLength");
-        UsageStringRules.Check(Provider, UsageRecordLimits.MaxProviderLength, Owner, nameof(Provider), "UsageRecordLimits.MaxProviderLength");
-        UsageStringRules.Check(Operation.Value, UsageRecordLimits.MaxOperationLength, Owner, nameof(Operation), "UsageRecordLimits.MaxOperationLength");
+        UsageStringRules.CheckRepeated(ResponseModel, ref s_validResponseModel, UsageRecordLimits.MaxModelLength, Owner, nameof(ResponseModel), "UsageRecordLimits.MaxModelLength");
+        UsageStringRules.CheckRepeated(Provider, ref s_validProvider, UsageRecordLimits.MaxProviderLength, Owner, nameof(Provider), "UsageRecordLimits.MaxProviderLength");
+        UsageStringRules.CheckRepeated(Operation.Value, ref s_validOperation, UsageRecordLimits.MaxOperationLength, Owner, nameof(Operation), "UsageRecordLimits.MaxOperationLength");
         UsageStringRules.Check(Id, UsageRecordLimits.MaxIdLength, Owner, nameof(Id), "UsageRecordLimits.MaxIdLength");
         UsageStringRules.Check(CorrelationId, UsageRecordLimits.MaxIdLength, Owner, nameof(CorrelationId), "UsageRecordLimits.MaxIdLength");
-        UsageStringRules.Check(UserId, UsageRecordLimits.MaxIdLength, Owner, nameof(UserId), "UsageRecordLimits.MaxIdLength");
-        UsageStringRules.Check(TenantId, UsageRecordLimits.MaxIdLength, Owner, nameof(TenantId), "UsageRecordLimits.MaxIdLength");
-        UsageStringRules.Check(ApiKeyId, UsageRecordLimits.MaxIdLength, Owner, nameof(ApiKeyId), "UsageRecordLimits.MaxIdLength");
-        UsageStringRules.Check(Route, UsageRecordLimits.MaxRouteLength, Owner, nameof(Route), "UsageRecordLimits.MaxRouteLength");
-        UsageStringRules.Check(ServiceTier, UsageRecordLimits.MaxServiceTierLength, Owner, nameof(ServiceTier), "UsageRecordLimits.MaxServiceTierLength");
-        UsageStringRules.Check(ScopePath, UsageRecordLimits.MaxScopePathLength, Owner, nameof(ScopePath), "UsageRecordLimits.MaxScopePathLength");
-        UsageStringRules.Check(DegradedReason, UsageRecordLimits.MaxDegradedReasonLength, Owner, nameof(DegradedReason), "UsageRecordLimits.MaxDegradedReasonLength");
+        UsageStringRules.CheckRepeated(UserId, ref s_validUserId, UsageRecordLimits.MaxIdLength, Owner, nameof(UserId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.CheckRepeated(TenantId, ref s_validTenantId, UsageRecordLimits.MaxIdLength, Owner, nameof(TenantId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.CheckRepeated(ApiKeyId, ref s_validApiKeyId, UsageRecordLimits.MaxIdLength, Owner, nameof(ApiKeyId), "UsageRecordLimits.MaxIdLength");
+        UsageStringRules.CheckRepeated(Route, ref s_validRoute, UsageRecordLimits.MaxRouteLength, Owner, nameof(Route), "UsageRecordLimits.MaxRouteLength");
+        UsageStringRules.CheckRepeated(ServiceTier, ref s_validServiceTier, UsageRecordLimits.MaxServiceTierLength, Owner, nameof(ServiceTier), "UsageRecordLimits.MaxServiceTierLength");
+        UsageStringRules.CheckRepeated(ScopePath, ref s_validScopePath, UsageRecordLimits.MaxScopePathLength, Owner, nameof(ScopePath), "UsageRecordLimits.MaxScopePathLength");
+        UsageStringRules.CheckRepeated(DegradedReason, ref s_validDegradedReason, UsageRecordLimits.MaxDegradedReasonLength, Owner, nameof(DegradedReason), "UsageRecordLimits.MaxDegradedReasonLength");
         UsageStringRules.CheckText(Text, Owner, nameof(Text));
         UsageStringRules.CheckTags(Tags, Owner, nameof(Tags));
         UsageStringRules.CheckStageDurations(StageDurations, Owner, nameof(StageDurations));

@@ -88,6 +88,25 @@ internal static class UsageStringRules
         }
     }
 
+    /// <summary>
+    /// <see cref="Check"/> for a field whose value repeats from record to record as the same string instance (a model
+    /// or provider literal, a user id held by a scope or claim): the last instance that passed is remembered in
+    /// <paramref name="lastValid"/>, and since strings are immutable and the limit is the field's own, the same instance
+    /// needs no second scan. A miss checks in full and remembers the new instance (a racing write only costs a rescan).
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Check"/>.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckRepeated(string? value, ref string? lastValid, int maxLength, string owner, string field, string limitName)
+    {
+        if (value is null || ReferenceEquals(value, lastValid))
+        {
+            return;
+        }
+
+        Check(value, maxLength, owner, field, limitName);
+        lastValid = value;
+    }
+
     /// <summary>Checks a string with no length limit (<see cref="UsageRecord.Text"/>).</summary>
     public static void CheckText(string? value, string owner, string field)
     {

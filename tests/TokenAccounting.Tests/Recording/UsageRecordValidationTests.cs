@@ -25,6 +25,26 @@ public sealed class UsageRecordValidationTests
     }
 
     [Fact]
+    public void Validate_InvalidValueAfterAValidOneOfTheSameField_StillThrows()
+    {
+        // Validate remembers the last valid instance per repeating field; that must never let another instance through.
+        new UsageRecord { Model = "gpt-4o", Provider = "openai", UserId = "alice", Route = "/chat" }.Validate();
+        var nul = string.Concat("gpt-4o", "\0");
+        var lone = string.Concat("alice", new string('\uD800', 1));
+        var tooLong = new string('r', UsageRecordLimits.MaxRouteLength + 1);
+
+        Should.Throw<ArgumentException>(new UsageRecord { Model = nul }.Validate).ParamName.ShouldBe("Model");
+        Should.Throw<ArgumentException>(new UsageRecord { Model = "gpt-4o", Provider = string.Concat("open", "\0ai") }.Validate).ParamName.ShouldBe("Provider");
+        Should.Throw<ArgumentException>(new UsageRecord { Model = "gpt-4o", UserId = lone }.Validate).ParamName.ShouldBe("UserId");
+        Should.Throw<ArgumentException>(new UsageRecord { Model = "gpt-4o", Route = tooLong }.Validate).ParamName.ShouldBe("Route");
+        Should.Throw<ArgumentException>(new UsageRecord { Model = null! }.Validate).ParamName.ShouldBe("Model");
+        Should.Throw<ArgumentException>(new UsageRecord { Model = "  " }.Validate).ParamName.ShouldBe("Model");
+
+        // And the remembered instances still pass.
+        Should.NotThrow(new UsageRecord { Model = "gpt-4o", Provider = "openai", UserId = "alice", Route = "/chat" }.Validate);
+    }
+
+    [Fact]
     public void Validate_NegativeHistoryLength_ThrowsArgumentOutOfRangeNamingHistoryLength()
     {
         var record = new UsageRecord { Model = "gpt-4o", HistoryLength = -1 };
