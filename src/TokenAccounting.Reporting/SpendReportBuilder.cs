@@ -68,10 +68,9 @@ public static class SpendReportBuilder
             current = [.. days.Rows.Where(r => r.Date >= firstDay)];
             previous = compare ? [.. days.Rows.Where(r => r.Date < firstDay)] : [];
             answeredFrom = days.Source;
-            byOperation = await RowsAsync(source, options, [UsageDimension.Operation], cancellationToken).ConfigureAwait(false);
-            byUser = await RowsAsync(source, options, [UsageDimension.User], cancellationToken).ConfigureAwait(false);
-            byTenant = await RowsAsync(source, options, [UsageDimension.Tenant], cancellationToken).ConfigureAwait(false);
-            byApiKey = await RowsAsync(source, options, [UsageDimension.ApiKey], cancellationToken).ConfigureAwait(false);
+            // One pass for the four attribution breakdowns (each groups these rows by its own dimension): its rows are
+            // at most the range's rollup keys, and the engine reads the range once instead of four times.
+            byOperation = byUser = byTenant = byApiKey = await RowsAsync(source, options, [UsageDimension.Operation, UsageDimension.User, UsageDimension.Tenant, UsageDimension.ApiKey], cancellationToken).ConfigureAwait(false);
             if (options.GroupBy.Count > 0)
             {
                 custom = await RowsAsync(source, options, options.GroupBy, cancellationToken).ConfigureAwait(false);

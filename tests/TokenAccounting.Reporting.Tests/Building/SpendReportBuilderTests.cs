@@ -168,6 +168,38 @@ public sealed class SpendReportBuilderTests(GeneratedLedgers ledgers) : IClassFi
         report.Budgets.Single().Used.ShouldBe(GeneratedUsage.Cost(ledgers.Usage.In(GeneratedUsage.Start, from.AddDays(2))));
     }
 
+    [Fact]
+    public async Task BuildAsync_DayAlignedRangeOnARollupLedger_AsksTwoQueriesAndMatches()
+    {
+        // A SQL ledger sums in its engine: one query for the days (both periods), one for the four attribution
+        // breakdowns together — not one per breakdown, each re-reading the range.
+        var sqlite = ledgers.Open("sqlite");
+        try
+        {
+            var counting = new CountingQuery(sqlite);
+            var report = await SpendReportBuilder.BuildAsync(counting, new SpendReportOptions(From, To) { Top = 3 });
+
+            counting.Queries.Select(q => string.Join('+', q.GroupBy)).ShouldBe(["Date+Model+Provider", "Operation+User+Tenant+ApiKey"]);
+            ReportExpectations.ShouldMatch(report, [.. ledgers.Usage.In(From, To)], [.. ledgers.Usage.In(From.AddDays(-10), From)]);
+        }
+        finally
+        {
+            (sqlite as IDisposable)?.Dispose();
+        }
+    }
+
+    /// <summary>Records the queries asked of a ledger that is neither in memory nor JSON lines.</summary>
+    private sealed class CountingQuery(IUsageQuery inner) : IUsageQuery
+    {
+        public List<UsageQuery> Queries { get; } = [];
+
+        public ValueTask<UsageQueryResult> QueryTotalsAsync(UsageQuery query, CancellationToken cancellationToken = default)
+        {
+            Queries.Add(query);
+            return inner.QueryTotalsAsync(query, cancellationToken);
+        }
+    }
+
     /// <summary>Counts the passes a query makes from its progress reports (values grow within a pass).</summary>
     private sealed class PassCounter : IProgress<long>
     {
