@@ -73,10 +73,12 @@ internal sealed class UsageEnrichment
         var apiKeyId = record.ApiKeyId ?? scope?.EffectiveApiKeyId;
         var route = record.Route ?? scope?.EffectiveRoute;
         var text = _captureText ? record.Text : null;
+        var copied = false;
         if (record.Id is null || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
             || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text)
             || !ReferenceEquals(apiKeyId, record.ApiKeyId) || !ReferenceEquals(route, record.Route))
         {
+            copied = true;
             record = record with
             {
                 Id = record.Id ?? _nextId(),
@@ -97,7 +99,15 @@ internal sealed class UsageEnrichment
             {
                 if (_pricer(record) is { } cost)
                 {
-                    record = record with { Cost = cost };
+                    // The copy above is this stage's own until it is returned: price it in place (one copy per record).
+                    if (copied)
+                    {
+                        record.SetCostOfUnpublishedCopy(cost);
+                    }
+                    else
+                    {
+                        record = record with { Cost = cost };
+                    }
                 }
                 else
                 {

@@ -104,8 +104,17 @@ public sealed record UsageRecord
     /// </remarks>
     public IReadOnlyDictionary<string, long>? ServerToolCalls { get; init; }
 
+    private UsageCost? _cost;
+
     /// <summary>Gets the cost, when priced; null when the model is unknown to the price catalog.</summary>
-    public UsageCost? Cost { get; init; }
+    public UsageCost? Cost { get => _cost; init => _cost = value; }
+
+    /// <summary>
+    /// Prices a copy the pipeline has just made and not yet handed to anyone (<see cref="UsageEnrichment.Enrich"/>),
+    /// so a record that needs an id or inherited fields and a price costs one copy, not two. Never call it on a record
+    /// another thread or a caller can see: records are immutable to everyone else.
+    /// </summary>
+    internal void SetCostOfUnpublishedCopy(UsageCost cost) => _cost = cost;
 
     /// <summary>Gets the request or response text; null unless text capture is enabled.</summary>
     public string? Text { get; init; }
