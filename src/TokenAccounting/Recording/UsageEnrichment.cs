@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace TokenAccounting;
 
 /// <summary>
@@ -53,7 +55,17 @@ internal sealed class UsageEnrichment
     {
         var scope = UsageScope.NearestOpen(UsageScope.CurrentRaw);
         var mask = scope is null ? 0UL : UsageScope.AddToChain(scope, record.Operation, record.Model, record.Tokens);
-        return new IngestItem(record, scope, mask, record.CompletedAt ?? time.GetUtcNow());
+        return new IngestItem(record, scope, mask, record.CompletedAt ?? CompletionTime(record, time));
+    }
+
+    /// <summary>
+    /// The completion time stamped on a record without one: now, but never before its <see cref="UsageRecord.StartedAt"/>
+    /// (a start stamped by another machine's clock can be ahead of this one's), so the record still holds to the rules.
+    /// </summary>
+    private static DateTimeOffset CompletionTime(UsageRecord record, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        return record.StartedAt is { } started && started > now ? started : now;
     }
 
     /// <summary>
@@ -68,7 +80,7 @@ internal sealed class UsageEnrichment
         var scope = item.Scope;
         var userId = record.UserId ?? scope?.EffectiveUserId;
         var tenantId = record.TenantId ?? scope?.EffectiveTenantId;
-        var tags = UsageScope.MergeTags(scope?.EffectiveTags, record.Tags);
+        var tags = MergeTags(scope?.EffectiveTags, record.Tags);
         var scopePath = record.ScopePath ?? scope?.Path;
         var apiKeyId = record.ApiKeyId ?? scope?.EffectiveApiKeyId;
         var route = record.Route ?? scope?.EffectiveRoute;
@@ -126,5 +138,43 @@ internal sealed class UsageEnrichment
         }
 
         return record;
+    }
+
+    /// <summary>
+    /// The record's tags over its scopes' (the record's tag wins per key), within <see cref="UsageRecordLimits.MaxTagCount"/>:
+    /// a record and a chain of scopes may each carry the maximum, so when together they carry more, every one of the
+    /// record's own tags is kept and the scopes' fill the room left, in their order. That is reported as a stage failure
+    /// (counted in <c>StageFailures</c>, logged once per episode); the record is delivered, not quarantined by a sink
+    /// whose reader would reject a line with too many tags.
+    /// </summary>
+    private IReadOnlyDictionary<string, string>? MergeTags(IReadOnlyDictionary<string, string>? scopeTags, IReadOnlyDictionary<string, string>? own)
+    {
+        var merged = UsageScope.MergeTags(scopeTags, own);
+        if (merged is null || merged.Count <= UsageRecordLimits.MaxTagCount || own is null)
+        {
+            return merged;
+        }
+
+        var capped = new Dictionary<string, string>(UsageRecordLimits.MaxTagCount, StringComparer.Ordinal);
+        foreach (var pair in own)
+        {
+            capped[pair.Key] = pair.Value;
+        }
+
+        foreach (var pair in scopeTags!)
+        {
+            if (capped.Count == UsageRecordLimits.MaxTagCount)
+            {
+                break;
+            }
+
+            capped.TryAdd(pair.Key, pair.Value);
+        }
+
+        _stageFailed?.Invoke(
+            new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"UsageRecord.Tags: with the tags of its scopes the record would carry {merged.Count} tags; at most {UsageRecordLimits.MaxTagCount} are allowed (UsageRecordLimits.MaxTagCount), so {merged.Count - capped.Count} of the scopes' tags were left off (the record's own tags are all kept).")),
+            "tags");
+        return capped;
     }
 }

@@ -97,7 +97,10 @@ public sealed class PipelineReliabilityTests
         const int Producers = 4;
         const int PerProducer = 100_000;
         var sink = new InMemoryUsageSink();
-        await using var recorder = UsageRecorder.Create(new TokenAccountingOptions { QueueCapacity = 64, MaxBufferedRecords = 1_000_000 }, sink);
+        // The flush must not give up before the aggregator has worked through 400,000 overflowed records (on a loaded
+        // machine that took longer than the default 10 s, and the counters were then read half-way): this test is about
+        // exactness, not the timeout.
+        await using var recorder = UsageRecorder.Create(new TokenAccountingOptions { QueueCapacity = 64, MaxBufferedRecords = 1_000_000, FlushTimeout = TimeSpan.FromMinutes(10) }, sink);
 
         await Task.WhenAll(Enumerable.Range(0, Producers).Select(_ => Task.Run(() =>
         {

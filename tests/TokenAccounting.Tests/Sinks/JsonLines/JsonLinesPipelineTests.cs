@@ -47,15 +47,16 @@ public sealed class JsonLinesPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task Record_EnrichedIntoARecordTheReaderWouldReject_IsQuarantinedAndTheLedgerStaysReadable()
+    public async Task Record_EnrichmentThatWouldBreakTheRules_KeepsTheRecordWithinThemAndInTheLedger()
     {
-        // Record() validates what the caller gave; the pipeline then adds to it. A completion time stamped before a
-        // StartedAt in the future, or a scope's tags merged with the record's past MaxTagCount, break the record rules
-        // although Record() accepted the record: the sink's own check keeps such lines out of the file, where they
-        // would make every later read of the ledger throw. (So the sink cannot skip it for the pipeline's batches.)
+        // Record() validates what the caller gave; the pipeline then adds to it. A completion time stamped now would be
+        // before a StartedAt ahead of this clock, and a scope's tags merged with the record's could pass MaxTagCount:
+        // the enrichment keeps both within the rules (completion at the start; the record's own tags kept, the scopes'
+        // filling the room left, counted as a stage failure), so the ledger gets the records and stays readable.
         using var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
         var recorder = UsageRecorder.Create(sink);
-        var future = new UsageRecord { Id = "future", Model = "m", StartedAt = DateTimeOffset.MaxValue.AddDays(-1) };
+        var started = DateTimeOffset.MaxValue.AddDays(-1);
+        var future = new UsageRecord { Id = "future", Model = "m", StartedAt = started };
         var recordTags = Enumerable.Range(0, UsageRecordLimits.MaxTagCount).ToDictionary(i => "r" + i, i => "v");
         var scopeTags = Enumerable.Range(0, UsageRecordLimits.MaxTagCount).ToDictionary(i => "s" + i, i => "v");
         var good = new UsageRecord { Id = "good", Model = "m" };
@@ -63,15 +64,25 @@ public sealed class JsonLinesPipelineTests : IDisposable
         using (UsageScope.Begin("tagged", userId: null, tags: scopeTags))
         {
             recorder.Record(new UsageRecord { Id = "tags", Model = "m", Tags = recordTags });
+            recorder.Record(new UsageRecord { Id = "few", Model = "m", Tags = new Dictionary<string, string> { ["r0"] = "own" } });
         }
 
         recorder.Record(good);
         await recorder.FlushAsync(CancellationToken.None);
         await recorder.DisposeAsync();
 
-        recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem().QuarantinedRecords.ShouldBe(2);
-        recorder.GetQuarantine().Select(q => q.Record!.Id).Order().ShouldBe(["future", "tags"]);
-        (await ReadAllAsync(_folder.Path)).Select(r => r.Id).ShouldBe(["good"]);
+        var diagnostics = recorder.GetDiagnostics();
+        diagnostics.Sinks.ShouldHaveSingleItem().QuarantinedRecords.ShouldBe(0);
+        diagnostics.StageFailures.ShouldBe(2, "two records' tags were capped");
+        var read = (await ReadAllAsync(_folder.Path)).ToDictionary(r => r.Id!);
+        read.Keys.Order().ShouldBe(["few", "future", "good", "tags"]);
+        read["future"].CompletedAt.ShouldBe(started);
+        var tags = read["tags"].Tags.ShouldNotBeNull();
+        tags.Count.ShouldBe(UsageRecordLimits.MaxTagCount);
+        tags.Keys.Order().ShouldBe(recordTags.Keys.Order(), "the record's own tags win over its scopes'");
+        var few = read["few"].Tags.ShouldNotBeNull();
+        few.Count.ShouldBe(UsageRecordLimits.MaxTagCount, "the scope's tags fill the room the record leaves");
+        few["r0"].ShouldBe("own");
     }
 
     [Fact]
