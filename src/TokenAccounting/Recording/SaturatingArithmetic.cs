@@ -23,9 +23,22 @@ internal static class SaturatingArithmetic
     /// <summary>Adds two non-negative amounts, saturating at <see cref="decimal.MaxValue"/>.</summary>
     public static decimal Add(decimal left, decimal right)
     {
-        // The comparison catches a sum at the limit without an exception (a saturated total that keeps receiving
-        // costs stays cheap); the catch covers the rounding cases right at the edge.
-        if (left > decimal.MaxValue - right)
+        // A zero part adds nothing: when its scale is not above the other's, left + right is the other operand bit for
+        // bit (the sum's scale is the larger one), so it is returned without decimal arithmetic. Most of a cost's
+        // eleven parts are such zeros.
+        if (right == 0m && right.Scale <= left.Scale)
+        {
+            return left;
+        }
+
+        if (left == 0m && left.Scale <= right.Scale)
+        {
+            return right;
+        }
+
+        // A saturated total that keeps receiving amounts stays cheap (no exception per add). The test is an equality:
+        // comparing with decimal.MaxValue - right would cost a subtraction that must round, the slowest decimal path.
+        if (left == decimal.MaxValue || right == decimal.MaxValue)
         {
             return decimal.MaxValue;
         }
