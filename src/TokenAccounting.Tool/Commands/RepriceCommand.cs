@@ -21,8 +21,8 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
         var format = new Option<string?>("--format") { Description = "table (default), csv or json.", HelpName = "format" };
         var output = new Option<string?>("--out", "-o") { Description = "Write to this file instead of stdout.", HelpName = "file" };
         var command = new Command("reprice", "What the recorded usage would cost under other prices, per model: old (as recorded) / new / delta. "
-            + "JSON-lines ledgers are re-priced record by record from their detail lines; records whose details were dropped under overload (the rollup lines still hold them) "
-            + "and SQL ledgers are re-priced from their daily totals at the base rates (per-request long-context tiers, service tiers and per-call tool charges are not applied).")
+            + "Every ledger is re-priced record by record from its stored details; records whose details are gone (dropped under overload, or trimmed by a SQL ledger's detail retention; the rollups still hold them) "
+            + "are re-priced from their daily totals at the base rates (per-request long-context tiers, service tiers and per-call tool charges are not applied to those).")
         {
             ledger, postgres, prices, pricesFormat, from, to, format, output,
         };
@@ -38,7 +38,7 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
                 () => RepriceAsync(opened, loaded.Catalog, start, end, cancellationToken)).ConfigureAwait(false);
             if (repricing.RecordsWithoutDetails > 0)
             {
-                console.Warn($"{repricing.RecordsWithoutDetails:N0} record(s) on {repricing.DaysWithoutDetails} day(s) have no detail lines (dropped under overload; the rollup lines hold them): "
+                console.Warn($"{repricing.RecordsWithoutDetails:N0} record(s) on {repricing.DaysWithoutDetails} day(s) have no {opened.DetailsName} (dropped under overload{(opened.Kind == LedgerKind.JsonLines ? string.Empty : " or trimmed by retention")}; the rollups hold them): "
                     + "their old cost is as recorded, their new cost is from the daily totals at base rates (no long-context or service tiers, no per-call tool charges).");
             }
 
@@ -51,70 +51,65 @@ internal sealed class RepriceCommand(ToolConsole console, TimeProvider time, lon
     internal static async Task<Repricing> RepriceAsync(OpenedLedger ledger, IPriceCatalog catalog, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var totals = new UsageQuery(from, to) { GroupBy = [UsageDimension.Date, UsageDimension.Model, UsageDimension.Provider] };
-        if (ledger.Records is { } records)
-        {
-            // Record by record (long-context and service tiers, audio, tool calls), tallying what the details hold per
-            // day, model and provider; then whatever the rollup lines hold beyond that (details dropped under overload).
-            var details = new Dictionary<(DateOnly Day, string Model, string? Provider), Tally>();
-            var inRange = records(cancellationToken).ToBlockingEnumerable(cancellationToken)
-                .Where(r => r.CompletedAt is { } at ? at >= from && at < to : from == DateTimeOffset.MinValue)
-                .Select(r =>
-                {
-                    if (r.CompletedAt is { } at)
-                    {
-                        var key = (DateOnly.FromDateTime(at.UtcDateTime), r.Model, Normalize(r.Provider));
-                        details.TryGetValue(key, out var tally);
-                        details[key] = tally.Add(r.Tokens, 1, r.Cost?.Total ?? 0m, r.Cost is null ? 1 : 0);
-                    }
 
-                    return r;
-                });
-            var repriced = UsageRepricer.Reprice(inRange, catalog).Models;
-            var recorded = await ledger.Query.QueryTotalsAsync(totals, cancellationToken).ConfigureAwait(false);
-            var missing = new List<DailyTotal>();
-            foreach (var row in recorded.Rows)
+        // Record by record (long-context and service tiers, audio, tool calls), tallying what the details hold per day,
+        // model and provider; then whatever the rollups hold beyond that (details dropped under overload or trimmed).
+        var details = new Dictionary<(DateOnly Day, string Model, string? Provider), Tally>();
+        var inRange = ledger.Records(from, to, cancellationToken).ToBlockingEnumerable(cancellationToken)
+            .Where(r => r.CompletedAt is { } at ? at >= from && at < to : from == DateTimeOffset.MinValue)
+            .Select(r =>
             {
-                var day = DailyTotal.Of(row);
-                details.TryGetValue((day.Day, day.Model, day.Provider), out var held);
-                if (day.Requests > held.Records && Subtract(day.Tokens, held.Tokens) is { } tokens)
+                if (r.CompletedAt is { } at)
                 {
-                    missing.Add(day with
-                    {
-                        Tokens = tokens,
-                        Requests = day.Requests - held.Records,
-                        Cost = day.Cost - held.Cost,
-                        Unpriced = Math.Max(0, day.Unpriced - held.Unpriced),
-                    });
+                    var key = (DateOnly.FromDateTime(at.UtcDateTime), r.Model, Normalize(r.Provider));
+                    details.TryGetValue(key, out var tally);
+                    details[key] = tally.Add(r.Tokens, 1, r.Cost?.Total ?? 0m, r.Cost is null ? 1 : 0);
                 }
-            }
 
-            if (missing.Count == 0)
+                return r;
+            });
+        var repriced = UsageRepricer.Reprice(inRange, catalog).Models;
+        var recorded = await ledger.Query.QueryTotalsAsync(totals, cancellationToken).ConfigureAwait(false);
+        var missing = new List<DailyTotal>();
+        foreach (var row in recorded.Rows)
+        {
+            var day = DailyTotal.Of(row);
+            details.TryGetValue((day.Day, day.Model, day.Provider), out var held);
+            if (day.Requests > held.Records && Subtract(day.Tokens, held.Tokens) is { } tokens)
             {
-                return new Repricing(repriced, 0, 0);
+                missing.Add(day with
+                {
+                    Tokens = tokens,
+                    Requests = day.Requests - held.Records,
+                    Cost = day.Cost - held.Cost,
+                    Unpriced = Math.Max(0, day.Unpriced - held.Unpriced),
+                });
             }
-
-            // Records name "no provider" as null or empty; the daily totals as null. Merge on the latter.
-            var merged = new Dictionary<(string Model, string? Provider), ModelCostChange>();
-            foreach (var change in repriced.Concat(FromDailyTotals(missing, catalog)))
-            {
-                var key = (change.Model, Normalize(change.Provider));
-                merged[key] = merged.TryGetValue(key, out var held)
-                    ? held with
-                    {
-                        Records = held.Records + change.Records,
-                        OldTotal = held.OldTotal + change.OldTotal,
-                        NewTotal = held.NewTotal + change.NewTotal,
-                        UnpricedBefore = held.UnpricedBefore + change.UnpricedBefore,
-                        UnpricedAfter = held.UnpricedAfter + change.UnpricedAfter,
-                    }
-                    : change;
-            }
-
-            return new Repricing(Ordered(merged.Values), missing.Sum(r => r.Requests), missing.Select(r => r.Day).Distinct().Count());
         }
 
-        var result = await ledger.Query.QueryTotalsAsync(totals, cancellationToken).ConfigureAwait(false);
-        return new Repricing(Ordered(FromDailyTotals(result.Rows.Select(DailyTotal.Of), catalog)), 0, 0);
+        if (missing.Count == 0)
+        {
+            return new Repricing(repriced, 0, 0);
+        }
+
+        // Records name "no provider" as null or empty; the daily totals as null. Merge on the latter.
+        var merged = new Dictionary<(string Model, string? Provider), ModelCostChange>();
+        foreach (var change in repriced.Concat(FromDailyTotals(missing, catalog)))
+        {
+            var key = (change.Model, Normalize(change.Provider));
+            merged[key] = merged.TryGetValue(key, out var held)
+                ? held with
+                {
+                    Records = held.Records + change.Records,
+                    OldTotal = held.OldTotal + change.OldTotal,
+                    NewTotal = held.NewTotal + change.NewTotal,
+                    UnpricedBefore = held.UnpricedBefore + change.UnpricedBefore,
+                    UnpricedAfter = held.UnpricedAfter + change.UnpricedAfter,
+                }
+                : change;
+        }
+
+        return new Repricing(Ordered(merged.Values), missing.Sum(r => r.Requests), missing.Select(r => r.Day).Distinct().Count());
     }
 
     /// <summary>Re-prices daily totals per (day, model, provider) at the base rates of each day's price.</summary>

@@ -24,7 +24,7 @@ internal static class LedgerOpener
                 throw new ToolException($"--postgres: \"{Redact(ledger)}\" is not a usable PostgreSQL connection string: {e.Message}", ExitCodes.Usage, e);
             }
 
-            return new OpenedLedger($"PostgreSQL ledger ({Redact(ledger)})", LedgerKind.PostgreSql, sql, null, sql);
+            return new OpenedLedger($"PostgreSQL ledger ({Redact(ledger)})", LedgerKind.PostgreSql, sql, sql.ReadAsync, sql);
         }
 
         if (Directory.Exists(ledger))
@@ -62,7 +62,7 @@ internal static class LedgerOpener
         {
             var builder = new SqliteConnectionStringBuilder { DataSource = ledger, Mode = SqliteOpenMode.ReadWrite, Pooling = false };
             var sqlite = new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = builder.ToString() });
-            return new OpenedLedger($"SQLite ledger {ledger}", LedgerKind.Sqlite, sqlite, null, sqlite);
+            return new OpenedLedger($"SQLite ledger {ledger}", LedgerKind.Sqlite, sqlite, sqlite.ReadAsync, sqlite);
         }
 
         var first = header.AsSpan(0, read).TrimStart(" \t\r\n"u8);
@@ -89,7 +89,7 @@ internal static class LedgerOpener
             description,
             LedgerKind.JsonLines,
             new JsonLinesUsageQuery(ledger) { Progress = reads },
-            cancellationToken => JsonLinesUsageLedger.ReadAsync(ledger, reads, cancellationToken),
+            (_, _, cancellationToken) => JsonLinesUsageLedger.ReadAsync(ledger, reads, cancellationToken),
             null);
     }
 

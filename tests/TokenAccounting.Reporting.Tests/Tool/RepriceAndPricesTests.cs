@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using TokenAccounting.Reporting.Tests.Infrastructure;
+using TokenAccounting.Sqlite;
 
 namespace TokenAccounting.Reporting.Tests.Tool;
 
@@ -39,6 +40,55 @@ public sealed class RepriceAndPricesTests(GeneratedLedgers ledgers) : IClassFixt
         var mini = root.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4o-mini");
         mini.GetProperty("unpriced_after").GetInt64().ShouldBe(ledgers.Usage.Records.Count(r => r.Model == "gpt-4o-mini"));
         root.GetProperty("old_usd").GetDecimal().ShouldBe(GeneratedUsage.Cost(ledgers.Usage.Records));
+    }
+
+    [Theory]
+    [InlineData("jsonlines")]
+    [InlineData("sqlite")]
+    public async Task Reprice_LongContextRecord_IsRepricedRecordByRecordAtItsTier(string kind)
+    {
+        // One call over the new price's 200k long-context threshold and one under it: record by record the long one is
+        // charged the tier's rates; the daily totals (301,000 input tokens in one sum) could only be charged base rates.
+        using var folder = new TempFolder();
+        var at = new DateTimeOffset(2026, 3, 2, 12, 0, 0, TimeSpan.Zero);
+        var records = UsageRepricer.WithCost(
+            [
+                new UsageRecord { Id = "long", Model = "gpt-4o", Provider = "openai", Tokens = new TokenCounts(300_000, 1_000), CompletedAt = at },
+                new UsageRecord { Id = "short", Model = "gpt-4o", Provider = "openai", Tokens = new TokenCounts(1_000, 500), CompletedAt = at.AddMinutes(1) },
+            ],
+            PriceCatalog.BuiltIn).ToArray();
+        var batch = LedgerUsage.Batch("long-context", records);
+        string ledger;
+        if (kind == "sqlite")
+        {
+            ledger = folder.File("usage.db");
+            using var sqlite = new SqliteUsageLedger(new SqliteLedgerOptions { ConnectionString = $"Data Source={ledger};Pooling=False" });
+            await sqlite.WriteAsync(batch, CancellationToken.None);
+        }
+        else
+        {
+            ledger = folder.File("usage-ledger");
+            await using var sink = new JsonLinesUsageSink(new JsonLinesUsageSinkOptions { PathTemplate = Path.Combine(ledger, "usage-{date}.jsonl") });
+            await sink.WriteAsync(batch, CancellationToken.None);
+        }
+
+        var prices = folder.File("prices.json");
+        File.WriteAllText(prices, """
+            { "gpt-4o": { "litellm_provider": "openai", "mode": "chat",
+                          "input_cost_per_token": 0.000005, "output_cost_per_token": 0.00002,
+                          "input_cost_per_token_above_200k_tokens": 0.00001, "output_cost_per_token_above_200k_tokens": 0.00004 } }
+            """);
+
+        var run = await ToolRun.InProcessAsync(["reprice", ledger, "--prices", prices, "--format", "json"]);
+
+        run.ExitCode.ShouldBe(0, run.Error);
+        var root = JsonDocument.Parse(run.RawOutput).RootElement;
+        root.GetProperty("records_without_details").GetInt64().ShouldBe(0);
+        var row = root.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("model").GetString() == "gpt-4o");
+        row.GetProperty("records").GetInt64().ShouldBe(2);
+        row.GetProperty("old_usd").GetDecimal().ShouldBe(GeneratedUsage.Cost(records));
+        var expected = (300_000 * 10m / 1_000_000m) + (1_000 * 40m / 1_000_000m) + (1_000 * 5m / 1_000_000m) + (500 * 20m / 1_000_000m);
+        row.GetProperty("new_usd").GetDecimal().ShouldBe(expected);
     }
 
     [Fact]
