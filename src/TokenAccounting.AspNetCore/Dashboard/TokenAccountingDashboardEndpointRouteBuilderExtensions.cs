@@ -31,7 +31,7 @@ public static class TokenAccountingDashboardEndpointRouteBuilderExtensions
     /// <param name="configure">Configures <see cref="TokenAccountingDashboardOptions"/>; optional.</param>
     /// <returns>A builder for conventions on every endpoint of the dashboard (for example <c>.RequireAuthorization("ops")</c>).</returns>
     /// <exception cref="ArgumentException">The options are invalid; the message names the option.</exception>
-    /// <exception cref="InvalidOperationException">No <see cref="IUsageQuery"/> is registered (add a ledger such as <c>AddSqliteLedger</c>), or <c>AddAspNetCore()</c> was not called.</exception>
+    /// <exception cref="InvalidOperationException">No <see cref="IUsageQuery"/> is registered (add a ledger: <c>AddJsonLinesSink</c>, <c>AddSqliteLedger</c> or <c>AddPostgreSqlLedger</c>), or <c>AddAspNetCore()</c> was not called.</exception>
     public static IEndpointConventionBuilder MapTokenAccountingDashboard(this IEndpointRouteBuilder endpoints, string pattern = "/usage/dashboard", Action<TokenAccountingDashboardOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -46,7 +46,7 @@ public static class TokenAccountingDashboardEndpointRouteBuilderExtensions
         options.Validate();
         if (endpoints.ServiceProvider.GetService<IUsageQuery>() is null)
         {
-            throw new InvalidOperationException("MapTokenAccountingDashboard() reads usage through IUsageQuery, and none is registered: add a queryable ledger (AddSqliteLedger, AddPostgreSqlLedger) or register an IUsageQuery.");
+            throw new InvalidOperationException("MapTokenAccountingDashboard() reads usage through IUsageQuery, and none is registered: add a queryable ledger (AddJsonLinesSink, AddSqliteLedger or AddPostgreSqlLedger register one) or register an IUsageQuery.");
         }
 
         if (endpoints.ServiceProvider.GetService<IHttpUsageAttributionResolver>() is null)

@@ -29,7 +29,7 @@ public static class TokenAccountingEndpointRouteBuilderExtensions
     /// <param name="pattern">The route prefix.</param>
     /// <param name="configure">Configures <see cref="TokenAccountingApiOptions"/>; optional.</param>
     /// <returns>A builder for conventions on every endpoint of the API.</returns>
-    /// <exception cref="InvalidOperationException">No <see cref="IUsageQuery"/> is registered (add a ledger such as <c>AddSqliteLedger</c>).</exception>
+    /// <exception cref="InvalidOperationException">No <see cref="IUsageQuery"/> is registered (add a ledger: <c>AddJsonLinesSink</c>, <c>AddSqliteLedger</c> or <c>AddPostgreSqlLedger</c>).</exception>
     public static IEndpointConventionBuilder MapTokenAccountingApi(this IEndpointRouteBuilder endpoints, string pattern = "/usage", Action<TokenAccountingApiOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -39,7 +39,7 @@ public static class TokenAccountingEndpointRouteBuilderExtensions
         options.Validate();
         if (endpoints.ServiceProvider.GetService<IUsageQuery>() is null)
         {
-            throw new InvalidOperationException("MapTokenAccountingApi() reads usage through IUsageQuery, and none is registered: add a queryable ledger (AddSqliteLedger, AddPostgreSqlLedger) or register an IUsageQuery.");
+            throw new InvalidOperationException("MapTokenAccountingApi() reads usage through IUsageQuery, and none is registered: add a queryable ledger (AddJsonLinesSink, AddSqliteLedger or AddPostgreSqlLedger register one) or register an IUsageQuery.");
         }
 
         if (endpoints.ServiceProvider.GetService<IHttpUsageAttributionResolver>() is null)

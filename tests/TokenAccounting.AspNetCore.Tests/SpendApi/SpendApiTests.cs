@@ -224,7 +224,9 @@ public sealed class SpendApiTests
         builder.Services.AddTokenAccounting().AddAspNetCore();
         var app = builder.Build();
 
-        Should.Throw<InvalidOperationException>(() => app.MapTokenAccountingApi()).Message.ShouldContain("IUsageQuery");
+        var message = Should.Throw<InvalidOperationException>(() => app.MapTokenAccountingApi()).Message;
+        message.ShouldContain("IUsageQuery");
+        message.ShouldContain("AddJsonLinesSink");
     }
 
     private sealed class LiveRecords(InMemoryUsageSink sink) : IEnumerable<UsageRecord>
