@@ -19,7 +19,7 @@ public sealed partial class PostgreSqlUsageLedger
         var command = _dataSource.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            command.CommandText = BuildQuery(query, fromRollups, command.Parameters);
+            PrepareQuery(command, query, fromRollups);
             var rows = new List<UsageQueryRow>();
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
@@ -33,6 +33,10 @@ public sealed partial class PostgreSqlUsageLedger
             return UsageQueryResult.Create(query, rows, fromRollups ? UsageQuerySource.Rollups : UsageQuerySource.Details);
         }
     }
+
+    /// <summary>Sets the command's text and parameters for the query (a seam for the tests that snapshot the SQL).</summary>
+    internal static void PrepareQuery(NpgsqlCommand command, UsageQuery query, bool fromRollups) =>
+        command.CommandText = BuildQuery(query, fromRollups, command.Parameters);
 
     private static string BuildQuery(UsageQuery query, bool fromRollups, NpgsqlParameterCollection parameters)
     {

@@ -37,12 +37,10 @@ public sealed partial class PostgreSqlUsageLedger
     private async IAsyncEnumerable<UsageRecord> ReadCoreAsync(DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var command = _dataSource.CreateCommand(
-            $"SELECT {string.Join(", ", LedgerDetailRows.Columns)} FROM usage_records WHERE completed_at >= $1 AND completed_at < $2 ORDER BY completed_at, id COLLATE \"C\"");
+        var command = _dataSource.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from.ToUniversalTime() });
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to.ToUniversalTime() });
+            PrepareRead(command, from, to);
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
@@ -52,5 +50,14 @@ public sealed partial class PostgreSqlUsageLedger
                 }
             }
         }
+    }
+
+    /// <summary>Sets the command's text and parameters for a read (a seam for the tests that snapshot the SQL).</summary>
+    internal static void PrepareRead(NpgsqlCommand command, DateTimeOffset from, DateTimeOffset to)
+    {
+        command.CommandText =
+            $"SELECT {string.Join(", ", LedgerDetailRows.Columns)} FROM usage_records WHERE completed_at >= $1 AND completed_at < $2 ORDER BY completed_at, id COLLATE \"C\"";
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to.ToUniversalTime() });
     }
 }

@@ -32,11 +32,7 @@ public sealed partial class SqliteUsageLedger
     private static List<UsageQueryRow>? Run(SqliteConnection connection, UsageQuery query, bool fromRollups, bool fast, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = BuildQuery(query, fromRollups, fast, out var parameters);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
+        PrepareQuery(command, query, fromRollups, fast);
 
         var rows = new List<UsageQueryRow>();
         var check = query.GroupBy.Count + LedgerQueryRows.TokenColumns.Length + 3;
@@ -77,6 +73,16 @@ public sealed partial class SqliteUsageLedger
         finally
         {
             _writeGate.Release();
+        }
+    }
+
+    /// <summary>Sets the command's text and parameters for the query (a seam for the tests that snapshot the SQL).</summary>
+    internal static void PrepareQuery(SqliteCommand command, UsageQuery query, bool fromRollups, bool fast)
+    {
+        command.CommandText = BuildQuery(query, fromRollups, fast, out var parameters);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
         }
     }
 

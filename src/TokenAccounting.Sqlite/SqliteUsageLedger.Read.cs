@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 
 namespace TokenAccounting.Sqlite;
 
@@ -38,10 +39,7 @@ public sealed partial class SqliteUsageLedger
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText =
-            $"SELECT {string.Join(", ", LedgerDetailRows.Columns)} FROM usage_records WHERE completed_at >= $from AND completed_at < $to ORDER BY completed_at, id";
-        command.Parameters.AddWithValue("$from", SqliteText.Timestamp(from));
-        command.Parameters.AddWithValue("$to", SqliteText.Timestamp(to));
+        PrepareRead(command, from, to);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -51,5 +49,14 @@ public sealed partial class SqliteUsageLedger
                 static (r, o) => SqliteText.ParseTimestamp(r.GetString(o)),
                 static (r, o) => SqliteText.ParseDecimal(r.GetString(o)));
         }
+    }
+
+    /// <summary>Sets the command's text and parameters for a read (a seam for the tests that snapshot the SQL).</summary>
+    internal static void PrepareRead(SqliteCommand command, DateTimeOffset from, DateTimeOffset to)
+    {
+        command.CommandText =
+            $"SELECT {string.Join(", ", LedgerDetailRows.Columns)} FROM usage_records WHERE completed_at >= $from AND completed_at < $to ORDER BY completed_at, id";
+        command.Parameters.AddWithValue("$from", SqliteText.Timestamp(from));
+        command.Parameters.AddWithValue("$to", SqliteText.Timestamp(to));
     }
 }
