@@ -12,7 +12,7 @@ namespace TokenAccounting.Sqlite;
 /// cheap expression per row; the exact form sums saturating and names the offending row. The ledger runs the fast form
 /// first and the exact one only when the fast one cannot answer exactly (see <see cref="SqliteUsageLedger.QueryTotalsAsync"/>).
 /// The cost sums are one text, which SQL cannot order by: a top-N is ordered and cut by
-/// <see cref="UsageQueryResult.Create"/>.
+/// <see cref="UsageQueryResult.Create"/>. Both forms read rows back alike (detail reads use <see cref="Exact"/>).
 /// </remarks>
 internal sealed class SqliteQueryDialect : LedgerSqlDialect
 {

@@ -6,8 +6,9 @@ namespace TokenAccounting;
 /// Reads one row of a totals query (the grouped dimensions, then the nine token sums, request and unpriced counts, the
 /// eleven cost sums, and the first stored row in the group that breaks the ledger's rules, if any) — shared by the
 /// SQLite and PostgreSQL ledgers, which differ in how dates and decimals come back from their drivers (SQLite returns
-/// the cost sums as one field): see <see cref="LedgerSqlDialect"/>. The sums are saturated by the SQL (never wrapped); a stored row that breaks the rules
-/// <c>Record()</c> applies is reported by its id (details) or key (rollups) instead of being summed.
+/// the cost sums as one field; see <see cref="LedgerSqlDialect"/>). The sums are saturated by the SQL (never wrapped);
+/// a stored row that breaks the rules <c>Record()</c> applies is reported by its id (details) or key (rollups) instead
+/// of being summed.
 /// </summary>
 internal static class LedgerQueryRows
 {
