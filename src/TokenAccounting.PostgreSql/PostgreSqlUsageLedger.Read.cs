@@ -26,31 +26,29 @@ public sealed partial class PostgreSqlUsageLedger
     /// <exception cref="ArgumentException"><paramref name="to"/> is not later than <paramref name="from"/>.</exception>
     public IAsyncEnumerable<UsageRecord> ReadAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
-        if (to <= from)
-        {
-            throw new ArgumentException($"The read range end ({to:O}) must be later than its start ({from:O}).", nameof(to));
-        }
-
+        LedgerDetailRows.ThrowIfEmptyRange(from, to);
         return ReadCoreAsync(from, to, cancellationToken);
     }
 
     private async IAsyncEnumerable<UsageRecord> ReadCoreAsync(DateTimeOffset from, DateTimeOffset to, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await _schema.EnsureAsync(cancellationToken).ConfigureAwait(false);
-        var command = _dataSource.CreateCommand(
-            $"SELECT {string.Join(", ", LedgerDetailRows.Columns)} FROM usage_records WHERE completed_at >= $1 AND completed_at < $2 ORDER BY completed_at, id COLLATE \"C\"");
+        var command = _dataSource.CreateCommand();
         await using (command.ConfigureAwait(false))
         {
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from.ToUniversalTime() });
-            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = to.ToUniversalTime() });
+            PrepareRead(command, from, to);
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    yield return LedgerDetailRows.Read(reader, static (r, o) => r.GetFieldValue<DateTimeOffset>(o), static (r, o) => r.GetDecimal(o));
+                    yield return LedgerDetailRows.Read(reader, PostgreSqlQueryDialect.Instance);
                 }
             }
         }
     }
+
+    /// <summary>Sets the command's text and parameters for a read (also the seam of the tests that snapshot the SQL).</summary>
+    internal static void PrepareRead(NpgsqlCommand command, DateTimeOffset from, DateTimeOffset to) =>
+        LedgerQuerySql.PrepareRead(command, from, to, PostgreSqlQueryDialect.Instance);
 }

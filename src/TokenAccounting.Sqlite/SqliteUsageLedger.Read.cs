@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 
 namespace TokenAccounting.Sqlite;
 
@@ -25,11 +26,7 @@ public sealed partial class SqliteUsageLedger
     /// <exception cref="ArgumentException"><paramref name="to"/> is not later than <paramref name="from"/>.</exception>
     public IAsyncEnumerable<UsageRecord> ReadAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
-        if (to <= from)
-        {
-            throw new ArgumentException($"The read range end ({to:O}) must be later than its start ({from:O}).", nameof(to));
-        }
-
+        LedgerDetailRows.ThrowIfEmptyRange(from, to);
         return ReadCoreAsync(from, to, cancellationToken);
     }
 
@@ -38,18 +35,16 @@ public sealed partial class SqliteUsageLedger
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         using var connection = OpenConnection();
         using var command = connection.CreateCommand();
-        command.CommandText =
-            $"SELECT {string.Join(", ", LedgerDetailRows.Columns)} FROM usage_records WHERE completed_at >= $from AND completed_at < $to ORDER BY completed_at, id";
-        command.Parameters.AddWithValue("$from", SqliteText.Timestamp(from));
-        command.Parameters.AddWithValue("$to", SqliteText.Timestamp(to));
+        PrepareRead(command, from, to);
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return LedgerDetailRows.Read(
-                reader,
-                static (r, o) => SqliteText.ParseTimestamp(r.GetString(o)),
-                static (r, o) => SqliteText.ParseDecimal(r.GetString(o)));
+            yield return LedgerDetailRows.Read(reader, SqliteQueryDialect.Exact);
         }
     }
+
+    /// <summary>Sets the command's text and parameters for a read (also the seam of the tests that snapshot the SQL).</summary>
+    internal static void PrepareRead(SqliteCommand command, DateTimeOffset from, DateTimeOffset to) =>
+        LedgerQuerySql.PrepareRead(command, from, to, SqliteQueryDialect.Exact);
 }

@@ -6,7 +6,8 @@ namespace TokenAccounting;
 
 /// <summary>
 /// The detail table's columns and how a stored detail row becomes a <see cref="UsageRecord"/> again (shared by the
-/// SQLite and PostgreSQL ledgers, which differ only in how times and decimals come back from their drivers).
+/// SQLite and PostgreSQL ledgers, which differ only in how times and decimals come back from their drivers: see
+/// <see cref="LedgerSqlDialect"/>).
 /// </summary>
 internal static class LedgerDetailRows
 {
@@ -40,12 +41,22 @@ internal static class LedgerDetailRows
         writer.WriteEndObject();
     }
 
+    /// <summary>The guard of both ledgers' <c>ReadAsync(from, to)</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="to"/> is not later than <paramref name="from"/>.</exception>
+    public static void ThrowIfEmptyRange(DateTimeOffset from, DateTimeOffset to)
+    {
+        if (to <= from)
+        {
+            throw new ArgumentException($"The read range end ({to:O}) must be later than its start ({from:O}).", nameof(to));
+        }
+    }
+
     /// <summary>
     /// Rebuilds the record of the current row (selected in <see cref="Columns"/> order) and checks it against the rules
     /// <c>Record()</c> applies. A row that cannot be read or breaks a rule is an <see cref="InvalidDataException"/>
     /// naming the table, the row's id and the rule.
     /// </summary>
-    public static UsageRecord Read(DbDataReader reader, Func<DbDataReader, int, DateTimeOffset> readTimestamp, Func<DbDataReader, int, decimal> readMoney)
+    public static UsageRecord Read(DbDataReader reader, LedgerSqlDialect dialect)
     {
         var id = reader.IsDBNull(0) ? "(null)" : reader.GetValue(0).ToString();
         UsageRecord record;
@@ -53,8 +64,8 @@ internal static class LedgerDetailRows
         {
             string? Text(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
             long Long(int ordinal) => reader.IsDBNull(ordinal) ? 0 : Convert.ToInt64(reader.GetValue(ordinal), CultureInfo.InvariantCulture);
-            decimal? Money(int ordinal) => reader.IsDBNull(ordinal) ? null : readMoney(reader, ordinal);
-            DateTimeOffset? Timestamp(int ordinal) => reader.IsDBNull(ordinal) ? null : readTimestamp(reader, ordinal);
+            decimal? Money(int ordinal) => reader.IsDBNull(ordinal) ? null : dialect.ReadMoney(reader, ordinal);
+            DateTimeOffset? Timestamp(int ordinal) => reader.IsDBNull(ordinal) ? null : dialect.ReadTimestamp(reader, ordinal);
 
             var tokens = new TokenCounts(Long(6), Long(7), Long(8), Long(9), Long(10), Long(11), Long(37), Long(38), Long(39));
             UsageCost? cost = null;
@@ -78,7 +89,7 @@ internal static class LedgerDetailRows
                 Outcome = Outcome(reader.GetString(13)),
                 DegradedReason = Text(14),
                 StartedAt = Timestamp(15),
-                CompletedAt = readTimestamp(reader, 16),
+                CompletedAt = dialect.ReadTimestamp(reader, 16),
                 Latency = reader.IsDBNull(17) ? null : TimeSpan.FromTicks(checked(Long(17) * TimeSpan.TicksPerMicrosecond)),
                 StageDurations = StageDurations(Text(18)),
                 HistoryLength = reader.IsDBNull(19) ? null : checked((int)Long(19)),
