@@ -40,6 +40,8 @@ public sealed partial class AccountingChatClient
         private ChatResponseUpdate? _current;
         private UsageOutcome _outcome = UsageOutcome.Cancelled;
         private long _chunkCount;
+        private object? _rawUsage;
+        private object? _rawResponse;
         private object? _rawFirstUpdate;
 
         public AccountedStream(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
@@ -53,8 +55,11 @@ public sealed partial class AccountingChatClient
 
         public override bool ConsumedBeforeEnd => Usage is not null || _chunkCount > 0;
 
-        /// <summary>Gets the raw usage, else the stream's first update (Anthropic's message_start carries the cache-write split and the tier).</summary>
-        protected override object? RawUsageSource => RawUsage ?? _rawFirstUpdate;
+        /// <summary>Gets the raw usage content or its update, else the stream's first update (Anthropic's message_start carries the cache-write split and the tier).</summary>
+        protected override object? RawUsage => _rawUsage ?? _rawFirstUpdate;
+
+        /// <summary>Gets the raw representation of the update that carried the usage.</summary>
+        protected override object? RawResponse => _rawResponse;
 
         protected override long EstimateOutputTokens(UsageEstimator estimator) => estimator.EstimateOutputTokens(_chunkCount);
 
@@ -286,8 +291,8 @@ public sealed partial class AccountingChatClient
                 if (content is UsageContent usage)
                 {
                     Accumulate(usage.Details);
-                    RawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? RawUsage;
-                    RawResponse = update.RawRepresentation ?? RawResponse;
+                    _rawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? _rawUsage;
+                    _rawResponse = update.RawRepresentation ?? _rawResponse;
                 }
                 else
                 {

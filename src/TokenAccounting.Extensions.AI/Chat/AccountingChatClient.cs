@@ -89,12 +89,6 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         /// <summary>Gets or sets the options sent to the inner client: the caller's, or a copy with the output cap the gate allowed.</summary>
         public ChatOptions? Options { get; set; }
 
-        /// <summary>Gets or sets the raw representation that carried the usage (response, usage content or its update), for counts adapters drop.</summary>
-        public object? RawUsage { get; set; }
-
-        /// <summary>Gets or sets the raw representation of a whole response, or of the stream update that carried the usage: where OpenAI says which tier served the call.</summary>
-        public object? RawResponse { get; set; }
-
         public override bool IsTracked => true;
 
         public override bool ConsumedBeforeEnd => Usage is not null;
@@ -106,8 +100,11 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         /// <summary>Gets the UTF-8 size of the request text, measured once and only when an estimate needs it.</summary>
         public override long RequestBytes => _requestBytes >= 0 ? _requestBytes : _requestBytes = RequestSize.Of(Messages, Options);
 
-        /// <summary>Gets the raw representation the usage's counts are read from.</summary>
-        protected virtual object? RawUsageSource => RawUsage;
+        /// <summary>Gets the raw representation the usage's counts are read from (for counts adapters drop).</summary>
+        protected abstract object? RawUsage { get; }
+
+        /// <summary>Gets the raw representation of a whole response, or of the stream update that carried the usage: where OpenAI says which tier served the call.</summary>
+        protected abstract object? RawResponse { get; }
 
         public override void Attribute()
         {
@@ -131,7 +128,7 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         /// <summary>The call's tokens (reported, else estimated), served tier and server-side tool calls.</summary>
         public override CallUsage Measure(UsageAccountant accountant)
         {
-            var mapped = accountant.Map(this, RawUsageSource, out var raw);
+            var mapped = accountant.Map(this, RawUsage, out var raw);
             var tier = RawResponse is { } response ? RawUsageReader.ServiceTierOf(response) ?? raw.ServiceTier : raw.ServiceTier;
             var toolCalls = ServerToolCalls(accountant, raw.ServerToolCalls, mapped, WebSearchCalls());
             if (mapped is { HasInput: true, HasOutput: true } reported)
@@ -236,8 +233,14 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
     private sealed class ResponseCall(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options)
         : ChatCall(owner, messages, options), IAccountedInvocation<ChatResponse>
     {
-        private IList<ChatMessage>? _responseMessages;
+        // The response itself, read when the call ends (before it reaches the caller): its raw representation carries
+        // the usage and the tier, its messages the text and the web searches.
+        private ChatResponse? _response;
         private bool _responseScanned;
+
+        protected override object? RawUsage => _response?.RawRepresentation;
+
+        protected override object? RawResponse => _response?.RawRepresentation;
 
         public Task<ChatResponse> Invoke(CancellationToken cancellationToken) =>
             Owner.InnerClient.GetResponseAsync(Messages, Options, cancellationToken);
@@ -246,23 +249,22 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         {
             ResponseModel = response.ModelId;
             Usage = response.Usage;
-            RawUsage = response.RawRepresentation;
-            RawResponse = response.RawRepresentation;
-            _responseMessages = response.Messages;
+            _response = response;
         }
 
         // A whole response has no chunks: estimate its text like a request, at the same bytes per token.
         protected override long EstimateOutputTokens(UsageEstimator estimator) =>
-            _responseMessages is { } responseMessages ? estimator.EstimateInputTokens(RequestSize.Of(responseMessages)) : 0;
+            _response is { } response ? estimator.EstimateInputTokens(RequestSize.Of(response.Messages)) : 0;
 
         protected override void NoteResponseWebSearches()
         {
-            if (_responseScanned || _responseMessages is not { } messages)
+            if (_responseScanned || _response is null)
             {
                 return;
             }
 
             _responseScanned = true;
+            var messages = _response.Messages;
             for (var i = 0; i < messages.Count; i++)
             {
                 var contents = messages[i].Contents;
