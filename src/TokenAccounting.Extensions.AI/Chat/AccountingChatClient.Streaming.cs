@@ -17,93 +17,13 @@ public sealed partial class AccountingChatClient
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         new AccountedStream(this, messages, options, cancellationToken);
 
-    private void Observe(ChatCall call, ChatResponseUpdate update)
-    {
-        call.ResponseModel ??= update.ModelId;
-        call.RawFirstUpdate ??= update.RawRepresentation;
-        var contents = update.Contents;
-        var carriesContent = false;
-        for (var i = 0; i < contents.Count; i++)
-        {
-            var content = contents[i];
-            if (content is UsageContent usage)
-            {
-                Accumulate(call, usage.Details);
-                call.RawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? call.RawUsage;
-                call.RawResponse = update.RawRepresentation ?? call.RawResponse;
-            }
-            else
-            {
-                if (content is WebSearchToolCallContent search)
-                {
-                    call.NoteWebSearch(search.CallId);
-                }
-
-                carriesContent = true;
-            }
-        }
-
-        if (carriesContent)
-        {
-            call.ChunkCount++;
-        }
-    }
-
-    private void Accumulate(ChatCall call, UsageDetails? details)
-    {
-        if (details is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (call.Usage is not { } total)
-            {
-                // Copy: the update belongs to the consumer, who may keep and change it.
-                total = call.Usage = new UsageDetails();
-                total.Add(details);
-            }
-            else if (_cumulativeStreamingUsage)
-            {
-                Overwrite(total, details);
-            }
-            else
-            {
-                total.Add(details);
-            }
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            ReportFailure(exception, "adding streamed usage", call.Model);
-        }
-    }
-
-    /// <summary>Cumulative snapshots: every count the latest snapshot reports replaces the one before.</summary>
-    private static void Overwrite(UsageDetails total, UsageDetails latest)
-    {
-        total.InputTokenCount = latest.InputTokenCount ?? total.InputTokenCount;
-        total.OutputTokenCount = latest.OutputTokenCount ?? total.OutputTokenCount;
-        total.TotalTokenCount = latest.TotalTokenCount ?? total.TotalTokenCount;
-        total.CachedInputTokenCount = latest.CachedInputTokenCount ?? total.CachedInputTokenCount;
-        total.ReasoningTokenCount = latest.ReasoningTokenCount ?? total.ReasoningTokenCount;
-        if (latest.AdditionalCounts is { Count: > 0 } counts)
-        {
-            var target = total.AdditionalCounts ??= [];
-            foreach (var pair in counts)
-            {
-                target[pair.Key] = pair.Value;
-            }
-        }
-    }
-
     /// <summary>
     /// The accounted stream, written by hand rather than as an <c>async</c> iterator so that an update the inner stream
     /// has ready costs a type check per content and no state machine step: it behaves as the iterator would (accounting
     /// begins at the first <c>MoveNextAsync</c>; the record is written before the last <c>MoveNextAsync</c> completes,
     /// before a fault surfaces, or when the consumer disposes early; each enumeration is its own call).
     /// </summary>
-    private sealed class AccountedStream : IAsyncEnumerable<ChatResponseUpdate>, IAsyncEnumerator<ChatResponseUpdate>
+    private sealed class AccountedStream : ChatCall, IAsyncEnumerable<ChatResponseUpdate>, IAsyncEnumerator<ChatResponseUpdate>
     {
         private const int NotStarted = 0;
         private const int Running = 1;
@@ -111,32 +31,42 @@ public sealed partial class AccountingChatClient
 
         private static readonly ValueTask<bool> MovedNext = new(true);
 
-        private readonly AccountingChatClient _owner;
-        private readonly IEnumerable<ChatMessage> _messages;
-        private readonly ChatOptions? _options;
+        private readonly ChatOptions? _requestedOptions;
         private CancellationToken _cancellationToken;
         private CancellationTokenSource? _linkedCancellation;
         private int _handedOut;
         private int _state;
-        private ChatCall? _call;
         private IAsyncEnumerator<ChatResponseUpdate>? _updates;
         private ChatResponseUpdate? _current;
         private UsageOutcome _outcome = UsageOutcome.Cancelled;
+        private long _chunkCount;
+        private object? _rawUsage;
+        private object? _rawResponse;
+        private object? _rawFirstUpdate;
 
         public AccountedStream(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+            : base(owner, messages, options)
         {
-            _owner = owner;
-            _messages = messages;
-            _options = options;
+            _requestedOptions = options;
             _cancellationToken = cancellationToken;
         }
 
         public ChatResponseUpdate Current => _current!;
 
+        public override bool ConsumedBeforeEnd => Usage is not null || _chunkCount > 0;
+
+        /// <summary>Gets the raw usage content or its update, else the stream's first update (Anthropic's message_start carries the cache-write split and the tier).</summary>
+        protected override object? RawUsage => _rawUsage ?? _rawFirstUpdate;
+
+        /// <summary>Gets the raw representation of the update that carried the usage.</summary>
+        protected override object? RawResponse => _rawResponse;
+
+        protected override long EstimateOutputTokens(UsageEstimator estimator) => estimator.EstimateOutputTokens(_chunkCount);
+
         public IAsyncEnumerator<ChatResponseUpdate> GetAsyncEnumerator(CancellationToken cancellationToken = default)
         {
             // The first enumeration uses this instance; any later one is a call of its own.
-            var stream = Interlocked.Exchange(ref _handedOut, 1) == 0 ? this : new AccountedStream(_owner, _messages, _options, _cancellationToken) { _handedOut = 1 };
+            var stream = Interlocked.Exchange(ref _handedOut, 1) == 0 ? this : new AccountedStream(Owner, Messages, _requestedOptions, _cancellationToken) { _handedOut = 1 };
             stream.Combine(cancellationToken);
             return stream;
         }
@@ -206,19 +136,19 @@ public sealed partial class AccountingChatClient
         private ValueTask<bool> StartAsync()
         {
             _state = Ended; // until the inner stream is open
-            if (_messages is null)
+            if (Messages is null)
             {
 #pragma warning disable CA2208 // The argument at fault is GetStreamingResponseAsync's, checked when enumeration starts (as an async iterator would).
                 return Faulted(new ArgumentNullException("messages"));
 #pragma warning restore CA2208
             }
 
-            if (_owner._gate is not null)
+            if (Owner._accountant.Gate is not null)
             {
                 return StartThroughGateAsync();
             }
 
-            _call = _owner.Begin(_messages, _options);
+            Owner._accountant.Begin(this, _requestedOptions?.ModelId);
             return Open();
         }
 
@@ -226,7 +156,7 @@ public sealed partial class AccountingChatClient
         {
             try
             {
-                _call = await _owner.BeginAsync(_messages, _options, _cancellationToken).ConfigureAwait(false);
+                await Owner._accountant.BeginAsync(this, _requestedOptions?.ModelId, _cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -240,15 +170,13 @@ public sealed partial class AccountingChatClient
 
         private ValueTask<bool> Open()
         {
-            var call = _call!;
-            call.IsStreaming = true;
             try
             {
-                _updates = _owner.InnerClient.GetStreamingResponseAsync(_messages, call.Options, _cancellationToken).GetAsyncEnumerator(_cancellationToken);
+                _updates = Owner.InnerClient.GetStreamingResponseAsync(Messages, Options, _cancellationToken).GetAsyncEnumerator(_cancellationToken);
             }
             catch (Exception exception)
             {
-                var ended = _owner.EndAsync(call, OutcomeOf(exception));
+                var ended = Owner._accountant.EndAsync(this, UsageAccountant.OutcomeOf(exception));
                 ReleaseCancellation();
                 return ended.IsCompletedSuccessfully ? Faulted(exception) : ThrowAfterAsync(ended, exception);
             }
@@ -275,7 +203,7 @@ public sealed partial class AccountingChatClient
                 return Fail(exception);
             }
 
-            _owner.Observe(_call!, update);
+            Observe(update);
             _current = update;
             return MovedNext;
         }
@@ -297,7 +225,7 @@ public sealed partial class AccountingChatClient
 
         private ValueTask<bool> Fail(Exception exception)
         {
-            _outcome = OutcomeOf(exception);
+            _outcome = UsageAccountant.OutcomeOf(exception);
             return Finish(exception);
         }
 
@@ -316,13 +244,13 @@ public sealed partial class AccountingChatClient
                 disposing = ValueTask.FromException(exception);
             }
 
-            if (!disposing.IsCompletedSuccessfully || _call!.Lease is not null)
+            if (!disposing.IsCompletedSuccessfully || Lease is not null)
             {
                 return FinishAsync(disposing, failure);
             }
 
             disposing.GetAwaiter().GetResult();
-            _owner.EndWithoutLease(_call, _outcome);
+            Owner._accountant.EndWithoutLease(this, _outcome);
             ReleaseCancellation();
             return failure is null ? default : Faulted(failure);
         }
@@ -335,7 +263,7 @@ public sealed partial class AccountingChatClient
             }
             finally
             {
-                await _owner.EndAsync(_call!, _outcome).ConfigureAwait(false);
+                await Owner._accountant.EndAsync(this, _outcome).ConfigureAwait(false);
                 ReleaseCancellation();
             }
 
@@ -350,6 +278,86 @@ public sealed partial class AccountingChatClient
 
         /// <summary>A faulted result that rethrows <paramref name="exception"/> as it was thrown, stack trace kept.</summary>
         private static ValueTask<bool> Faulted(Exception exception) => ValueTask.FromException<bool>(exception);
+
+        private void Observe(ChatResponseUpdate update)
+        {
+            ResponseModel ??= update.ModelId;
+            _rawFirstUpdate ??= update.RawRepresentation;
+            var contents = update.Contents;
+            var carriesContent = false;
+            for (var i = 0; i < contents.Count; i++)
+            {
+                var content = contents[i];
+                if (content is UsageContent usage)
+                {
+                    Accumulate(usage.Details);
+                    _rawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? _rawUsage;
+                    _rawResponse = update.RawRepresentation ?? _rawResponse;
+                }
+                else
+                {
+                    if (content is WebSearchToolCallContent search)
+                    {
+                        NoteWebSearch(search.CallId);
+                    }
+
+                    carriesContent = true;
+                }
+            }
+
+            if (carriesContent)
+            {
+                _chunkCount++;
+            }
+        }
+
+        private void Accumulate(UsageDetails? details)
+        {
+            if (details is null)
+            {
+                return;
+            }
+
+            try
+            {
+                if (Usage is not { } total)
+                {
+                    // Copy: the update belongs to the consumer, who may keep and change it.
+                    total = Usage = new UsageDetails();
+                    total.Add(details);
+                }
+                else if (Owner._cumulativeStreamingUsage)
+                {
+                    Overwrite(total, details);
+                }
+                else
+                {
+                    total.Add(details);
+                }
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                Owner._accountant.ReportFailure(exception, "adding streamed usage", Model);
+            }
+        }
+
+        /// <summary>Cumulative snapshots: every count the latest snapshot reports replaces the one before.</summary>
+        private static void Overwrite(UsageDetails total, UsageDetails latest)
+        {
+            total.InputTokenCount = latest.InputTokenCount ?? total.InputTokenCount;
+            total.OutputTokenCount = latest.OutputTokenCount ?? total.OutputTokenCount;
+            total.TotalTokenCount = latest.TotalTokenCount ?? total.TotalTokenCount;
+            total.CachedInputTokenCount = latest.CachedInputTokenCount ?? total.CachedInputTokenCount;
+            total.ReasoningTokenCount = latest.ReasoningTokenCount ?? total.ReasoningTokenCount;
+            if (latest.AdditionalCounts is { Count: > 0 } counts)
+            {
+                var target = total.AdditionalCounts ??= [];
+                foreach (var pair in counts)
+                {
+                    target[pair.Key] = pair.Value;
+                }
+            }
+        }
 
         private void ReleaseCancellation()
         {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace TokenAccounting;
 
 /// <summary>Options of the accounting <see cref="IChatClient"/> middleware created by <c>UseTokenAccounting(...)</c> or <c>WithTokenAccounting(...)</c>.</summary>
-public sealed class TokenAccountingChatClientOptions
+public sealed class TokenAccountingChatClientOptions : IAccountingOptions
 {
     /// <summary>
     /// The model recorded when neither <see cref="ChatOptions.ModelId"/> nor the client's
@@ -75,4 +75,6 @@ public sealed class TokenAccountingChatClientOptions
     public bool CapOutputTokensToBudget { get; set; }
 
     internal IUsageGate? Gate { get; set; }
+
+    IUsageGate? IAccountingOptions.Gate => Gate;
 }

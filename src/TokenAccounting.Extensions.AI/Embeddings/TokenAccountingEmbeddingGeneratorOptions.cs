@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace TokenAccounting;
 
 /// <summary>Options of the accounting <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> middleware created by <c>UseTokenAccounting(...)</c> or <c>WithTokenAccounting(...)</c>.</summary>
-public sealed class TokenAccountingEmbeddingGeneratorOptions
+public sealed class TokenAccountingEmbeddingGeneratorOptions : IAccountingOptions
 {
     /// <summary>Gets or sets the provider recorded on every call, overriding <see cref="EmbeddingGeneratorMetadata.ProviderName"/>.</summary>
     /// <value>The default value is <see langword="null"/>: the inner generator's metadata decides.</value>
@@ -42,4 +42,11 @@ public sealed class TokenAccountingEmbeddingGeneratorOptions
     public IPriceCatalog? PriceCatalog { get; set; }
 
     internal IUsageGate? Gate { get; set; }
+
+    IUsageGate? IAccountingOptions.Gate => Gate;
+
+    // An embedding has no output to reserve or cap.
+    int IAccountingOptions.DefaultOutputTokenEstimate => 0;
+
+    bool IAccountingOptions.CapOutputTokensToBudget => false;
 }

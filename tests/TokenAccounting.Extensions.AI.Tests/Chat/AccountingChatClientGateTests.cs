@@ -52,6 +52,24 @@ public sealed class AccountingChatClientGateTests
     }
 
     [Fact]
+    public async Task GetResponseAsync_RequestCannotBeMeasured_CallPassesUngatedAndTheFailureIsCounted()
+    {
+        var gate = new FakeGate();
+        var inner = new ScriptedChatClient().Respond(Answer());
+        var client = Wrap(inner, gate);
+
+        await client.GetResponseAsync(new UnmeasurableOnce<ChatMessage>(new ChatMessage(ChatRole.User, "0123456789abcdef")));
+
+        gate.Requests.ShouldBeEmpty("a chat request whose size cannot be measured is not reserved for");
+        gate.Completed.ShouldBeEmpty();
+        inner.CallCount.ShouldBe(1);
+        client.GetService<AccountingChatClient>().ShouldNotBeNull().AccountingFailureCount.ShouldBe(1);
+        var record = _recorder.Records.ShouldHaveSingleItem();
+        record.Outcome.ShouldBe(UsageOutcome.Succeeded);
+        record.Tokens.ShouldBe(new TokenCounts(50, 7));
+    }
+
+    [Fact]
     public async Task GetStreamingResponseAsync_GateRefuses_NothingIsStreamedAndOneSkippedRecordIsWritten()
     {
         var gate = new FakeGate { Refuse = new FakeBudgetExceededException("over budget") };

@@ -131,6 +131,21 @@ public sealed class AccountingEmbeddingGeneratorTests
     }
 
     [Fact]
+    public async Task GenerateAsync_InputsCannotBeMeasured_CallIsGatedWithAZeroEstimateAndTheFailureIsCounted()
+    {
+        var gate = new FakeGate();
+        var inner = new ScriptedEmbeddingGenerator().Respond(new UsageDetails { InputTokenCount = 9 });
+        var generator = Wrap(inner, o => o.Gate = gate);
+
+        await generator.GenerateAsync(new UnmeasurableOnce<string>("abcdefgh"));
+
+        gate.Requests.ShouldHaveSingleItem().EstimatedInputTokens.ShouldBe(0, "an embedding request whose size cannot be measured is still reserved for");
+        gate.Completed.ShouldHaveSingleItem().Tokens.ShouldBe(new TokenCounts(9, 0));
+        inner.CallCount.ShouldBe(1);
+        generator.GetService<AccountingEmbeddingGenerator<string, Embedding<float>>>().ShouldNotBeNull().AccountingFailureCount.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task GenerateAsync_GateAdmits_LeaseIsCompletedWithTheRecord()
     {
         var gate = new FakeGate();
