@@ -54,7 +54,7 @@ public sealed class InMemoryUsageSink : IUsageSink
     public long TotalRequests => Sum(_ => true).Requests;
 
     /// <summary>Gets the summed cost of all priced requests, or zero.</summary>
-    public decimal TotalCost => Sum(_ => true).Cost;
+    public decimal TotalCost => Sum(_ => true).Cost?.Total ?? 0m;
 
     /// <inheritdoc />
     /// <remarks>Sums saturate at the largest value they can hold rather than overflow. The batch id is remembered only once the batch has applied.</remarks>
@@ -125,8 +125,7 @@ public sealed class InMemoryUsageSink : IUsageSink
     public UsageSummary Totals(Func<UsageRollupKey, bool> predicate)
     {
         ArgumentNullException.ThrowIfNull(predicate);
-        var (tokens, requests, cost) = Sum(predicate);
-        return new UsageSummary(tokens, requests, cost);
+        return UsageSummary.Of(Sum(predicate));
     }
 
     /// <summary>Forgets everything delivered so far.</summary>
@@ -143,37 +142,39 @@ public sealed class InMemoryUsageSink : IUsageSink
     private Dictionary<TKey, UsageSummary> GroupRollups<TKey>(Func<UsageRollupKey, TKey> selector)
         where TKey : notnull
     {
-        var result = new Dictionary<TKey, UsageSummary>();
-        foreach (var rollup in Rollups)
+        var cells = new Dictionary<TKey, RollupCell>();
+        lock (_gate)
         {
-            var key = selector(rollup.Key);
-            var add = new UsageSummary(rollup.Tokens, rollup.RequestCount, rollup.Cost?.Total ?? 0m);
-            result[key] = result.TryGetValue(key, out var existing) ? existing + add : add;
+            foreach (var pair in _rollups)
+            {
+                var key = selector(pair.Key);
+                if (!cells.TryGetValue(key, out var cell))
+                {
+                    cells[key] = cell = new RollupCell();
+                }
+
+                cell.Add(pair.Value);
+            }
         }
 
-        return result;
+        return cells.ToDictionary(pair => pair.Key, pair => UsageSummary.Of(pair.Value));
     }
 
-    private (TokenCounts Tokens, long Requests, decimal Cost) Sum(Func<UsageRollupKey, bool> predicate)
+    private RollupCell Sum(Func<UsageRollupKey, bool> predicate)
     {
-        var tokens = TokenCounts.Zero;
-        long requests = 0;
-        decimal cost = 0;
+        // Summed as the rollups are: saturating, never wrapping.
+        var sum = new RollupCell();
         lock (_gate)
         {
             foreach (var pair in _rollups)
             {
                 if (predicate(pair.Key))
                 {
-                    var exact = true;
-                    tokens = RollupCell.AddSaturating(tokens, pair.Value.Tokens, ref exact);
-                    requests = RollupCell.AddSaturating(requests, pair.Value.Requests, ref exact);
-                    var add = pair.Value.Cost?.Total ?? 0m;
-                    cost = decimal.MaxValue - cost < add ? decimal.MaxValue : cost + add;
+                    sum.Add(pair.Value);
                 }
             }
         }
 
-        return (tokens, requests, cost);
+        return sum;
     }
 }

@@ -14,7 +14,7 @@ public sealed class UsageRecorderTests
         await recorder.FlushAsync();
 
         sink.Records.Count.ShouldBe(3);
-        sink.TotalsByUser()["alice"].ShouldBe(new UsageSummary(new TokenCounts(150, 15), 2, 0m));
+        sink.TotalsByUser()["alice"].ShouldBe(new UsageSummary(new TokenCounts(150, 15), 2, Cost: null, UnpricedRequestCount: 2));
         sink.TotalsByUser()["bob"].RequestCount.ShouldBe(1);
         sink.TotalTokens.ShouldBe(new TokenCounts(151, 16));
     }
