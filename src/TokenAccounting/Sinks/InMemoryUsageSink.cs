@@ -47,14 +47,11 @@ public sealed class InMemoryUsageSink : IUsageSink
         }
     }
 
-    /// <summary>Gets the summed tokens of all rollups (exact even when details were dropped).</summary>
-    public TokenCounts TotalTokens => Sum(_ => true).Tokens;
-
-    /// <summary>Gets the number of requests in all rollups (exact even when details were dropped).</summary>
-    public long TotalRequests => Sum(_ => true).Requests;
-
-    /// <summary>Gets the summed cost of all priced requests, or zero.</summary>
-    public decimal TotalCost => Sum(_ => true).Cost?.Total ?? 0m;
+    /// <summary>
+    /// Gets the totals of all rollups (exact even when details were dropped): tokens, requests, the summed cost of the
+    /// priced ones (null when none was priced) and the number of unpriced ones.
+    /// </summary>
+    public UsageSummary Total => UsageSummary.Of(Sum(static _ => true));
 
     /// <inheritdoc />
     /// <remarks>Sums saturate at the largest value they can hold rather than overflow. The batch id is remembered only once the batch has applied.</remarks>

@@ -19,7 +19,7 @@ public sealed class InMemoryUsageSinkTests
 
         sink.BatchCount.ShouldBe(1);
         sink.Records.ShouldHaveSingleItem().Id.ShouldBe("r1", "nothing of the failed attempt stayed, and the retry was not mistaken for a duplicate");
-        sink.TotalRequests.ShouldBe(1);
+        sink.Total.RequestCount.ShouldBe(1);
     }
 
     [Fact]
@@ -32,8 +32,8 @@ public sealed class InMemoryUsageSinkTests
         await sink.WriteAsync(new UsageBatch("a", [], [big]), CancellationToken.None);
         await sink.WriteAsync(new UsageBatch("b", [], [big]), CancellationToken.None);
 
-        sink.TotalTokens.Input.ShouldBe(long.MaxValue);
-        sink.TotalRequests.ShouldBe(2);
+        sink.Total.Tokens.Input.ShouldBe(long.MaxValue);
+        sink.Total.RequestCount.ShouldBe(2);
         sink.BatchCount.ShouldBe(2);
     }
 
