@@ -68,12 +68,12 @@ Write("Usage per user (rollups delivered to the sinks)",
     ["user", "requests", "input", "output", "total", "cost USD"],
     sink.TotalsByUser().OrderBy(p => p.Key).Select(p => new[]
     {
-        p.Key, N(p.Value.RequestCount), N(p.Value.Tokens.Input), N(p.Value.Tokens.Output), N(p.Value.Tokens.Total), Usd(p.Value.CostUsd),
+        p.Key, N(p.Value.RequestCount), N(p.Value.Tokens.Input), N(p.Value.Tokens.Output), N(p.Value.Tokens.Total), Usd(p.Value.Cost?.Total ?? 0m),
     }));
 
 Write("Usage per model",
     ["model", "requests", "input", "output", "cost USD"],
-    sink.TotalsByModel().OrderBy(p => p.Key).Select(p => new[] { p.Key, N(p.Value.RequestCount), N(p.Value.Tokens.Input), N(p.Value.Tokens.Output), Usd(p.Value.CostUsd) }));
+    sink.TotalsByModel().OrderBy(p => p.Key).Select(p => new[] { p.Key, N(p.Value.RequestCount), N(p.Value.Tokens.Input), N(p.Value.Tokens.Output), Usd(p.Value.Cost?.Total ?? 0m) }));
 
 // The ledger on disk: read it back.
 var ledger = provider.GetServices<IUsageSink>().OfType<JsonLinesUsageSink>().Single();

@@ -45,6 +45,6 @@ public sealed class TicketSummarizerFailureAndContainerTests
 
         var recorder = provider.GetRequiredService<FakeUsageRecorder>();
         recorder.ShouldHaveRecorded(calls: 2, userId: "carol", totalCost: 0.0046m);
-        Assert.Equal(0.0046m, recorder.TotalsByUser()["carol"].CostUsd);
+        Assert.Equal(0.0046m, recorder.TotalsByUser()["carol"].Cost?.Total);
     }
 }

@@ -14,7 +14,7 @@ internal sealed class TenantUsageQuery(IUsageQuery inner, string tenantId) : IUs
         ArgumentNullException.ThrowIfNull(query);
         if (query.TenantId is not null && !string.Equals(query.TenantId, TenantId, StringComparison.Ordinal))
         {
-            return ValueTask.FromResult(new UsageQueryResult([], query.IsDayAligned ? UsageQuerySource.Rollups : UsageQuerySource.Details));
+            return ValueTask.FromResult(UsageQueryResult.Create(query, [], query.IsDayAligned ? UsageQuerySource.Rollups : UsageQuerySource.Details));
         }
 
         return inner.QueryTotalsAsync(

@@ -13,7 +13,7 @@ namespace TokenAccounting.PostgreSql;
 /// (for example <c>"day:2026-01-15"</c> or <c>"month:2026-01"</c>); rolling windows map onto fixed buckets. The flow is
 /// reserve before the call, then <see cref="CommitAsync"/> the actual usage or <see cref="ReleaseAsync"/> on failure.
 /// </remarks>
-public sealed class PostgreSqlBudgetCounter
+internal sealed class PostgreSqlBudgetCounter
 {
     private const string ReserveSql =
         "INSERT INTO usage_budget_counters AS c (budget_key, window_key, used, updated_at) SELECT $1, $2, $3, $5 WHERE $3 <= $4 "

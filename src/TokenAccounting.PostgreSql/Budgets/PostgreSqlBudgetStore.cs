@@ -84,8 +84,8 @@ public sealed class PostgreSqlBudgetStore : IBudgetStore
         _schema = new SchemaGate(dataSource, _timeProvider);
     }
 
-    /// <summary>Gets the data source the counters live in.</summary>
-    public NpgsqlDataSource DataSource => _dataSource;
+    /// <summary>Gets the data source the counters live in (internal, as the ledger's: its owner already holds it).</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
 
     /// <inheritdoc />
     public async ValueTask<BudgetStoreResult> TryAddAsync(BudgetCounter counter, decimal amount, decimal? limit, CancellationToken cancellationToken = default)

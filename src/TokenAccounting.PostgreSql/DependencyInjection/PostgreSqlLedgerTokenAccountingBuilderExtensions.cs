@@ -11,8 +11,8 @@ public static class PostgreSqlLedgerTokenAccountingBuilderExtensions
 {
     /// <summary>
     /// Adds a <see cref="PostgreSqlUsageLedger"/> as a singleton, as an <see cref="IUsageSink"/> (beside any other
-    /// sinks), unless another ledger registered first as the <see cref="IUsageQuery"/>, and a
-    /// <see cref="PostgreSqlBudgetCounter"/> on the same data source. Calling it again only adds configuration.
+    /// sinks), unless another ledger registered first as the <see cref="IUsageQuery"/>. Calling it again only adds
+    /// configuration. For budgets shared by every instance, add <see cref="AddPostgreSqlBudgetStore"/>.
     /// </summary>
     /// <param name="builder">The builder from <c>AddTokenAccounting()</c>.</param>
     /// <param name="configure">
@@ -48,7 +48,6 @@ public static class PostgreSqlLedgerTokenAccountingBuilderExtensions
         });
         services.AddSingleton<IUsageSink>(sp => sp.GetRequiredService<PostgreSqlUsageLedger>());
         services.TryAddSingleton<IUsageQuery>(sp => sp.GetRequiredService<PostgreSqlUsageLedger>());
-        services.TryAddSingleton(sp => new PostgreSqlBudgetCounter(sp.GetRequiredService<PostgreSqlUsageLedger>().DataSource, sp.GetService<TimeProvider>()));
         return builder;
     }
 

@@ -106,7 +106,10 @@ public sealed class FakeUsageRecorder : IUsageRecorder
     /// <summary>Gets how many times <see cref="FlushAsync"/> was called.</summary>
     public int FlushCount => Volatile.Read(ref _flushes);
 
-    /// <summary>Gets the totals of every record: tokens, number of records, and the summed cost of the priced ones.</summary>
+    /// <summary>
+    /// Gets the totals of every record: tokens, number of records, the summed cost of the priced ones (null when none
+    /// was priced) and the number of unpriced ones.
+    /// </summary>
     public UsageSummary Total => TotalsWhere(static _ => true);
 
     /// <inheritdoc />
@@ -224,7 +227,7 @@ public sealed class FakeUsageRecorder : IUsageRecorder
     /// <inheritdoc />
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"FakeUsageRecorder: {Count} records");
 
-    private static UsageSummary Summary(UsageRecord record) => new(record.Tokens, 1, record.Cost?.Total ?? 0m);
+    private static UsageSummary Summary(UsageRecord record) => UsageSummary.Of(record);
 
     private Dictionary<TKey, UsageSummary> Group<TKey>(Func<UsageRecord, TKey> key)
         where TKey : notnull

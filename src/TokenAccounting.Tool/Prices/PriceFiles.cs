@@ -68,7 +68,7 @@ internal static class PriceFiles
 
     private static LoadedPrices LoadGenAiPrices(string path)
     {
-        GenAiPricesLoadResult result;
+        PriceLoadResult result;
         try
         {
             result = GenAiPricesLoader.LoadFile(path);
@@ -90,7 +90,7 @@ internal static class PriceFiles
 
     private static LoadedPrices LoadLiteLlm(string path)
     {
-        LiteLlmLoadResult result;
+        PriceLoadResult result;
         try
         {
             result = LiteLlmPriceLoader.LoadFile(path);

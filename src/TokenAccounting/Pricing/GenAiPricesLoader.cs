@@ -36,7 +36,7 @@ public static class GenAiPricesLoader
     /// <param name="path">The file's path.</param>
     /// <returns>The prices, provider rules and skipped models.</returns>
     /// <exception cref="FormatException">The file is not a JSON array of providers.</exception>
-    public static GenAiPricesLoadResult LoadFile(string path)
+    public static PriceLoadResult LoadFile(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var stream = File.OpenRead(path);
@@ -47,7 +47,7 @@ public static class GenAiPricesLoader
     /// <param name="utf8Json">The JSON document.</param>
     /// <returns>The prices, provider rules and skipped models.</returns>
     /// <exception cref="FormatException">The document is not a JSON array of providers.</exception>
-    public static GenAiPricesLoadResult Load(Stream utf8Json)
+    public static PriceLoadResult Load(Stream utf8Json)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
         JsonDocument document;
@@ -73,7 +73,7 @@ public static class GenAiPricesLoader
         _ => ProviderNames.Normalize(id) ?? id,
     };
 
-    internal static GenAiPricesLoadResult Read(JsonElement root)
+    internal static PriceLoadResult Read(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Array)
         {
@@ -150,7 +150,7 @@ public static class GenAiPricesLoader
             }
         }
 
-        return new GenAiPricesLoadResult(prices, providers, skipped);
+        return new PriceLoadResult(prices, providers, skipped, nonTextPricesIgnored: 0);
     }
 
     private static List<ModelPrice> ReadModel(string provider, string modelId, JsonElement model)

@@ -23,12 +23,12 @@ namespace TokenAccounting;
 /// <para>A tier that lacks a part takes the base price of that part when the base lists it (as LiteLLM bills),
 /// else the <see cref="TokenRates"/> default within the tier. A tier applies strictly above its threshold, except
 /// for xAI (<c>litellm_provider</c> <c>xai</c>), which bills it from the threshold itself.</para>
-/// <para>Skipped (see <see cref="LiteLlmLoadResult.Skipped"/>): modes other than chat, completion, responses and
+/// <para>Skipped (see <see cref="PriceLoadResult.Skipped"/>): modes other than chat, completion, responses and
 /// embedding; entries without an input price (or, except embeddings, an output price); non-token output prices
 /// (per image, per second, per character, video); unrecognized price fields; tier prices of a service tier without
 /// base prices at that threshold; conflicting, negative or non-numeric prices; duplicates of an earlier (provider,
 /// model). Image-token, audio cache-write, per-second input and similar prices are not represented (records are
-/// priced as text tokens) and such entries are counted in <see cref="LiteLlmLoadResult.NonTextPricesIgnored"/>.
+/// priced as text tokens) and such entries are counted in <see cref="PriceLoadResult.NonTextPricesIgnored"/>.
 /// <c>sample_spec</c> is ignored.</para>
 /// <para>Prices are converted exactly in decimal and rounded to 10 decimals per million tokens, which removes
 /// binary floating-point noise such as <c>1.5000000000000002e-06</c>.</para>
@@ -49,7 +49,7 @@ public static partial class LiteLlmPriceLoader
     /// <summary>Loads a LiteLLM price file.</summary>
     /// <param name="path">The file's path.</param>
     /// <returns>The prices and the skipped entries.</returns>
-    public static LiteLlmLoadResult LoadFile(string path)
+    public static PriceLoadResult LoadFile(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         using var stream = File.OpenRead(path);
@@ -60,7 +60,7 @@ public static partial class LiteLlmPriceLoader
     /// <param name="utf8Json">The JSON document.</param>
     /// <returns>The prices and the skipped entries.</returns>
     /// <exception cref="FormatException">The document is not a JSON object.</exception>
-    public static LiteLlmLoadResult Load(Stream utf8Json)
+    public static PriceLoadResult Load(Stream utf8Json)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
         JsonDocument document;
@@ -108,7 +108,7 @@ public static partial class LiteLlmPriceLoader
                 nonText += hasNonText ? 1 : 0;
             }
 
-            return new LiteLlmLoadResult(prices, skipped, nonText);
+            return new PriceLoadResult(prices, [], skipped, nonText);
         }
     }
 

@@ -21,6 +21,11 @@ public sealed class PricingDiagnostics
     private long _unpriced;
     private long _unpricedOther;
 
+    // Only the library creates and counts: a PriceCatalog owns one, AddPricing registers it.
+    internal PricingDiagnostics()
+    {
+    }
+
     /// <summary>Gets how many records could not be priced.</summary>
     public long UnpricedRecords => Interlocked.Read(ref _unpriced);
 
@@ -51,7 +56,7 @@ public sealed class PricingDiagnostics
     /// <summary>Counts one record of an unknown model.</summary>
     /// <param name="provider">The record's provider, or null.</param>
     /// <param name="model">The record's model.</param>
-    public void CountUnpriced(string? provider, string model)
+    internal void CountUnpriced(string? provider, string model)
     {
         ArgumentNullException.ThrowIfNull(model);
         Interlocked.Increment(ref _unpriced);

@@ -3,10 +3,8 @@ namespace TokenAccounting;
 /// <summary>The answer to a <see cref="UsageQuery"/>.</summary>
 public sealed class UsageQueryResult
 {
-    /// <summary>Creates a result from rows that are already in the query's order.</summary>
-    /// <param name="rows">The rows, in the query's order.</param>
-    /// <param name="source">Which table answered the query.</param>
-    public UsageQueryResult(IReadOnlyList<UsageQueryRow> rows, UsageQuerySource source)
+    // Results are made by Create only, so every IUsageQuery orders and trims its rows alike.
+    private UsageQueryResult(IReadOnlyList<UsageQueryRow> rows, UsageQuerySource source)
     {
         ArgumentNullException.ThrowIfNull(rows);
         Rows = rows;

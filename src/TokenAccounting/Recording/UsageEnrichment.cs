@@ -72,7 +72,7 @@ internal sealed class UsageEnrichment
     /// Completes a record attributed by <see cref="Attribute"/>: id when absent, completed-at, the innermost scope's
     /// user, tenant and tags unless the record set its own (the record's tag wins per key), the scope path, text
     /// stripped unless captured, the cost from the pricer when absent (a throwing pricer leaves it unpriced), and
-    /// the cost added to the scopes that received the tokens. Allocates a new record only when something changed.
+    /// the cost (or, unpriced, the count of unpriced records) added to the scopes that received the tokens. Allocates a new record only when something changed.
     /// </summary>
     public UsageRecord Enrich(in IngestItem item)
     {
@@ -132,9 +132,17 @@ internal sealed class UsageEnrichment
             }
         }
 
-        if (record.Cost is { } priced && scope is not null)
+        if (scope is not null)
         {
-            UsageScope.AddCostToChain(scope, item.OpenScopeMask, record.Operation, record.Model, priced);
+            // On the aggregator, not the caller's path; an unpriced record is counted as such, as the rollups count it.
+            if (record.Cost is { } priced)
+            {
+                UsageScope.AddCostToChain(scope, item.OpenScopeMask, record.Operation, record.Model, priced);
+            }
+            else
+            {
+                UsageScope.AddUnpricedToChain(scope, item.OpenScopeMask, record.Operation, record.Model);
+            }
         }
 
         return record;

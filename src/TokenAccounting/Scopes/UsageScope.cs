@@ -210,6 +210,19 @@ public sealed class UsageScope : IDisposable
         }
     }
 
+    /// <summary>Counts an unpriced record in the scopes that received its tokens (see <see cref="AddToChain"/>).</summary>
+    internal static void AddUnpricedToChain(UsageScope? scope, ulong mask, UsageOperation operation, string model)
+    {
+        var depth = 0;
+        for (var s = scope; s is not null && depth < 64; s = s._parent, depth++)
+        {
+            if ((mask & (1UL << depth)) != 0)
+            {
+                s.GetBucket(operation, model).AddUnpriced();
+            }
+        }
+    }
+
     internal static UsageScope? NearestOpen(UsageScope? scope)
     {
         while (scope is not null && scope._disposed)

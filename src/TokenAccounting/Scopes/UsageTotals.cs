@@ -8,11 +8,13 @@ public sealed class UsageTotals
         Entries = entries;
         var tokens = TokenCounts.Zero;
         long requests = 0;
+        long unpriced = 0;
         UsageCost? cost = null;
         foreach (var entry in entries)
         {
             tokens += entry.Tokens;
             requests = SaturatingArithmetic.Add(requests, entry.RequestCount);
+            unpriced = SaturatingArithmetic.Add(unpriced, entry.UnpricedRequestCount);
             if (entry.Cost is not null)
             {
                 cost = cost is null ? entry.Cost : cost + entry.Cost;
@@ -22,6 +24,7 @@ public sealed class UsageTotals
         Tokens = tokens;
         RequestCount = requests;
         Cost = cost;
+        UnpricedRequestCount = unpriced;
     }
 
     /// <summary>Gets the tokens of every operation and model together.</summary>
@@ -30,8 +33,17 @@ public sealed class UsageTotals
     /// <summary>Gets the number of records.</summary>
     public long RequestCount { get; }
 
-    /// <summary>Gets the summed cost of the priced records, or null when none has been priced yet.</summary>
+    /// <summary>
+    /// Gets the summed cost of the priced records, or null when none has been priced (yet: the pipeline prices a record
+    /// shortly after it was recorded). A record priced at zero is priced.
+    /// </summary>
     public UsageCost? Cost { get; }
+
+    /// <summary>
+    /// Gets how many of the records the pipeline found no price for (their cost is not in <see cref="Cost"/>); filled in
+    /// shortly after recording, like <see cref="Cost"/>.
+    /// </summary>
+    public long UnpricedRequestCount { get; }
 
     /// <summary>Gets the usage per (operation, model) pair, in order of first use.</summary>
     public IReadOnlyList<UsageTotalsEntry> Entries { get; }

@@ -18,6 +18,7 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
     private long _cachedInputAudio;
     private long _outputAudio;
     private long _requests;
+    private long _unpriced;
     private UsageCost? _cost;
 
     public UsageOperation Operation { get; } = operation;
@@ -82,9 +83,13 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
         }
     }
 
+    /// <summary>Counts one record that the pipeline could not price (off the caller's path; priced records never touch it).</summary>
+    public void AddUnpriced() => Interlocked.Increment(ref _unpriced);
+
     public UsageTotalsEntry Snapshot()
     {
-        // Contents before containers (see the type's remarks).
+        // Contents before containers (see the type's remarks): a record is counted unpriced only after it was counted.
+        var unpriced = Volatile.Read(ref _unpriced);
         var cachedAudio = Volatile.Read(ref _cachedInputAudio);
         var outputAudio = Volatile.Read(ref _outputAudio);
         var inputAudio = Volatile.Read(ref _inputAudio);
@@ -102,7 +107,7 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
         }
 
         // A saturated container can be smaller than the sum of its parts: Saturated caps the parts, so the snapshot holds the invariants.
-        return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning, inputAudio, cachedAudio, outputAudio), requests, cost);
+        return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning, inputAudio, cachedAudio, outputAudio), requests, cost, Math.Min(unpriced, requests));
     }
 
     private static void AddSaturating(ref long counter, long value)

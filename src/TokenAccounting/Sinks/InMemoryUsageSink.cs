@@ -47,14 +47,11 @@ public sealed class InMemoryUsageSink : IUsageSink
         }
     }
 
-    /// <summary>Gets the summed tokens of all rollups (exact even when details were dropped).</summary>
-    public TokenCounts TotalTokens => Sum(_ => true).Tokens;
-
-    /// <summary>Gets the number of requests in all rollups (exact even when details were dropped).</summary>
-    public long TotalRequests => Sum(_ => true).Requests;
-
-    /// <summary>Gets the summed cost of all priced requests, or zero.</summary>
-    public decimal TotalCost => Sum(_ => true).Cost;
+    /// <summary>
+    /// Gets the totals of all rollups (exact even when details were dropped): tokens, requests, the summed cost of the
+    /// priced ones (null when none was priced) and the number of unpriced ones.
+    /// </summary>
+    public UsageSummary Total => UsageSummary.Of(Sum(static _ => true));
 
     /// <inheritdoc />
     /// <remarks>Sums saturate at the largest value they can hold rather than overflow. The batch id is remembered only once the batch has applied.</remarks>
@@ -125,8 +122,7 @@ public sealed class InMemoryUsageSink : IUsageSink
     public UsageSummary Totals(Func<UsageRollupKey, bool> predicate)
     {
         ArgumentNullException.ThrowIfNull(predicate);
-        var (tokens, requests, cost) = Sum(predicate);
-        return new UsageSummary(tokens, requests, cost);
+        return UsageSummary.Of(Sum(predicate));
     }
 
     /// <summary>Forgets everything delivered so far.</summary>
@@ -143,37 +139,39 @@ public sealed class InMemoryUsageSink : IUsageSink
     private Dictionary<TKey, UsageSummary> GroupRollups<TKey>(Func<UsageRollupKey, TKey> selector)
         where TKey : notnull
     {
-        var result = new Dictionary<TKey, UsageSummary>();
-        foreach (var rollup in Rollups)
+        var cells = new Dictionary<TKey, RollupCell>();
+        lock (_gate)
         {
-            var key = selector(rollup.Key);
-            var add = new UsageSummary(rollup.Tokens, rollup.RequestCount, rollup.Cost?.Total ?? 0m);
-            result[key] = result.TryGetValue(key, out var existing) ? existing + add : add;
+            foreach (var pair in _rollups)
+            {
+                var key = selector(pair.Key);
+                if (!cells.TryGetValue(key, out var cell))
+                {
+                    cells[key] = cell = new RollupCell();
+                }
+
+                cell.Add(pair.Value);
+            }
         }
 
-        return result;
+        return cells.ToDictionary(pair => pair.Key, pair => UsageSummary.Of(pair.Value));
     }
 
-    private (TokenCounts Tokens, long Requests, decimal Cost) Sum(Func<UsageRollupKey, bool> predicate)
+    private RollupCell Sum(Func<UsageRollupKey, bool> predicate)
     {
-        var tokens = TokenCounts.Zero;
-        long requests = 0;
-        decimal cost = 0;
+        // Summed as the rollups are: saturating, never wrapping.
+        var sum = new RollupCell();
         lock (_gate)
         {
             foreach (var pair in _rollups)
             {
                 if (predicate(pair.Key))
                 {
-                    var exact = true;
-                    tokens = RollupCell.AddSaturating(tokens, pair.Value.Tokens, ref exact);
-                    requests = RollupCell.AddSaturating(requests, pair.Value.Requests, ref exact);
-                    var add = pair.Value.Cost?.Total ?? 0m;
-                    cost = decimal.MaxValue - cost < add ? decimal.MaxValue : cost + add;
+                    sum.Add(pair.Value);
                 }
             }
         }
 
-        return (tokens, requests, cost);
+        return sum;
     }
 }

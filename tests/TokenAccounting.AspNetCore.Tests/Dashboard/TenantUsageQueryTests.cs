@@ -83,7 +83,7 @@ public sealed class TenantUsageQueryTests
         public ValueTask<UsageQueryResult> QueryTotalsAsync(UsageQuery query, CancellationToken cancellationToken = default)
         {
             Queries.Add(query);
-            return ValueTask.FromResult(new UsageQueryResult([], UsageQuerySource.Rollups));
+            return ValueTask.FromResult(UsageQueryResult.Create(query, [], UsageQuerySource.Rollups));
         }
     }
 }

@@ -6,7 +6,7 @@ namespace TokenAccounting.PostgreSql.Tests.DependencyInjection;
 public sealed class PostgreSqlLedgerTokenAccountingBuilderExtensionsTests
 {
     [Fact]
-    public async Task AddPostgreSqlLedger_CalledTwice_RegistersOneLedgerAsSinkQueryAndCounter()
+    public async Task AddPostgreSqlLedger_CalledTwice_RegistersOneLedgerAsSinkAndQuery()
     {
         var builder = new Builder();
         builder.AddPostgreSqlLedger(o => o.ConnectionString = "Host=127.0.0.1;Database=a");
@@ -16,7 +16,6 @@ public sealed class PostgreSqlLedgerTokenAccountingBuilderExtensionsTests
         var ledger = provider.GetRequiredService<PostgreSqlUsageLedger>();
         provider.GetServices<IUsageSink>().ShouldBe([ledger]);
         provider.GetRequiredService<IUsageQuery>().ShouldBeSameAs(ledger);
-        provider.GetRequiredService<PostgreSqlBudgetCounter>().ShouldNotBeNull();
     }
 
     [Fact]

@@ -111,7 +111,7 @@ public sealed class FakeUsageRecorderParityTests
         var (_, _, sink) = await RunRealAsync(scenario);
         var (fake, _) = RunFake(scenario);
 
-        fake.Total.ShouldBe(new UsageSummary(sink.TotalTokens, sink.TotalRequests, sink.TotalCost));
+        fake.Total.ShouldBe(sink.Total);
         fake.TotalsByModel().OrderBy(p => p.Key, StringComparer.Ordinal).ShouldBe(sink.TotalsByModel().OrderBy(p => p.Key, StringComparer.Ordinal));
         fake.TotalsByUser().OrderBy(p => p.Key, StringComparer.Ordinal).ShouldBe(sink.TotalsByUser().OrderBy(p => p.Key, StringComparer.Ordinal));
         fake.TotalsByTenant().OrderBy(p => p.Key, StringComparer.Ordinal).ShouldBe(sink.TotalsByTenant().OrderBy(p => p.Key, StringComparer.Ordinal));

@@ -69,6 +69,23 @@ public sealed class FakeUsageRecorderTests
     }
 
     [Fact]
+    public void Totals_PricedAndUnpricedModels_SumThePricedCostAndCountTheUnpriced()
+    {
+        var catalog = PriceCatalog.Create([new ModelPrice { Provider = "openai", Model = "gpt-4o", Input = 2m, Output = 8m }]);
+        var recorder = new FakeUsageRecorder(new FakeTimeProvider(Start), catalog);
+
+        recorder.Record(Chat("gpt-4o", 1_000_000, 0));
+        recorder.Record(Chat("unknown-model", 5, 5));
+        recorder.Record(Chat("unknown-model", 5, 5));
+
+        recorder.Total.Cost!.Total.ShouldBe(2m);
+        recorder.Total.RequestCount.ShouldBe(3);
+        recorder.Total.UnpricedRequestCount.ShouldBe(2);
+        recorder.TotalsByModel()["gpt-4o"].UnpricedRequestCount.ShouldBe(0);
+        recorder.TotalsByModel()["unknown-model"].ShouldBe(new UsageSummary(new TokenCounts(10, 10), 2, Cost: null, UnpricedRequestCount: 2), "nothing priced: cost null, not zero");
+    }
+
+    [Fact]
     public void Totals_ByScopeAndForScope_SplitExactPathsAndIncludeNestedOnes()
     {
         var recorder = new FakeUsageRecorder();
@@ -88,7 +105,7 @@ public sealed class FakeUsageRecorderTests
         byScope[string.Empty].Tokens.Input.ShouldBe(1);
         byScope["run"].Tokens.Input.ShouldBe(10);
         byScope["run/step"].Tokens.Input.ShouldBe(100);
-        recorder.TotalsForScope("run").ShouldBe(new UsageSummary(new TokenCounts(110, 0), 2, 0m));
+        recorder.TotalsForScope("run").ShouldBe(new UsageSummary(new TokenCounts(110, 0), 2, Cost: null, UnpricedRequestCount: 2));
         recorder.TotalsForScope("run/step").RequestCount.ShouldBe(1);
     }
 

@@ -136,7 +136,7 @@ public sealed class FakeUsageSinkTests
 
         await recorder.FlushAsync();
         await arrived;
-        sink.Delivered.TotalRequests.ShouldBe(3);
+        sink.Delivered.Total.RequestCount.ShouldBe(3);
     }
 
     private static UsageBatch Batch(string id, int records) =>

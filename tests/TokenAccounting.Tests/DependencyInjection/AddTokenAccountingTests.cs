@@ -32,7 +32,7 @@ public sealed class AddTokenAccountingTests
         provider.GetRequiredService<IUsageRecorder>().Record(Usage.Chat("gpt-4o", 10, 2));
         await provider.GetRequiredService<IUsageRecorder>().FlushAsync();
 
-        provider.GetRequiredService<InMemoryUsageSink>().TotalTokens.ShouldBe(new TokenCounts(10, 2));
+        provider.GetRequiredService<InMemoryUsageSink>().Total.Tokens.ShouldBe(new TokenCounts(10, 2));
     }
 
     [Fact]

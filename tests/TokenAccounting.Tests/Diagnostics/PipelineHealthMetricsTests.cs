@@ -33,7 +33,7 @@ public sealed class PipelineHealthMetricsTests
         dropped.Sum(m => (long)m.Value).ShouldBe(7, "10 records against a cap of 3 on a sink that delivered none");
         dropped.ShouldAllBe(m => m.Tags.Count == 2 && Equals(m.Tags["tokenaccounting.sink"], "FakeUsageSink") && Equals(m.Tags["tokenaccounting.reason"], "buffer_full"));
         recorder.GetDiagnostics().Sink("FakeUsageSink")!.DroppedOnBufferFull.ShouldBe(7, "the metric and the diagnostics agree");
-        sink.Delivered.TotalRequests.ShouldBe(10, "rollups stayed exact");
+        sink.Delivered.Total.RequestCount.ShouldBe(10, "rollups stayed exact");
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class PipelineHealthMetricsTests
         dropped.Count.ShouldBe(2);
         dropped.ShouldAllBe(m => (long)m.Value == 1 && Equals(m.Tags["tokenaccounting.reason"], "queue_full"));
         dropped.Select(m => m.Tags["tokenaccounting.sink"]).ShouldBe(["InMemoryUsageSink", "FakeUsageSink"], ignoreOrder: true);
-        first.TotalRequests.ShouldBe(66);
+        first.Total.RequestCount.ShouldBe(66);
         first.Records.Count.ShouldBe(65);
     }
 

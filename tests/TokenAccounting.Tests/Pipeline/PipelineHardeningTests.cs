@@ -54,7 +54,7 @@ public sealed class PipelineHardeningTests
 
         recorder.GetDiagnostics().RecordsFoldedOnQueueFull.ShouldBeGreaterThan(0);
         sink.Rollups.ShouldHaveSingleItem().RequestCount.ShouldBe(201);
-        sink.TotalTokens.Input.ShouldBe(long.MaxValue);
+        sink.Total.Tokens.Input.ShouldBe(long.MaxValue);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class PipelineHardeningTests
 
         gate.Set();
         await recorder.FlushAsync();
-        sink.TotalRequests.ShouldBe(501, "rollups stay exact: the overflowed records were rolled up by the aggregator");
+        sink.Total.RequestCount.ShouldBe(501, "rollups stay exact: the overflowed records were rolled up by the aggregator");
         sink.Records.Count.ShouldBe((int)(501 - recorder.GetDiagnostics().RecordsFoldedOnQueueFull));
     }
 
@@ -130,7 +130,7 @@ public sealed class PipelineHardeningTests
         diagnostics.RecordsRejectedAfterDispose.ShouldBeGreaterThan(0, "the producers outlived the recorder");
         s.BufferedRecords.ShouldBe(0, "disposal delivered everything accepted before it closed the queues");
         diagnostics.QueueLength.ShouldBe(0);
-        sink.TotalRequests.ShouldBe(Calls - diagnostics.RecordsRejectedAfterDispose, "every accepted record is in the rollups");
+        sink.Total.RequestCount.ShouldBe(Calls - diagnostics.RecordsRejectedAfterDispose, "every accepted record is in the rollups");
         sink.Records.Count.ShouldBe((int)s.DeliveredRecords);
     }
 
@@ -292,7 +292,7 @@ public sealed class PipelineHardeningTests
         await recorder.FlushAsync();
         logs.Collector.GetSnapshot().Count(l => l.Id.Id == 1006).ShouldBe(1, "the episode ended once the sink caught up");
         recorder.GetDiagnostics().Sinks[0].DroppedOnBufferFull.ShouldBe(60);
-        sink.Inner.TotalRequests.ShouldBe(100);
+        sink.Inner.Total.RequestCount.ShouldBe(100);
     }
 
     private sealed class ContextCapturingSink : IUsageSink

@@ -24,7 +24,7 @@ public sealed class PipelineIntegrationTests
 
         sink.Records.Single(r => r.Model == "gpt-4o").Cost!.Total.ShouldBe(0.0025m);
         sink.Records.Single(r => r.Model == "my-private-model").Cost.ShouldBeNull("an unknown model is never guessed");
-        sink.TotalCost.ShouldBe(0.0025m);
+        sink.Total.Cost!.Total.ShouldBe(0.0025m);
         sink.Rollups.Single(r => r.Key.Model == "my-private-model").UnpricedRequestCount.ShouldBe(1);
         scope.Totals.Cost!.Total.ShouldBe(0.0025m);
         provider.GetRequiredService<PricingDiagnostics>().UnpricedByModel.Keys.ShouldContain("my-private-model");

@@ -34,8 +34,8 @@ public sealed class PipelineReliabilityTests
         records.Count.ShouldBe(Producers * PerProducer);
         records.Select(r => r.Id).Distinct().Count().ShouldBe(Producers * PerProducer, "no record was delivered twice");
         sink.FailureCount.ShouldBeGreaterThan(0, "the sink really failed");
-        sink.Delivered.TotalTokens.ShouldBe(new TokenCounts(3L * Producers * PerProducer, 2L * Producers * PerProducer));
-        sink.Delivered.TotalRequests.ShouldBe(Producers * PerProducer);
+        sink.Delivered.Total.Tokens.ShouldBe(new TokenCounts(3L * Producers * PerProducer, 2L * Producers * PerProducer));
+        sink.Delivered.Total.RequestCount.ShouldBe(Producers * PerProducer);
         foreach (var p in Enumerable.Range(0, Producers))
         {
             sink.Delivered.TotalsByUser()[$"user-{p}"].RequestCount.ShouldBe(PerProducer);
@@ -86,8 +86,8 @@ public sealed class PipelineReliabilityTests
         }
 
         sink.Delivered.Records.Count.ShouldBe(Cap);
-        sink.Delivered.TotalRequests.ShouldBe(Total);
-        sink.Delivered.TotalTokens.ShouldBe(new TokenCounts(10L * Total, Total));
+        sink.Delivered.Total.RequestCount.ShouldBe(Total);
+        sink.Delivered.Total.Tokens.ShouldBe(new TokenCounts(10L * Total, Total));
         sink.Delivered.TotalsByTenant()["even"].RequestCount.ShouldBe(Total / 2);
     }
 
@@ -114,8 +114,8 @@ public sealed class PipelineReliabilityTests
         var diagnostics = recorder.GetDiagnostics();
         diagnostics.RecordsFoldedOnQueueFull.ShouldBeGreaterThan(0, "a 64-slot queue overflows under 4 producers");
         diagnostics.Sinks[0].DroppedOnQueueFull.ShouldBe(diagnostics.RecordsFoldedOnQueueFull);
-        sink.TotalRequests.ShouldBe(Producers * PerProducer, "rollups count every record, folded or not");
-        sink.TotalTokens.ShouldBe(new TokenCounts(2L * Producers * PerProducer, Producers * PerProducer));
+        sink.Total.RequestCount.ShouldBe(Producers * PerProducer, "rollups count every record, folded or not");
+        sink.Total.Tokens.ShouldBe(new TokenCounts(2L * Producers * PerProducer, Producers * PerProducer));
         sink.Records.Count.ShouldBe((int)(Producers * PerProducer - diagnostics.RecordsFoldedOnQueueFull), "only details were dropped");
     }
 }

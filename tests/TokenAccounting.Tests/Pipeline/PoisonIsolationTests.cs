@@ -31,7 +31,7 @@ public sealed class PoisonIsolationTests
 
         sink.Inner.Records.Count.ShouldBe(49);
         sink.Inner.Records.ShouldNotContain(r => r.UserId == "mallory");
-        sink.Inner.TotalRequests.ShouldBe(50, "the poison record's rollup went through in a part without its detail");
+        sink.Inner.Total.RequestCount.ShouldBe(50, "the poison record's rollup went through in a part without its detail");
         var diagnostics = recorder.GetDiagnostics().Sinks.ShouldHaveSingleItem();
         diagnostics.QuarantinedRecords.ShouldBe(1);
         diagnostics.QuarantinedRollups.ShouldBe(0);
@@ -70,7 +70,7 @@ public sealed class PoisonIsolationTests
         sink.Inner.Records.Count.ShouldBe(96);
         recorder.GetQuarantine().Select(q => q.Record!.Id).ShouldBe(["r0", "r25", "r50", "r75"], ignoreOrder: true);
         sink.Attempts.ShouldBe(2, "the sink named the records: one failed attempt, then the rest in one write");
-        sink.Inner.TotalRequests.ShouldBe(100);
+        sink.Inner.Total.RequestCount.ShouldBe(100);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class PoisonIsolationTests
         sink.Inner.Records.Count.ShouldBe(21);
         sink.Inner.Records.ShouldContain(r => r.Model == "after");
         recorder.GetQuarantine().ShouldHaveSingleItem().Record!.Id.ShouldBe("p");
-        sink.Inner.TotalRequests.ShouldBe(22);
+        sink.Inner.Total.RequestCount.ShouldBe(22);
         recorder.GetDiagnostics().Sinks[0].FailedAttempts.ShouldBeGreaterThanOrEqualTo(3, "it was retried as often as the option says before it was split");
     }
 
@@ -123,7 +123,7 @@ public sealed class PoisonIsolationTests
         await recorder.FlushAsync();
 
         sink.Delivered.Records.Count.ShouldBe(10);
-        sink.Delivered.TotalRequests.ShouldBe(10);
+        sink.Delivered.Total.RequestCount.ShouldBe(10);
         recorder.GetQuarantine().ShouldBeEmpty();
     }
 
@@ -165,7 +165,7 @@ public sealed class PoisonIsolationTests
         diagnostics.QuarantinedRollups.ShouldBe(1);
         diagnostics.QuarantinedRecords.ShouldBe(0);
         sink.Inner.Records.Count.ShouldBe(30, "every detail, the one under the bad key included, was written");
-        sink.Inner.TotalRequests.ShouldBe(29);
+        sink.Inner.Total.RequestCount.ShouldBe(29);
         sink.Inner.Rollups.ShouldNotContain(r => r.Key.TenantId == "huge");
         sink.Inner.TotalsByTenant()["acme"].RequestCount.ShouldBe(29);
         var quarantined = recorder.GetQuarantine().ShouldHaveSingleItem();

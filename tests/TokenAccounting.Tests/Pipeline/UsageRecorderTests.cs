@@ -14,9 +14,9 @@ public sealed class UsageRecorderTests
         await recorder.FlushAsync();
 
         sink.Records.Count.ShouldBe(3);
-        sink.TotalsByUser()["alice"].ShouldBe(new UsageSummary(new TokenCounts(150, 15), 2, 0m));
+        sink.TotalsByUser()["alice"].ShouldBe(new UsageSummary(new TokenCounts(150, 15), 2, Cost: null, UnpricedRequestCount: 2));
         sink.TotalsByUser()["bob"].RequestCount.ShouldBe(1);
-        sink.TotalTokens.ShouldBe(new TokenCounts(151, 16));
+        sink.Total.Tokens.ShouldBe(new TokenCounts(151, 16));
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public sealed class UsageRecorderTests
         await recorder.DisposeAsync();
 
         sink.Records.Count.ShouldBe(25);
-        sink.TotalRequests.ShouldBe(25);
+        sink.Total.RequestCount.ShouldBe(25);
     }
 
     [Fact]
@@ -171,7 +171,7 @@ public sealed class UsageRecorderTests
         broken.Heal();
         await recorder.FlushAsync();
         broken.Delivered.Records.Count.ShouldBe(100);
-        broken.Delivered.TotalRequests.ShouldBe(100);
+        broken.Delivered.Total.RequestCount.ShouldBe(100);
     }
 
     [Fact]

@@ -4,7 +4,7 @@ public sealed class GenAiPricesLoaderTests
 {
     private static readonly DateTimeOffset Now = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
 
-    private static GenAiPricesLoadResult Load()
+    private static PriceLoadResult Load()
     {
         using var stream = PricingFixtures.Open("genai-prices-small.json");
         return GenAiPricesLoader.Load(stream);
@@ -175,5 +175,5 @@ public sealed class GenAiPricesLoaderTests
         Should.Throw<FormatException>(() => GenAiPricesLoader.Load(json));
     }
 
-    private static string Reason(GenAiPricesLoadResult result, string name) => result.Skipped.Single(s => s.Name == name).Reason;
+    private static string Reason(PriceLoadResult result, string name) => result.Skipped.Single(s => s.Name == name).Reason;
 }

@@ -4,7 +4,7 @@ public sealed class LiteLlmPriceLoaderTests
 {
     private static readonly DateTimeOffset Now = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
 
-    private static LiteLlmLoadResult Load()
+    private static PriceLoadResult Load()
     {
         using var stream = PricingFixtures.Open("litellm-small.json");
         return LiteLlmPriceLoader.Load(stream);
@@ -208,5 +208,5 @@ public sealed class LiteLlmPriceLoaderTests
         Should.Throw<FormatException>(() => LiteLlmPriceLoader.Load(json));
     }
 
-    private static string Reason(LiteLlmLoadResult result, string name) => result.Skipped.Single(s => s.Name == name).Reason;
+    private static string Reason(PriceLoadResult result, string name) => result.Skipped.Single(s => s.Name == name).Reason;
 }

@@ -31,6 +31,31 @@ public sealed class UsageScopeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Totals_PricedAndUnpricedRecords_SumThePricedCostAndCountTheUnpricedInEveryScope()
+    {
+        var catalog = PriceCatalog.Create([new ModelPrice { Provider = "openai", Model = "gpt-4o", Input = 2m, Output = 8m }]);
+        await using var recorder = new UsageRecorder([new InMemoryUsageSink()], priceCatalog: catalog);
+        using var outer = UsageScope.Begin("run");
+        using var inner = UsageScope.Begin("step");
+
+        recorder.Record(Usage.Chat("gpt-4o", 1_000_000, 0));
+        recorder.Record(Usage.Chat("unknown-model", 5, 5));
+        recorder.Record(Usage.Chat("unknown-model", 5, 5));
+        await recorder.FlushAsync();
+
+        foreach (var scope in new[] { outer, inner })
+        {
+            scope.Totals.RequestCount.ShouldBe(3);
+            scope.Totals.Cost!.Total.ShouldBe(2m);
+            scope.Totals.UnpricedRequestCount.ShouldBe(2);
+            scope.Totals.Find(UsageOperation.Chat, "gpt-4o")!.UnpricedRequestCount.ShouldBe(0);
+            var unknown = scope.Totals.Find(UsageOperation.Chat, "unknown-model")!;
+            unknown.Cost.ShouldBeNull("nothing priced: cost null, not zero");
+            unknown.UnpricedRequestCount.ShouldBe(2);
+        }
+    }
+
+    [Fact]
     public async Task Record_64ParallelSiblingScopes_EachSeesOwnAndParentSeesExactSum()
     {
         using var parent = UsageScope.Begin("parent");

@@ -1,11 +1,13 @@
-namespace TokenAccounting;
+namespace TokenAccounting.TestKit;
 
-/// <summary>Shortcuts over <see cref="IUsageQuery"/>.</summary>
-public static class UsageQueryExtensions
+/// <summary>
+/// The ledger tests' shortcut over <see cref="IUsageQuery"/>: one row of what was used over a window. (It was public in
+/// the core as <c>UsageQueryExtensions</c> with no user in the library; the tests that read a total keep it here.)
+/// </summary>
+public static class LedgerQueries
 {
     /// <summary>
-    /// Gets what was used over <c>[from, to)</c>, overall or for one value of one dimension: the seam budgets use to
-    /// restore a window's used tokens and cost after a restart.
+    /// Gets what was used over <c>[from, to)</c>, overall or for one value of one dimension.
     /// </summary>
     /// <param name="source">The ledger to read.</param>
     /// <param name="from">The inclusive start of the window.</param>
