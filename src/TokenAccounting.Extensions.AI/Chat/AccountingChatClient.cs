@@ -95,7 +95,6 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         public override int? MaxOutputTokens => Options?.MaxOutputTokens;
 
-        public override bool GatesUnmeasuredRequest => false;
 
         /// <summary>Gets the UTF-8 size of the request text, measured once and only when an estimate needs it.</summary>
         public override long RequestBytes => _requestBytes >= 0 ? _requestBytes : _requestBytes = RequestSize.Of(Messages, Options);

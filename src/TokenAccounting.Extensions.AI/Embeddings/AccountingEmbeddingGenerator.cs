@@ -57,7 +57,6 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         // Embedding calls are recorded straight to the recorder: a tracker's occupancy describes a chat context window.
         public override bool IsTracked => false;
 
-        public override bool GatesUnmeasuredRequest => true;
 
         public override long RequestBytes
         {

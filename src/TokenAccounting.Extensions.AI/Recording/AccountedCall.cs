@@ -39,11 +39,6 @@ internal abstract class AccountedCall
     /// <summary>Gets the caller's output cap, reserved by the budget gate.</summary>
     public virtual int? MaxOutputTokens => null;
 
-    /// <summary>
-    /// Gets whether a request whose size could not be measured still goes through the gate (with an input estimate of
-    /// zero). A chat request that cannot be measured is let through ungated; an embedding request is gated.
-    /// </summary>
-    public abstract bool GatesUnmeasuredRequest { get; }
 
     /// <summary>Gets the UTF-8 size of the request, for the gate's and the fallback input estimate.</summary>
     public abstract long RequestBytes { get; }

@@ -341,11 +341,9 @@ internal sealed class UsageAccountant
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
+            // Still gated, with no input estimate: an exhausted budget refuses the call whatever its size, so a request
+            // the estimator cannot measure is never a way past the budget.
             ReportFailure(exception, "estimating the request for the gate", call.Model);
-            if (!call.GatesUnmeasuredRequest)
-            {
-                return;
-            }
         }
 
         try

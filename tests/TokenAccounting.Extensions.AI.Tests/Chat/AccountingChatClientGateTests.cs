@@ -52,7 +52,7 @@ public sealed class AccountingChatClientGateTests
     }
 
     [Fact]
-    public async Task GetResponseAsync_RequestCannotBeMeasured_CallPassesUngatedAndTheFailureIsCounted()
+    public async Task GetResponseAsync_RequestCannotBeMeasured_CallIsGatedWithAZeroEstimateAndTheFailureIsCounted()
     {
         var gate = new FakeGate();
         var inner = new ScriptedChatClient().Respond(Answer());
@@ -60,8 +60,8 @@ public sealed class AccountingChatClientGateTests
 
         await client.GetResponseAsync(new UnmeasurableOnce<ChatMessage>(new ChatMessage(ChatRole.User, "0123456789abcdef")));
 
-        gate.Requests.ShouldBeEmpty("a chat request whose size cannot be measured is not reserved for");
-        gate.Completed.ShouldBeEmpty();
+        gate.Requests.ShouldHaveSingleItem().EstimatedInputTokens.ShouldBe(0, "a chat request whose size cannot be measured still goes through the gate (an exhausted budget refuses it)");
+        gate.Completed.ShouldHaveSingleItem().Tokens.ShouldBe(new TokenCounts(50, 7));
         inner.CallCount.ShouldBe(1);
         client.GetService<AccountingChatClient>().ShouldNotBeNull().AccountingFailureCount.ShouldBe(1);
         var record = _recorder.Records.ShouldHaveSingleItem();
