@@ -12,7 +12,8 @@ public sealed record PagePackage(string Id, string Version);
 /// <param name="ImplicitUsings">The SDK's implicit global usings for the page (console or web).</param>
 /// <param name="Packages">The closure's packages, as <c>Id/Version</c>.</param>
 /// <param name="Problems">Why the page's packages could not be resolved; the page fails with them.</param>
-public sealed record PageReferences(IReadOnlyList<string> Paths, IReadOnlyList<string> ImplicitUsings, IReadOnlyList<string> Packages, IReadOnlyList<string> Problems);
+/// <param name="Analyzers">The analyzer assemblies whose source generators run: the targeting packs' and the packages'.</param>
+public sealed record PageReferences(IReadOnlyList<string> Paths, IReadOnlyList<string> ImplicitUsings, IReadOnlyList<string> Packages, IReadOnlyList<string> Problems, IReadOnlyList<string> Analyzers);
 
 /// <summary>
 /// The packages the documentation names, restored as a user would get them: one fresh net10.0 project (in the packed
@@ -133,20 +134,23 @@ public sealed class DocumentationPackages
         ArgumentNullException.ThrowIfNull(page);
         ArgumentNullException.ThrowIfNull(packages);
         ArgumentNullException.ThrowIfNull(problems);
-        var closure = assets?.Closure(packages.Select(p => p.Id)) ?? new PackageClosure([], new HashSet<string>(), [], packages.Select(p => p.Id).ToArray());
+        var closure = assets?.Closure(packages.Select(p => p.Id)) ?? new PackageClosure([], new HashSet<string>(), [], packages.Select(p => p.Id).ToArray(), []);
         if (closure.Missing.Count > 0 && problems.Count == 0)
         {
             problems.Add($"the restore resolved none of {string.Join(", ", closure.Missing)}");
         }
 
         var paths = new List<string>(ReferencePacks.NetCoreApp);
+        var analyzers = new List<string>(ReferencePacks.NetCoreAppAnalyzers);
         if (page.IsWeb || closure.FrameworkReferences.Contains("Microsoft.AspNetCore.App"))
         {
             paths.AddRange(ReferencePacks.AspNetCoreApp);
+            analyzers.AddRange(ReferencePacks.AspNetCoreAppAnalyzers);
         }
 
         paths.AddRange(closure.Paths);
-        return new PageReferences(paths, page.IsWeb ? SnippetCompiler.WebUsings : SnippetCompiler.ConsoleUsings, closure.Packages, problems);
+        analyzers.AddRange(closure.Analyzers);
+        return new PageReferences(paths, page.IsWeb ? SnippetCompiler.WebUsings : SnippetCompiler.ConsoleUsings, closure.Packages, problems, analyzers);
     }
 
     private static async Task<DocumentationPackages> RestoreAsync(PackedPackages packed, IReadOnlyList<DocumentationPage> pages)

@@ -36,7 +36,7 @@ public sealed class DocumentedSnippetTests(PackedPackages packages, ITestOutputH
         {
             foreach (var blocks in compilations)
             {
-                foreach (var perBlock in SnippetCompiler.Compile(page.Name, blocks, references.Paths, references.ImplicitUsings).GroupBy(e => e.Block))
+                foreach (var perBlock in SnippetCompiler.Compile(page.Name, blocks, references.Paths, references.ImplicitUsings, references.Analyzers).GroupBy(e => e.Block))
                 {
                     // The first errors of a block say what is wrong; the rest are mostly their consequences.
                     failures.AddRange(perBlock.Take(MaxErrorsPerBlock).Select(e => e.ToString()));

@@ -7,7 +7,8 @@ namespace TokenAccounting.Packaging.Tests.Documentation;
 /// <param name="FrameworkReferences">The shared frameworks the packages reference (e.g. <c>Microsoft.AspNetCore.App</c>).</param>
 /// <param name="Packages">Every package of the closure, as <c>Id/Version</c>.</param>
 /// <param name="Missing">The ids asked for that the restore did not resolve.</param>
-public sealed record PackageClosure(IReadOnlyList<string> Paths, IReadOnlySet<string> FrameworkReferences, IReadOnlyList<string> Packages, IReadOnlyList<string> Missing);
+/// <param name="Analyzers">The packages' C# analyzer assemblies (their source generators run).</param>
+public sealed record PackageClosure(IReadOnlyList<string> Paths, IReadOnlySet<string> FrameworkReferences, IReadOnlyList<string> Packages, IReadOnlyList<string> Missing, IReadOnlyList<string> Analyzers);
 
 /// <summary>
 /// A restored project's <c>obj/project.assets.json</c> read for one target framework: what each package compiles
@@ -41,7 +42,13 @@ public sealed class PackageAssets
 
             var slash = entry.Name.IndexOf('/', StringComparison.Ordinal);
             var id = entry.Name[..slash];
-            var relative = root.GetProperty("libraries").GetProperty(entry.Name).GetProperty("path").GetString()!;
+            var library = root.GetProperty("libraries").GetProperty(entry.Name);
+            var relative = library.GetProperty("path").GetString()!;
+            var files = library.TryGetProperty("files", out var listed) ? listed.EnumerateArray().Select(f => f.GetString()!).ToArray() : [];
+            var analyzers = SourceGenerators.CSharpAnalyzers(files)
+                .Select(a => folders.Select(f => Path.Combine(f, relative, a)).FirstOrDefault(File.Exists))
+                .OfType<string>()
+                .ToArray();
             var compile = new List<string>();
             if (entry.Value.TryGetProperty("compile", out var assets))
             {
@@ -55,7 +62,7 @@ public sealed class PackageAssets
 
             var dependencies = entry.Value.TryGetProperty("dependencies", out var deps) ? deps.EnumerateObject().Select(d => d.Name).ToArray() : [];
             var frameworks = entry.Value.TryGetProperty("frameworkReferences", out var fx) ? fx.EnumerateArray().Select(f => f.GetString()!).ToArray() : [];
-            libraries[id] = new Library(entry.Name, compile, dependencies, frameworks);
+            libraries[id] = new Library(entry.Name, compile, dependencies, frameworks, analyzers);
         }
 
         return new PackageAssets(libraries);
@@ -70,6 +77,7 @@ public sealed class PackageAssets
         var frameworks = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var packages = new List<string>();
         var missing = new List<string>();
+        var analyzers = new List<string>();
         var pending = new Queue<string>(ids);
         while (pending.TryDequeue(out var id))
         {
@@ -87,14 +95,15 @@ public sealed class PackageAssets
             packages.Add(library.Key);
             paths.AddRange(library.Compile);
             frameworks.UnionWith(library.FrameworkReferences);
+            analyzers.AddRange(library.Analyzers);
             foreach (var dependency in library.Dependencies)
             {
                 pending.Enqueue(dependency);
             }
         }
 
-        return new PackageClosure(paths, frameworks, packages, missing);
+        return new PackageClosure(paths, frameworks, packages, missing, analyzers);
     }
 
-    private sealed record Library(string Key, IReadOnlyList<string> Compile, IReadOnlyList<string> Dependencies, IReadOnlyList<string> FrameworkReferences);
+    private sealed record Library(string Key, IReadOnlyList<string> Compile, IReadOnlyList<string> Dependencies, IReadOnlyList<string> FrameworkReferences, IReadOnlyList<string> Analyzers);
 }

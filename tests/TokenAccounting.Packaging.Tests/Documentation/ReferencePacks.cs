@@ -7,14 +7,20 @@ namespace TokenAccounting.Packaging.Tests.Documentation;
 /// </summary>
 public static class ReferencePacks
 {
-    private static readonly Lazy<IReadOnlyList<string>> LazyNetCore = new(() => Pack("Microsoft.NETCore.App.Ref"));
-    private static readonly Lazy<IReadOnlyList<string>> LazyAspNetCore = new(() => Pack("Microsoft.AspNetCore.App.Ref"));
+    private static readonly Lazy<string> LazyNetCore = new(() => Pack("Microsoft.NETCore.App.Ref"));
+    private static readonly Lazy<string> LazyAspNetCore = new(() => Pack("Microsoft.AspNetCore.App.Ref"));
 
     /// <summary>Microsoft.NETCore.App's reference assemblies.</summary>
-    public static IReadOnlyList<string> NetCoreApp => LazyNetCore.Value;
+    public static IReadOnlyList<string> NetCoreApp => Assemblies(LazyNetCore.Value);
 
     /// <summary>Microsoft.AspNetCore.App's reference assemblies (the ASP.NET Core shared framework).</summary>
-    public static IReadOnlyList<string> AspNetCoreApp => LazyAspNetCore.Value;
+    public static IReadOnlyList<string> AspNetCoreApp => Assemblies(LazyAspNetCore.Value);
+
+    /// <summary>The C# analyzers and source generators Microsoft.NETCore.App.Ref brings to every build (System.Text.Json, Regex, LibraryImport).</summary>
+    public static IReadOnlyList<string> NetCoreAppAnalyzers => Analyzers(LazyNetCore.Value);
+
+    /// <summary>The C# analyzers and source generators of Microsoft.AspNetCore.App.Ref (logging, options, …).</summary>
+    public static IReadOnlyList<string> AspNetCoreAppAnalyzers => Analyzers(LazyAspNetCore.Value);
 
     /// <summary>The reference assemblies of a shared framework a package references (<c>frameworkReferences</c>).</summary>
     public static IReadOnlyList<string> Framework(string name) => name switch
@@ -24,7 +30,16 @@ public static class ReferencePacks
         _ => throw new InvalidOperationException($"No targeting pack is known for the shared framework '{name}'."),
     };
 
-    private static string[] Pack(string name)
+    private static string[] Assemblies(string pack) =>
+        Directory.GetFiles(Path.Combine(pack, "ref", "net10.0"), "*.dll").Order(StringComparer.Ordinal).ToArray();
+
+    private static string[] Analyzers(string pack)
+    {
+        var folder = Path.Combine(pack, "analyzers", "dotnet", "cs");
+        return Directory.Exists(folder) ? Directory.GetFiles(folder, "*.dll").Order(StringComparer.Ordinal).ToArray() : [];
+    }
+
+    private static string Pack(string name)
     {
         var packs = Path.Combine(DotNetRoot(), "packs", name);
         if (!Directory.Exists(packs))
@@ -39,7 +54,7 @@ public static class ReferencePacks
         var version = versions.FirstOrDefault(v => v == runtime)
             ?? versions.OrderByDescending(v => Version.TryParse(v.Split('-')[0], out var parsed) ? parsed : new Version()).FirstOrDefault()
             ?? throw new InvalidOperationException($"{packs} has no 10.0 version with ref/net10.0.");
-        return Directory.GetFiles(Path.Combine(packs, version, "ref", "net10.0"), "*.dll").Order(StringComparer.Ordinal).ToArray();
+        return Path.Combine(packs, version);
     }
 
     private static string DotNetRoot()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using Microsoft.CodeAnalysis;
@@ -23,9 +24,10 @@ public sealed record SnippetError(string Page, CodeBlock? Block, int SnippetLine
 
 /// <summary>
 /// Compiles one compilation of a page's csharp blocks (one file per block) in-process with Roslyn, the way
-/// `dotnet build` of a fresh net10.0 project would: C# latest, nullable enabled, the SDK's implicit global usings, a
-/// program when a file has top-level statements and a library otherwise. Only errors are returned: warnings never
-/// fail a snippet.
+/// `dotnet build` of a fresh net10.0 project would: C# latest as the .NET 10 SDK means it (C# 14, not the newer
+/// versions this Roslyn may know), nullable enabled, the SDK's implicit global usings, the source generators of the
+/// targeting packs and packages, a program when a file has top-level statements and a library otherwise. Only errors
+/// are returned: warnings never fail a snippet.
 /// </summary>
 public static class SnippetCompiler
 {
@@ -41,7 +43,8 @@ public static class SnippetCompiler
         "Microsoft.Extensions.Hosting", "Microsoft.Extensions.Logging",
     ];
 
-    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.Latest, DocumentationMode.Parse);
+    // `<LangVersion>latest</LangVersion>` (and the default) for net10.0 on the .NET 10 SDK.
+    private static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp14, DocumentationMode.Parse);
     private static readonly ConcurrentDictionary<string, MetadataReference> References = new(StringComparer.Ordinal);
 
     /// <summary>Compiles <paramref name="blocks"/> of <paramref name="page"/> against <paramref name="referencePaths"/>.</summary>
@@ -49,7 +52,8 @@ public static class SnippetCompiler
     /// <param name="blocks">The blocks of one compilation (a block and the ones that continue it).</param>
     /// <param name="referencePaths">The assemblies to compile against; of two with one name the higher version wins, as the SDK's conflict resolution does.</param>
     /// <param name="implicitUsings">The namespaces imported by the SDK's implicit global usings.</param>
-    public static IReadOnlyList<SnippetError> Compile(string page, IReadOnlyList<CodeBlock> blocks, IEnumerable<string> referencePaths, IReadOnlyList<string> implicitUsings)
+    /// <param name="generatorPaths">Analyzer assemblies whose source generators run (their analyzers do not); of two with one file name the higher version runs.</param>
+    public static IReadOnlyList<SnippetError> Compile(string page, IReadOnlyList<CodeBlock> blocks, IEnumerable<string> referencePaths, IReadOnlyList<string> implicitUsings, IEnumerable<string>? generatorPaths = null)
     {
         ArgumentNullException.ThrowIfNull(page);
         ArgumentNullException.ThrowIfNull(blocks);
@@ -73,8 +77,18 @@ public static class SnippetCompiler
             Resolve(referencePaths).Select(p => References.GetOrAdd(p, path => MetadataReference.CreateFromFile(path))),
             options);
 
+        var generators = SourceGenerators.Load(generatorPaths ?? []);
+        var generatorDiagnostics = ImmutableArray<Diagnostic>.Empty;
+        if (generators.Count > 0)
+        {
+            CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions)
+                .RunGeneratorsAndUpdateCompilation(compilation, out var generated, out generatorDiagnostics);
+            compilation = (CSharpCompilation)generated;
+        }
+
         var errors = new List<SnippetError>();
         var diagnostics = compilation.GetDiagnostics()
+            .Concat(generatorDiagnostics)
             .Where(d => d.Severity == DiagnosticSeverity.Error)
             .OrderBy(d => d.Location.SourceTree is { } t ? trees.IndexOf(t) : -1)
             .ThenBy(d => d.Location.SourceSpan.Start);
@@ -84,7 +98,7 @@ public static class SnippetCompiler
             var index = tree is null ? -1 : trees.IndexOf(tree);
             var message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
             errors.Add(index < 0
-                ? new SnippetError(page, null, 0, diagnostic.Id, tree is null ? message : $"{message} (in the implicit usings: {string.Join(", ", implicitUsings)})")
+                ? new SnippetError(page, null, 0, diagnostic.Id, tree is null ? message : tree == globalUsings ? $"{message} (in the implicit usings: {string.Join(", ", implicitUsings)})" : $"{message} (in generated {Path.GetFileName(tree.FilePath)})")
                 : new SnippetError(page, blocks[index], diagnostic.Location.GetLineSpan().StartLinePosition.Line + 1, diagnostic.Id, message));
         }
 

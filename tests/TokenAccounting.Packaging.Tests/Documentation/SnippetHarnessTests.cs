@@ -190,6 +190,51 @@ public sealed class SnippetHarnessTests : IDisposable
     }
 
     [Fact]
+    public void Compile_SourceGenerators_RunAsInABuildSoGeneratedPartialsCompile()
+    {
+        var page = DocumentationPage.Parse("docs/generated.md", """
+            ```csharp
+            using System.Text.Json;
+            using System.Text.Json.Serialization;
+            using System.Text.RegularExpressions;
+
+            Console.WriteLine(JsonSerializer.Serialize(new Usage("gpt-4o", 42), UsageJson.Default.Usage));
+            Console.WriteLine(Patterns.Model().IsMatch("gpt-4o"));
+
+            public sealed record Usage(string Model, long Tokens);
+
+            [JsonSerializable(typeof(Usage))]
+            internal sealed partial class UsageJson : JsonSerializerContext;
+
+            internal static partial class Patterns
+            {
+                [GeneratedRegex("^gpt-")]
+                public static partial Regex Model();
+            }
+            ```
+            """);
+
+        CompileAll(page, ReferencePacks.NetCoreApp, SnippetCompiler.ConsoleUsings, ReferencePacks.NetCoreAppAnalyzers).ShouldBeEmpty();
+        CompileAll(page, ReferencePacks.NetCoreApp, SnippetCompiler.ConsoleUsings).ShouldContain(e => e.Id == "CS8795", "without the generators the partial method has no implementation");
+    }
+
+    [Fact]
+    public void CSharpAnalyzers_PackageFiles_TakeTheCSharpAndLanguageNeutralOnesOfTheHighestRoslynFolder()
+    {
+        SourceGenerators.CSharpAnalyzers([
+            "lib/net8.0/A.dll",
+            "analyzers/dotnet/roslyn3.11/cs/Gen.dll",
+            "analyzers/dotnet/roslyn4.4/cs/Gen.dll",
+            "analyzers/dotnet/roslyn4.4/cs/de/Gen.resources.dll",
+            "analyzers/dotnet/roslyn4.0/cs/Gen.dll",
+            "analyzers/dotnet/roslyn99.0/cs/Gen.dll",
+            "analyzers/dotnet/vb/VbOnly.dll",
+            "analyzers/dotnet/cs/Plain.dll",
+            "analyzers/dotnet/Neutral.dll",
+        ]).Order(StringComparer.Ordinal).ShouldBe(["analyzers/dotnet/Neutral.dll", "analyzers/dotnet/cs/Plain.dll", "analyzers/dotnet/roslyn4.4/cs/Gen.dll"]);
+    }
+
+    [Fact]
     public void References_PackageLines_CompileAgainstTheNamedPackagesAndTheirDependenciesOnly()
     {
         var assets = WriteFakePackages();
@@ -328,10 +373,10 @@ public sealed class SnippetHarnessTests : IDisposable
         broken.ShouldContain("line 12: (docs/missing.md): docs/missing.md does not exist");
     }
 
-    private static List<SnippetError> CompileAll(DocumentationPage page, IEnumerable<string> references, IReadOnlyList<string> usings)
+    private static List<SnippetError> CompileAll(DocumentationPage page, IEnumerable<string> references, IReadOnlyList<string> usings, IReadOnlyList<string>? generators = null)
     {
         var paths = references.ToArray();
-        return page.Compilations.SelectMany(blocks => SnippetCompiler.Compile(page.Name, blocks, paths, usings)).ToList();
+        return page.Compilations.SelectMany(blocks => SnippetCompiler.Compile(page.Name, blocks, paths, usings, generators)).ToList();
     }
 
     /// <summary>
