@@ -29,9 +29,13 @@ public sealed class DocumentationPackages
 
     private readonly Dictionary<string, (IReadOnlyList<PagePackage> Packages, PackageAssets? Assets, string? Failure)> _pages = new(StringComparer.Ordinal);
 
-    private DocumentationPackages()
-    {
-    }
+    // Packages the repository pins centrally that are its own tooling, not something a reader of the docs adds.
+    private static readonly string[] NotHintedPrefixes =
+        ["Microsoft.CodeAnalysis", "Microsoft.NET.Test.Sdk", "xunit.runner", "Xunit.SkippableFact", "Shouldly", "FsCheck", "BenchmarkDotNet", "Microsoft.Playwright", "Markdig", "ScottPlot", "Spectre.Console", "System.CommandLine"];
+
+    private readonly Lazy<Task<PackageAssets?>> _hints;
+
+    private DocumentationPackages(PackedPackages packed) => _hints = new(() => RestoreHintsAsync(packed));
 
     /// <summary>The pages' names and the restore projects written for them.</summary>
     public IReadOnlyList<string> RestoreProjects { get; private set; } = [];
@@ -153,9 +157,47 @@ public sealed class DocumentationPackages
         return new PageReferences(paths, page.IsWeb ? SnippetCompiler.WebUsings : SnippetCompiler.ConsoleUsings, closure.Packages, problems, analyzers);
     }
 
+    /// <summary>
+    /// The packages a hint for a failing snippet of <paramref name="page"/> may suggest: every TokenAccounting package
+    /// and every package the repository pins centrally (less its own build and test tooling) that the page does not
+    /// add. Restored (once, into a project of their own so they cannot change what the pages resolve) only when a
+    /// snippet fails; empty when that restore fails.
+    /// </summary>
+    public async Task<IReadOnlyList<HintCandidate>> HintCandidatesAsync(DocumentationPage page)
+    {
+        ArgumentNullException.ThrowIfNull(page);
+        var assets = await _hints.Value;
+        if (assets is null)
+        {
+            return [];
+        }
+
+        return HintIds()
+            .Where(id => !page.Packages.Any(p => string.Equals(p.Id, id, StringComparison.OrdinalIgnoreCase)))
+            .Select(id => new HintCandidate(id, assets.Closure([id])))
+            .Where(c => c.Closure.Missing.Count == 0)
+            .ToArray();
+    }
+
+    private static IEnumerable<string> HintIds() =>
+        Repository.PackageIds.Where(id => id != "TokenAccounting.Tool")
+            .Concat(XDocument.Load(Repository.Path("Directory.Packages.props")).Descendants("PackageVersion")
+                .Select(e => (string?)e.Attribute("Include"))
+                .OfType<string>()
+                .Where(id => !NotHintedPrefixes.Any(prefix => id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))))
+            .Distinct(StringComparer.OrdinalIgnoreCase);
+
+    private static async Task<PackageAssets?> RestoreHintsAsync(PackedPackages packed)
+    {
+        var directory = Path.Combine(packed.Scratch, "snippets-hints");
+        var references = HintIds().Select(id => new PagePackage(id, IsTokenAccounting(id) ? Repository.Version : Repository.CentralVersion(id))).ToArray();
+        var restore = await RestoreProjectAsync(packed, directory, references, "<NoWarn>NU1605;NU1608;NU1603;NU1701</NoWarn>");
+        return restore.ExitCode == 0 ? PackageAssets.Load(Path.Combine(directory, "obj", "project.assets.json")) : null;
+    }
+
     private static async Task<DocumentationPackages> RestoreAsync(PackedPackages packed, IReadOnlyList<DocumentationPage> pages)
     {
-        var result = new DocumentationPackages();
+        var result = new DocumentationPackages(packed);
         var wanted = new List<(DocumentationPage Page, IReadOnlyList<PagePackage> Packages)>();
         foreach (var page in pages)
         {
@@ -207,30 +249,8 @@ public sealed class DocumentationPackages
     {
         var directory = Path.Combine(packed.Scratch, $"snippets-{projects.Count + 1}");
         projects.Add(directory);
-        Directory.CreateDirectory(directory);
         var references = pages.SelectMany(p => p.Packages).DistinctBy(p => p.Id, StringComparer.OrdinalIgnoreCase).OrderBy(p => p.Id, StringComparer.Ordinal).ToArray();
-        var project = new XElement(
-            "Project",
-            new XAttribute("Sdk", "Microsoft.NET.Sdk"),
-            new XElement(
-                "PropertyGroup",
-                new XElement("TargetFramework", "net10.0"),
-                new XElement("NuGetAudit", "false")),
-            new XElement("ItemGroup", references.Select(r => new XElement("PackageReference", new XAttribute("Include", r.Id), new XAttribute("Version", r.Version)))));
-        new XDocument(project).Save(Path.Combine(directory, "Snippets.csproj"));
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <config>
-                <add key="globalPackagesFolder" value="{Path.Combine(packed.Scratch, "nuget-packages")}" />
-              </config>
-              <packageSources>
-                <add key="packed" value="{packed.Folder}" />
-              </packageSources>
-            </configuration>
-            """);
-
-        var restore = await DotNet.RunAsync(directory, ["restore", "-nologo", "-v:minimal"], RestoreTimeout);
+        var restore = await RestoreProjectAsync(packed, directory, references, null);
         if (restore.ExitCode == 0)
         {
             var assets = PackageAssets.Load(Path.Combine(directory, "obj", "project.assets.json"));
@@ -250,6 +270,33 @@ public sealed class DocumentationPackages
                 await RestoreGroupAsync(packed, [page], result, projects);
             }
         }
+    }
+
+    private static async Task<CommandResult> RestoreProjectAsync(PackedPackages packed, string directory, IReadOnlyList<PagePackage> references, string? properties)
+    {
+        Directory.CreateDirectory(directory);
+        var project = new XElement(
+            "Project",
+            new XAttribute("Sdk", "Microsoft.NET.Sdk"),
+            new XElement(
+                "PropertyGroup",
+                new XElement("TargetFramework", "net10.0"),
+                new XElement("NuGetAudit", "false"),
+                properties is null ? null : XElement.Parse(properties)),
+            new XElement("ItemGroup", references.Select(r => new XElement("PackageReference", new XAttribute("Include", r.Id), new XAttribute("Version", r.Version)))));
+        new XDocument(project).Save(Path.Combine(directory, "Snippets.csproj"));
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{Path.Combine(packed.Scratch, "nuget-packages")}" />
+              </config>
+              <packageSources>
+                <add key="packed" value="{packed.Folder}" />
+              </packageSources>
+            </configuration>
+            """);
+        return await DotNet.RunAsync(directory, ["restore", "-nologo", "-v:minimal"], RestoreTimeout);
     }
 
     private static string? CentralVersionOrNull(string id)

@@ -36,7 +36,13 @@ public sealed class DocumentedSnippetTests(PackedPackages packages, ITestOutputH
         {
             foreach (var blocks in compilations)
             {
-                foreach (var perBlock in SnippetCompiler.Compile(page.Name, blocks, references.Paths, references.ImplicitUsings, references.Analyzers).GroupBy(e => e.Block))
+                var errors = SnippetCompiler.Compile(page.Name, blocks, references.Paths, references.ImplicitUsings, references.Analyzers);
+                if (errors.Count > 0 && MissingPackageHints.Suggest(page.Name, blocks, references, errors, await restored.HintCandidatesAsync(page)) is { } hint)
+                {
+                    failures.Add($"{page.Name} {blocks[0].Describe()}{(blocks.Count > 1 ? $" (+{blocks.Count - 1} continued)" : "")}: {hint}");
+                }
+
+                foreach (var perBlock in errors.GroupBy(e => e.Block))
                 {
                     // The first errors of a block say what is wrong; the rest are mostly their consequences.
                     failures.AddRange(perBlock.Take(MaxErrorsPerBlock).Select(e => e.ToString()));

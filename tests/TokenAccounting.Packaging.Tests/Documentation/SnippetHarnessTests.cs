@@ -274,6 +274,26 @@ public sealed class SnippetHarnessTests : IDisposable
     }
 
     [Fact]
+    public void Suggest_MissingPackageLine_NamesThePackageThatMakesTheSnippetCompileAndNoneForAMissingUsing()
+    {
+        var assets = WriteFakePackages();
+        HintCandidate[] candidates = [new("Fake.Core", assets.Closure(["Fake.Core"])), new("Fake.Lib", assets.Closure(["Fake.Lib"]))];
+        var page = DocumentationPage.Parse("docs/fake.md", "```csharp\nusing Fake.Core;\nusing Fake.Lib;\n\nClock clock = new Meter().Clock;\n```\n");
+        var references = DocumentationPackages.References(page, [], assets, []);
+        var blocks = page.Compilations.ShouldHaveSingleItem();
+        var errors = SnippetCompiler.Compile(page.Name, blocks, references.Paths, references.ImplicitUsings);
+
+        MissingPackageHints.Suggest(page.Name, blocks, references, errors, candidates)
+            .ShouldBe("hint: with `dotnet add package Fake.Lib` on the page, this compiles");
+
+        var missingUsing = DocumentationPage.Parse("docs/fake.md", "```csharp\nvar builder = new StringBuilder();\n```\n");
+        var usingBlocks = missingUsing.Compilations.ShouldHaveSingleItem();
+        var usingErrors = SnippetCompiler.Compile(missingUsing.Name, usingBlocks, references.Paths, references.ImplicitUsings);
+        usingErrors.ShouldNotBeEmpty();
+        MissingPackageHints.Suggest(missingUsing.Name, usingBlocks, references, usingErrors, candidates).ShouldBeNull("StringBuilder is in the targeting pack: a using is missing, not a package");
+    }
+
+    [Fact]
     public void Versions_PackageLines_TakeThisRepositorysVersionAPinnedOneOrTheCentralOneAndFlagTheRest()
     {
         var page = DocumentationPage.Parse("docs/versions.md", """
