@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace TokenAccounting.Packaging.Tests.Documentation;
 
@@ -19,6 +20,7 @@ public static partial class MissingPackageHints
 {
     private static readonly HashSet<string> NameErrors = new(StringComparer.Ordinal) { "CS0246", "CS0234", "CS0103", "CS1061", "CS0012", "CS0117", "CS0400" };
     private static readonly ConcurrentDictionary<string, IReadOnlySet<string>> Names = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, string[]>> NamespacesOf = new(StringComparer.Ordinal);
 
     /// <summary>The hint for <paramref name="errors"/>, or <see langword="null"/> when no candidate helps.</summary>
     public static string? Suggest(string page, IReadOnlyList<CodeBlock> blocks, PageReferences references, IReadOnlyList<SnippetError> errors, IReadOnlyList<HintCandidate> candidates)
@@ -54,7 +56,44 @@ public static partial class MissingPackageHints
             uncovered.ExceptWith(best.Covers);
         }
 
-        if (chosen.Count == 0)
+        // Then the usings: the namespaces (of what is referenced, with the chosen packages) that hold the missing names.
+        var available = references.Paths.Concat(chosen.SelectMany(c => c.Closure.Paths)).ToArray();
+        var imported = blocks
+            .SelectMany(b => CSharpSyntaxTree.ParseText(b.Code).GetCompilationUnitRoot().Usings)
+            .Select(u => u.Name?.ToString())
+            .OfType<string>()
+            .Concat(references.ImplicitUsings)
+            .ToHashSet(StringComparer.Ordinal);
+        var usings = new List<string>();
+        var added = chosen.SelectMany(c => c.Closure.Paths).ToArray();
+
+        // A name that an imported namespace of the (now) referenced assemblies holds needs no using, only the package.
+        var unnamed = missing
+            .Where(n => !n.Contains('.', StringComparison.Ordinal) && !n.StartsWith("assembly:", StringComparison.Ordinal))
+            .Where(n => !available.Any(p => Namespaces(p).TryGetValue(n, out var found) && found.Any(imported.Contains)))
+            .ToHashSet(StringComparer.Ordinal);
+        while (unnamed.Count > 0 && usings.Count < 6)
+        {
+            var best = unnamed
+                .SelectMany(n => available.SelectMany(p => Namespaces(p).TryGetValue(n, out var found) ? found : []).Select(ns => (Name: n, Namespace: ns)))
+                .Where(x => !imported.Contains(x.Namespace) && !usings.Contains(x.Namespace))
+                .GroupBy(x => x.Namespace, StringComparer.Ordinal)
+                .Select(g => (Namespace: g.Key, Covers: g.Select(x => x.Name).Distinct(StringComparer.Ordinal).ToArray()))
+                .OrderByDescending(g => g.Covers.Length)
+                .ThenByDescending(g => added.Any(p => Namespaces(p).Values.Any(found => found.Contains(g.Namespace))))
+                .ThenBy(g => g.Namespace.Length)
+                .ThenBy(g => g.Namespace, StringComparer.Ordinal)
+                .FirstOrDefault();
+            if (best.Namespace is null)
+            {
+                break;
+            }
+
+            usings.Add(best.Namespace);
+            unnamed.ExceptWith(best.Covers);
+        }
+
+        if (chosen.Count == 0 && usings.Count == 0)
         {
             return null;
         }
@@ -65,13 +104,13 @@ public static partial class MissingPackageHints
             paths.AddRange(ReferencePacks.AspNetCoreApp);
         }
 
-        var after = SnippetCompiler.Compile(page, blocks, paths, references.ImplicitUsings, references.Analyzers.Concat(chosen.SelectMany(c => c.Closure.Analyzers))).Count;
+        var after = SnippetCompiler.Compile(page, blocks, paths, [.. references.ImplicitUsings, .. usings], references.Analyzers.Concat(chosen.SelectMany(c => c.Closure.Analyzers))).Count;
         if (after >= errors.Count)
         {
             return null;
         }
 
-        var lines = string.Join(" and ", chosen.Select(c => $"`dotnet add package {c.Id}`"));
+        var lines = string.Join(" and ", usings.Order(StringComparer.Ordinal).Select(u => $"`using {u};`").Concat(chosen.Select(c => $"`dotnet add package {c.Id}`")));
         return after == 0
             ? $"hint: with {lines} on the page, this compiles"
             : $"hint: with {lines} on the page, {errors.Count - after} of these {errors.Count} errors go away";
@@ -137,6 +176,50 @@ public static partial class MissingPackageHints
         }
 
         return names;
+    });
+
+    /// <summary>Where an assembly's public top-level types and static classes' methods live: name to namespaces.</summary>
+    private static IReadOnlyDictionary<string, string[]> Namespaces(string path) => NamespacesOf.GetOrAdd(path, p =>
+    {
+        var found = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        using var stream = File.OpenRead(p);
+        using var reader = new PEReader(stream);
+        if (reader.HasMetadata)
+        {
+            var metadata = reader.GetMetadataReader();
+            foreach (var handle in metadata.TypeDefinitions)
+            {
+                var type = metadata.GetTypeDefinition(handle);
+                var ns = metadata.GetString(type.Namespace);
+                if ((type.Attributes & TypeAttributes.VisibilityMask) != TypeAttributes.Public || ns.Length == 0)
+                {
+                    continue;
+                }
+
+                var name = metadata.GetString(type.Name);
+                var tick = name.IndexOf('`', StringComparison.Ordinal);
+                Add(tick < 0 ? name : name[..tick], ns);
+                if ((type.Attributes & (TypeAttributes.Abstract | TypeAttributes.Sealed)) == (TypeAttributes.Abstract | TypeAttributes.Sealed))
+                {
+                    foreach (var method in type.GetMethods())
+                    {
+                        Add(metadata.GetString(metadata.GetMethodDefinition(method).Name), ns);
+                    }
+                }
+            }
+        }
+
+        return found.ToDictionary(f => f.Key, f => f.Value.ToArray(), StringComparer.Ordinal);
+
+        void Add(string name, string ns)
+        {
+            if (!found.TryGetValue(name, out var set))
+            {
+                found[name] = set = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            set.Add(ns);
+        }
     });
 
     [GeneratedRegex("'([^']+)'")]

@@ -274,7 +274,7 @@ public sealed class SnippetHarnessTests : IDisposable
     }
 
     [Fact]
-    public void Suggest_MissingPackageLine_NamesThePackageThatMakesTheSnippetCompileAndNoneForAMissingUsing()
+    public void Suggest_MissingPackageLineOrUsing_NamesWhatMakesTheSnippetCompileAndNothingForAnUnknownName()
     {
         var assets = WriteFakePackages();
         HintCandidate[] candidates = [new("Fake.Core", assets.Closure(["Fake.Core"])), new("Fake.Lib", assets.Closure(["Fake.Lib"]))];
@@ -290,7 +290,19 @@ public sealed class SnippetHarnessTests : IDisposable
         var usingBlocks = missingUsing.Compilations.ShouldHaveSingleItem();
         var usingErrors = SnippetCompiler.Compile(missingUsing.Name, usingBlocks, references.Paths, references.ImplicitUsings);
         usingErrors.ShouldNotBeEmpty();
-        MissingPackageHints.Suggest(missingUsing.Name, usingBlocks, references, usingErrors, candidates).ShouldBeNull("StringBuilder is in the targeting pack: a using is missing, not a package");
+        MissingPackageHints.Suggest(missingUsing.Name, usingBlocks, references, usingErrors, candidates)
+            .ShouldBe("hint: with `using System.Text;` on the page, this compiles", "StringBuilder is in the targeting pack: a using is missing, not a package");
+
+        var both = DocumentationPage.Parse("docs/fake.md", "```csharp\nClock clock = new Meter().Clock;\n```\n");
+        var bothBlocks = both.Compilations.ShouldHaveSingleItem();
+        var bothErrors = SnippetCompiler.Compile(both.Name, bothBlocks, references.Paths, references.ImplicitUsings);
+        MissingPackageHints.Suggest(both.Name, bothBlocks, references, bothErrors, candidates)
+            .ShouldBe("hint: with `using Fake.Core;` and `using Fake.Lib;` and `dotnet add package Fake.Lib` on the page, this compiles");
+
+        var unknown = DocumentationPage.Parse("docs/fake.md", "```csharp\nvar x = new NoSuchType();\n```\n");
+        var unknownBlocks = unknown.Compilations.ShouldHaveSingleItem();
+        MissingPackageHints.Suggest(unknown.Name, unknownBlocks, references, SnippetCompiler.Compile(unknown.Name, unknownBlocks, references.Paths, references.ImplicitUsings), candidates)
+            .ShouldBeNull("no package or namespace defines it");
     }
 
     [Fact]
