@@ -18,6 +18,17 @@ public static class SourceGenerators
     private static readonly ConcurrentDictionary<string, IReadOnlyList<ISourceGenerator>> Loaded = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, FolderLoadContext> Contexts = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Generators the SDK removes unless a project opts in (<c>EnableRequestDelegateGenerator</c>, on with
+    /// <c>PublishAot</c>; <c>EnableConfigurationBindingGenerator</c>): a plain <c>dotnet new web</c> or console build
+    /// does not run them, so neither does the snippet compiler (the first also needs interceptors enabled).
+    /// </summary>
+    private static readonly HashSet<string> OptIn = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Microsoft.AspNetCore.Http.RequestDelegateGenerator.dll",
+        "Microsoft.Extensions.Configuration.Binder.SourceGeneration.dll",
+    };
+
     /// <summary>The generators of <paramref name="analyzerPaths"/>.</summary>
     public static IReadOnlyList<ISourceGenerator> Load(IEnumerable<string> analyzerPaths)
     {
@@ -27,6 +38,11 @@ public static class SourceGenerators
         {
             var version = AssemblyVersion(path);
             var name = Path.GetFileName(path);
+            if (OptIn.Contains(name))
+            {
+                continue;
+            }
+
             if (!chosen.TryGetValue(name, out var current) || version > current.Version)
             {
                 chosen[name] = (path, version);
