@@ -7,36 +7,46 @@ internal readonly struct PerTokenRates
 {
     private const decimal Million = 1_000_000m;
 
+    private readonly ExactRate _input;
+    private readonly ExactRate _cachedInput;
+    private readonly ExactRate _cacheWrite;
+    private readonly ExactRate _cacheWriteLongTtl;
+    private readonly ExactRate _output;
+    private readonly ExactRate _reasoning;
+    private readonly ExactRate _inputAudio;
+    private readonly ExactRate _cachedInputAudio;
+    private readonly ExactRate _outputAudio;
+
     private PerTokenRates(decimal input, decimal cachedInput, decimal cacheWrite, decimal cacheWriteLongTtl, decimal output, decimal reasoning, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio)
     {
-        Input = input;
-        CachedInput = cachedInput;
-        CacheWrite = cacheWrite;
-        CacheWriteLongTtl = cacheWriteLongTtl;
-        Output = output;
-        Reasoning = reasoning;
-        InputAudio = inputAudio;
-        CachedInputAudio = cachedInputAudio;
-        OutputAudio = outputAudio;
+        _input = new ExactRate(input);
+        _cachedInput = new ExactRate(cachedInput);
+        _cacheWrite = new ExactRate(cacheWrite);
+        _cacheWriteLongTtl = new ExactRate(cacheWriteLongTtl);
+        _output = new ExactRate(output);
+        _reasoning = new ExactRate(reasoning);
+        _inputAudio = new ExactRate(inputAudio);
+        _cachedInputAudio = new ExactRate(cachedInputAudio);
+        _outputAudio = new ExactRate(outputAudio);
     }
 
-    public decimal Input { get; }
+    public decimal Input => _input.Value;
 
-    public decimal CachedInput { get; }
+    public decimal CachedInput => _cachedInput.Value;
 
-    public decimal CacheWrite { get; }
+    public decimal CacheWrite => _cacheWrite.Value;
 
-    public decimal CacheWriteLongTtl { get; }
+    public decimal CacheWriteLongTtl => _cacheWriteLongTtl.Value;
 
-    public decimal Output { get; }
+    public decimal Output => _output.Value;
 
-    public decimal Reasoning { get; }
+    public decimal Reasoning => _reasoning.Value;
 
-    public decimal InputAudio { get; }
+    public decimal InputAudio => _inputAudio.Value;
 
-    public decimal CachedInputAudio { get; }
+    public decimal CachedInputAudio => _cachedInputAudio.Value;
 
-    public decimal OutputAudio { get; }
+    public decimal OutputAudio => _outputAudio.Value;
 
     public static PerTokenRates From(
         decimal input,
@@ -84,17 +94,27 @@ internal readonly struct PerTokenRates
         var reasoning = Math.Max(0, tokens.Reasoning);
         var cached = Math.Max(0, tokens.CachedInput - cachedAudio);
 
-        var longTtlCost = longTtl == 0 ? 0m : longTtl * CacheWriteLongTtl;
+        // Each part is its count times its rate, exactly as decimal multiplication gives it (ExactRate.Times), and 0m
+        // for no tokens. A text-only request (the common case) has no long-TTL writes, audio, fees or tool calls: its
+        // cost is built from the five text parts without touching the others.
+        var shortTtlCost = _cacheWrite.Times(shortTtl);
+        if ((longTtl | uncachedAudio | cachedAudio | outputAudio) == 0 && UsageCost.IsZeroBits(requests) && UsageCost.IsZeroBits(toolCalls))
+        {
+            // shortTtlCost + 0m would be shortTtlCost bit for bit (the zero's scale, 0, is not above it).
+            return UsageCost.CreateTrusted(_input.Times(uncached), _cachedInput.Times(cached), shortTtlCost, _output.Times(plainOutput), _reasoning.Times(reasoning));
+        }
+
+        var longTtlCost = _cacheWriteLongTtl.Times(longTtl);
         return UsageCost.CreateTrusted(
-            uncached == 0 ? 0m : uncached * Input,
-            cached == 0 ? 0m : cached * CachedInput,
-            (shortTtl == 0 ? 0m : shortTtl * CacheWrite) + longTtlCost,
-            plainOutput == 0 ? 0m : plainOutput * Output,
-            reasoning == 0 ? 0m : reasoning * Reasoning,
+            _input.Times(uncached),
+            _cachedInput.Times(cached),
+            shortTtlCost + longTtlCost,
+            _output.Times(plainOutput),
+            _reasoning.Times(reasoning),
             longTtlCost,
-            uncachedAudio == 0 ? 0m : uncachedAudio * InputAudio,
-            cachedAudio == 0 ? 0m : cachedAudio * CachedInputAudio,
-            outputAudio == 0 ? 0m : outputAudio * OutputAudio,
+            _inputAudio.Times(uncachedAudio),
+            _cachedInputAudio.Times(cachedAudio),
+            _outputAudio.Times(outputAudio),
             requests,
             toolCalls);
     }
