@@ -55,6 +55,10 @@ internal readonly struct ExactRate
             }
         }
 
-        return count * Value;
+        return Multiply(count);
     }
+
+    // Out of line: the rare path would otherwise be inlined with every part of every cost.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private decimal Multiply(long count) => count * Value;
 }

@@ -80,8 +80,39 @@ internal readonly struct PerTokenRates
     }
 
     /// <summary>Prices counts with these rates; see the README's "Pricing" section for the formulas.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// A text-only request (no long-TTL cache writes, audio, per-request fee or tool-call charge: the common case) takes
+    /// a short path that computes the five text parts alone. Both paths give the same parts bit for bit: with those
+    /// counts zero, <see cref="FullCost"/> would compute exactly these five and 0m for the rest. The long path is kept
+    /// out of line so that the short one stays small (a method holding both, inlined twice into its caller, had too
+    /// many decimal temporaries for the JIT to keep in registers).
+    /// </remarks>
     public UsageCost Cost(in TokenCounts tokens, in BillableExtras extras, decimal requests, decimal toolCalls)
+    {
+        if ((tokens.CacheWriteLongTtlInput | extras.InputAudio | extras.CachedInputAudio | extras.OutputAudio) != 0
+            || !UsageCost.IsZeroBits(requests)
+            || !UsageCost.IsZeroBits(toolCalls))
+        {
+            return FullCost(tokens, extras, requests, toolCalls);
+        }
+
+        // The TokenCounts invariants make every difference ≥ 0; Math.Max keeps a cost from ever going negative anyway.
+        var uncached = Math.Max(0, tokens.Input - tokens.CachedInput - tokens.CacheWriteInput);
+        var plainOutput = Math.Max(0, tokens.Output - tokens.Reasoning);
+
+        // The cache-write part is the short-TTL writes alone: the long-TTL cost it would add is 0m, and x + 0m is x
+        // bit for bit (the zero's scale, 0, is not above x's).
+        return UsageCost.CreateTrusted(
+            _input.Times(uncached),
+            _cachedInput.Times(Math.Max(0, tokens.CachedInput)),
+            _cacheWrite.Times(Math.Max(0, tokens.CacheWriteInput)),
+            _output.Times(plainOutput),
+            _reasoning.Times(Math.Max(0, tokens.Reasoning)));
+    }
+
+    /// <summary>Prices every part: text, long-TTL cache writes, audio, the per-request fee and tool calls.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private UsageCost FullCost(in TokenCounts tokens, in BillableExtras extras, decimal requests, decimal toolCalls)
     {
         // The TokenCounts invariants make every difference ≥ 0; Math.Max keeps a cost from ever going negative anyway.
         var cachedAudio = Math.Max(0, Math.Min(extras.CachedInputAudio, Math.Min(tokens.CachedInput, extras.InputAudio)));
@@ -95,20 +126,12 @@ internal readonly struct PerTokenRates
         var cached = Math.Max(0, tokens.CachedInput - cachedAudio);
 
         // Each part is its count times its rate, exactly as decimal multiplication gives it (ExactRate.Times), and 0m
-        // for no tokens. A text-only request (the common case) has no long-TTL writes, audio, fees or tool calls: its
-        // cost is built from the five text parts without touching the others.
-        var shortTtlCost = _cacheWrite.Times(shortTtl);
-        if ((longTtl | uncachedAudio | cachedAudio | outputAudio) == 0 && UsageCost.IsZeroBits(requests) && UsageCost.IsZeroBits(toolCalls))
-        {
-            // shortTtlCost + 0m would be shortTtlCost bit for bit (the zero's scale, 0, is not above it).
-            return UsageCost.CreateTrusted(_input.Times(uncached), _cachedInput.Times(cached), shortTtlCost, _output.Times(plainOutput), _reasoning.Times(reasoning));
-        }
-
+        // for no tokens.
         var longTtlCost = _cacheWriteLongTtl.Times(longTtl);
         return UsageCost.CreateTrusted(
             _input.Times(uncached),
             _cachedInput.Times(cached),
-            shortTtlCost + longTtlCost,
+            _cacheWrite.Times(shortTtl) + longTtlCost,
             _output.Times(plainOutput),
             _reasoning.Times(reasoning),
             longTtlCost,
