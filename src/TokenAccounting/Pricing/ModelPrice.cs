@@ -40,7 +40,7 @@ public sealed class ModelPrice
 
     /// <summary>
     /// Gets the provider, for example <c>"openai"</c>, or null for a price that applies to the model whatever the
-    /// provider. Provider names are normalized (see <c>docs/pricing-and-budgets.md</c>).
+    /// provider. Provider names are normalized (see <c>docs/pricing.md</c>).
     /// </summary>
     public string? Provider { get; init; }
 

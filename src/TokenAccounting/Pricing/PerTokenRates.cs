@@ -7,36 +7,46 @@ internal readonly struct PerTokenRates
 {
     private const decimal Million = 1_000_000m;
 
+    private readonly ExactRate _input;
+    private readonly ExactRate _cachedInput;
+    private readonly ExactRate _cacheWrite;
+    private readonly ExactRate _cacheWriteLongTtl;
+    private readonly ExactRate _output;
+    private readonly ExactRate _reasoning;
+    private readonly ExactRate _inputAudio;
+    private readonly ExactRate _cachedInputAudio;
+    private readonly ExactRate _outputAudio;
+
     private PerTokenRates(decimal input, decimal cachedInput, decimal cacheWrite, decimal cacheWriteLongTtl, decimal output, decimal reasoning, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio)
     {
-        Input = input;
-        CachedInput = cachedInput;
-        CacheWrite = cacheWrite;
-        CacheWriteLongTtl = cacheWriteLongTtl;
-        Output = output;
-        Reasoning = reasoning;
-        InputAudio = inputAudio;
-        CachedInputAudio = cachedInputAudio;
-        OutputAudio = outputAudio;
+        _input = new ExactRate(input);
+        _cachedInput = new ExactRate(cachedInput);
+        _cacheWrite = new ExactRate(cacheWrite);
+        _cacheWriteLongTtl = new ExactRate(cacheWriteLongTtl);
+        _output = new ExactRate(output);
+        _reasoning = new ExactRate(reasoning);
+        _inputAudio = new ExactRate(inputAudio);
+        _cachedInputAudio = new ExactRate(cachedInputAudio);
+        _outputAudio = new ExactRate(outputAudio);
     }
 
-    public decimal Input { get; }
+    public decimal Input => _input.Value;
 
-    public decimal CachedInput { get; }
+    public decimal CachedInput => _cachedInput.Value;
 
-    public decimal CacheWrite { get; }
+    public decimal CacheWrite => _cacheWrite.Value;
 
-    public decimal CacheWriteLongTtl { get; }
+    public decimal CacheWriteLongTtl => _cacheWriteLongTtl.Value;
 
-    public decimal Output { get; }
+    public decimal Output => _output.Value;
 
-    public decimal Reasoning { get; }
+    public decimal Reasoning => _reasoning.Value;
 
-    public decimal InputAudio { get; }
+    public decimal InputAudio => _inputAudio.Value;
 
-    public decimal CachedInputAudio { get; }
+    public decimal CachedInputAudio => _cachedInputAudio.Value;
 
-    public decimal OutputAudio { get; }
+    public decimal OutputAudio => _outputAudio.Value;
 
     public static PerTokenRates From(
         decimal input,
@@ -70,8 +80,39 @@ internal readonly struct PerTokenRates
     }
 
     /// <summary>Prices counts with these rates; see the README's "Pricing" section for the formulas.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// A text-only request (no long-TTL cache writes, audio, per-request fee or tool-call charge: the common case) takes
+    /// a short path that computes the five text parts alone. Both paths give the same parts bit for bit: with those
+    /// counts zero, <see cref="FullCost"/> would compute exactly these five and 0m for the rest. The long path is kept
+    /// out of line so that the short one stays small (a method holding both, inlined twice into its caller, had too
+    /// many decimal temporaries for the JIT to keep in registers).
+    /// </remarks>
     public UsageCost Cost(in TokenCounts tokens, in BillableExtras extras, decimal requests, decimal toolCalls)
+    {
+        if ((tokens.CacheWriteLongTtlInput | extras.InputAudio | extras.CachedInputAudio | extras.OutputAudio) != 0
+            || !UsageCost.IsZeroBits(requests)
+            || !UsageCost.IsZeroBits(toolCalls))
+        {
+            return FullCost(tokens, extras, requests, toolCalls);
+        }
+
+        // The TokenCounts invariants make every difference ≥ 0; Math.Max keeps a cost from ever going negative anyway.
+        var uncached = Math.Max(0, tokens.Input - tokens.CachedInput - tokens.CacheWriteInput);
+        var plainOutput = Math.Max(0, tokens.Output - tokens.Reasoning);
+
+        // The cache-write part is the short-TTL writes alone: the long-TTL cost it would add is 0m, and x + 0m is x
+        // bit for bit (the zero's scale, 0, is not above x's).
+        return UsageCost.CreateTrusted(
+            _input.Times(uncached),
+            _cachedInput.Times(Math.Max(0, tokens.CachedInput)),
+            _cacheWrite.Times(Math.Max(0, tokens.CacheWriteInput)),
+            _output.Times(plainOutput),
+            _reasoning.Times(Math.Max(0, tokens.Reasoning)));
+    }
+
+    /// <summary>Prices every part: text, long-TTL cache writes, audio, the per-request fee and tool calls.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private UsageCost FullCost(in TokenCounts tokens, in BillableExtras extras, decimal requests, decimal toolCalls)
     {
         // The TokenCounts invariants make every difference ≥ 0; Math.Max keeps a cost from ever going negative anyway.
         var cachedAudio = Math.Max(0, Math.Min(extras.CachedInputAudio, Math.Min(tokens.CachedInput, extras.InputAudio)));
@@ -84,17 +125,19 @@ internal readonly struct PerTokenRates
         var reasoning = Math.Max(0, tokens.Reasoning);
         var cached = Math.Max(0, tokens.CachedInput - cachedAudio);
 
-        var longTtlCost = longTtl == 0 ? 0m : longTtl * CacheWriteLongTtl;
+        // Each part is its count times its rate, exactly as decimal multiplication gives it (ExactRate.Times), and 0m
+        // for no tokens.
+        var longTtlCost = _cacheWriteLongTtl.Times(longTtl);
         return UsageCost.CreateTrusted(
-            uncached == 0 ? 0m : uncached * Input,
-            cached == 0 ? 0m : cached * CachedInput,
-            (shortTtl == 0 ? 0m : shortTtl * CacheWrite) + longTtlCost,
-            plainOutput == 0 ? 0m : plainOutput * Output,
-            reasoning == 0 ? 0m : reasoning * Reasoning,
+            _input.Times(uncached),
+            _cachedInput.Times(cached),
+            _cacheWrite.Times(shortTtl) + longTtlCost,
+            _output.Times(plainOutput),
+            _reasoning.Times(reasoning),
             longTtlCost,
-            uncachedAudio == 0 ? 0m : uncachedAudio * InputAudio,
-            cachedAudio == 0 ? 0m : cachedAudio * CachedInputAudio,
-            outputAudio == 0 ? 0m : outputAudio * OutputAudio,
+            _inputAudio.Times(uncachedAudio),
+            _cachedInputAudio.Times(cachedAudio),
+            _outputAudio.Times(outputAudio),
             requests,
             toolCalls);
     }

@@ -122,7 +122,7 @@ public sealed class PriceCatalog : IPriceCatalog
     }
 
     /// <summary>
-    /// Creates a catalog from JSON in the built-in catalog's format (see <c>docs/pricing-and-budgets.md</c>):
+    /// Creates a catalog from JSON in the built-in catalog's format (see <c>docs/pricing.md</c>):
     /// <c>{ "asOf": "2025-11-24", "models": [ { "provider": "openai", "model": "gpt-4o", "input": 2.5, "output": 10 } ] }</c>.
     /// </summary>
     /// <param name="utf8Json">The JSON document.</param>

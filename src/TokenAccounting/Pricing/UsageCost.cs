@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace TokenAccounting;
 
 /// <summary>
@@ -86,30 +88,24 @@ public sealed class UsageCost : IEquatable<UsageCost>
         CacheWrite = cacheWrite;
         Output = output;
         Reasoning = reasoning;
-        CacheWriteLongTtl = cacheWriteLongTtl;
-        InputAudio = inputAudio;
-        CachedInputAudio = cachedInputAudio;
-        OutputAudio = outputAudio;
-        Requests = requests;
-        ServerToolCalls = serverToolCalls;
+        _beyondText = BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls);
     }
 
-    // For the pricing hot path: parts computed from non-negative counts and prices need no checks.
-    private UsageCost(bool trusted, decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls)
+    // For the pricing hot path and the rollups: parts computed from non-negative counts and prices need no checks.
+    private UsageCost(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, BeyondText? beyondText)
     {
-        _ = trusted;
         Input = input;
         CachedInput = cachedInput;
         CacheWrite = cacheWrite;
         Output = output;
         Reasoning = reasoning;
-        CacheWriteLongTtl = cacheWriteLongTtl;
-        InputAudio = inputAudio;
-        CachedInputAudio = cachedInputAudio;
-        OutputAudio = outputAudio;
-        Requests = requests;
-        ServerToolCalls = serverToolCalls;
+        _beyondText = beyondText;
     }
+
+    // The six parts beyond text (long-TTL cache writes, audio, per-request fees, server-side tool calls) are zero for
+    // most calls: they live out of line, in an object allocated only when one of them is not 0m, so a text-only cost
+    // is five decimals (104 bytes instead of 192).
+    private readonly BeyondText? _beyondText;
 
     /// <summary>Gets a cost of zero.</summary>
     public static UsageCost Zero { get; } = new(0, 0, 0, 0, 0);
@@ -124,7 +120,7 @@ public sealed class UsageCost : IEquatable<UsageCost>
     public decimal CacheWrite { get; }
 
     /// <summary>Gets the part of <see cref="CacheWrite"/> spent on cache writes with a TTL of one hour or more (not added to <see cref="Total"/> twice).</summary>
-    public decimal CacheWriteLongTtl { get; }
+    public decimal CacheWriteLongTtl => _beyondText is null ? 0m : _beyondText.CacheWriteLongTtl;
 
     /// <summary>Gets the cost of (text) output tokens that are not reasoning tokens.</summary>
     public decimal Output { get; }
@@ -133,27 +129,41 @@ public sealed class UsageCost : IEquatable<UsageCost>
     public decimal Reasoning { get; }
 
     /// <summary>Gets the cost of uncached audio input tokens.</summary>
-    public decimal InputAudio { get; }
+    public decimal InputAudio => _beyondText is null ? 0m : _beyondText.InputAudio;
 
     /// <summary>Gets the cost of audio input tokens read from a cache.</summary>
-    public decimal CachedInputAudio { get; }
+    public decimal CachedInputAudio => _beyondText is null ? 0m : _beyondText.CachedInputAudio;
 
     /// <summary>Gets the cost of audio output tokens.</summary>
-    public decimal OutputAudio { get; }
+    public decimal OutputAudio => _beyondText is null ? 0m : _beyondText.OutputAudio;
 
     /// <summary>Gets the per-request fees (for example Perplexity's fee per 1,000 requests).</summary>
-    public decimal Requests { get; }
+    public decimal Requests => _beyondText is null ? 0m : _beyondText.Requests;
 
     /// <summary>Gets the charge for provider-side tool calls billed per call (for example web search at $10 per 1,000 calls).</summary>
-    public decimal ServerToolCalls { get; }
+    public decimal ServerToolCalls => _beyondText is null ? 0m : _beyondText.ServerToolCalls;
 
     /// <summary>Gets the total cost in US dollars; saturates at <see cref="decimal.MaxValue"/> (only a saturated sum gets there: <c>Record()</c> rejects a cost whose total does not fit).</summary>
-    public decimal Total => SaturatingArithmetic.Add(
-        SaturatingArithmetic.Add(Input, CachedInput, CacheWrite, Output, Reasoning),
-        SaturatingArithmetic.Add(InputAudio, CachedInputAudio, OutputAudio, Requests, ServerToolCalls));
+    public decimal Total => _beyondText is null
+        ? SaturatingArithmetic.Add(Input, CachedInput, CacheWrite, Output, Reasoning)
+        : SaturatingArithmetic.Add(
+            SaturatingArithmetic.Add(Input, CachedInput, CacheWrite, Output, Reasoning),
+            SaturatingArithmetic.Add(InputAudio, CachedInputAudio, OutputAudio, Requests, ServerToolCalls));
 
+    /// <summary>A cost of the five text parts alone (no long-TTL writes, audio, fees or tool calls), unchecked.</summary>
+    internal static UsageCost CreateTrusted(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning) =>
+        new(input, cachedInput, cacheWrite, output, reasoning, beyondText: null);
+
+    /// <summary>A cost of every part, unchecked: parts computed from non-negative counts and prices, or sums of such.</summary>
     internal static UsageCost CreateTrusted(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls) =>
-        new(true, input, cachedInput, cacheWrite, output, reasoning, cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls);
+        new(input, cachedInput, cacheWrite, output, reasoning, BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls));
+
+    /// <summary>
+    /// Whether an amount is <c>0m</c> bit for bit: zero, scale 0, no sign. Only such a part may be left out of line:
+    /// a zero of another scale (<c>0.00m</c>) is kept as it is, so that every part reads back, and formats, as given.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsZeroBits(decimal value) => Unsafe.BitCast<decimal, UInt128>(value) == UInt128.Zero;
 
     /// <summary>Adds two costs part by part. Never throws for size: a part that does not fit saturates at <see cref="decimal.MaxValue"/>.</summary>
     public static UsageCost operator +(UsageCost left, UsageCost right)
@@ -221,5 +231,36 @@ public sealed class UsageCost : IEquatable<UsageCost>
         }
 
         return text + ")";
+    }
+
+    /// <summary>The parts of a cost beyond text tokens; exists only when one of them is not <c>0m</c> bit for bit.</summary>
+    private sealed class BeyondText
+    {
+        private BeyondText(decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls)
+        {
+            CacheWriteLongTtl = cacheWriteLongTtl;
+            InputAudio = inputAudio;
+            CachedInputAudio = cachedInputAudio;
+            OutputAudio = outputAudio;
+            Requests = requests;
+            ServerToolCalls = serverToolCalls;
+        }
+
+        public decimal CacheWriteLongTtl { get; }
+
+        public decimal InputAudio { get; }
+
+        public decimal CachedInputAudio { get; }
+
+        public decimal OutputAudio { get; }
+
+        public decimal Requests { get; }
+
+        public decimal ServerToolCalls { get; }
+
+        public static BeyondText? Of(decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls) =>
+            IsZeroBits(cacheWriteLongTtl) && IsZeroBits(inputAudio) && IsZeroBits(cachedInputAudio) && IsZeroBits(outputAudio) && IsZeroBits(requests) && IsZeroBits(serverToolCalls)
+                ? null
+                : new BeyondText(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls);
     }
 }
