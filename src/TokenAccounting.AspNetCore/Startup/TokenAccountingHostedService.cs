@@ -10,7 +10,16 @@ namespace TokenAccounting.AspNetCore;
 /// </summary>
 internal sealed class TokenAccountingHostedService(IServiceProvider services) : IHostedLifecycleService
 {
-    public Task StartingAsync(CancellationToken cancellationToken) => TokenAccountingStartup.ValidateAsync(services, cancellationToken);
+    private IUsageRecorder? _recorder;
+
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        await TokenAccountingStartup.ValidateAsync(services, cancellationToken).ConfigureAwait(false);
+
+        // Held from here: at StoppedAsync the container may already be disposed (a test host torn down while it stops),
+        // and resolving from it then throws instead of flushing.
+        _recorder = services.GetService<IUsageRecorder>();
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -22,7 +31,7 @@ internal sealed class TokenAccountingHostedService(IServiceProvider services) : 
 
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
-        if (services.GetService<IUsageRecorder>() is { } recorder)
+        if ((_recorder ?? Resolve()) is { } recorder)
         {
             // Bounded by FlushTimeout and by the host's shutdown timeout (the token); disposal flushes what is left.
             try
@@ -33,6 +42,23 @@ internal sealed class TokenAccountingHostedService(IServiceProvider services) : 
             {
                 // The host's shutdown timeout passed; the container's disposal of the recorder flushes what is left.
             }
+            catch (ObjectDisposedException)
+            {
+                // The container disposed the recorder first, and its disposal flushed what it held.
+            }
+        }
+    }
+
+    /// <summary>The recorder when the host stops without having started; none once the container is disposed.</summary>
+    private IUsageRecorder? Resolve()
+    {
+        try
+        {
+            return services.GetService<IUsageRecorder>();
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
         }
     }
 }

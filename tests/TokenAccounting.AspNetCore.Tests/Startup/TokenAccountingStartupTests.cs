@@ -49,6 +49,22 @@ public sealed class TokenAccountingStartupTests : IDisposable
     }
 
     [Fact]
+    public async Task StoppedAsync_ContainerAlreadyDisposed_DoesNotThrowAndTheRecordIsDelivered()
+    {
+        // A test host torn down while it stops can dispose the container before the lifecycle's StoppedAsync runs.
+        var host = BuildHost(b => b.AddInMemorySink());
+        await host.StartAsync();
+        var lifecycle = host.Services.GetServices<IHostedService>().OfType<TokenAccountingHostedService>().Single();
+        var sink = host.Services.GetRequiredService<InMemoryUsageSink>();
+        host.Services.GetRequiredService<IUsageRecorder>().Record(new UsageRecord { Model = "gpt-4o", Tokens = new TokenCounts(10, 5) });
+
+        host.Dispose();
+
+        await Should.NotThrowAsync(() => lifecycle.StoppedAsync(CancellationToken.None));
+        sink.Records.ShouldHaveSingleItem().Model.ShouldBe("gpt-4o");
+    }
+
+    [Fact]
     public async Task StartAsync_JsonLinesFolderNotCreatable_FailsNamingTheFolderAndOption()
     {
         var folder = UnderAFile("ledger");
