@@ -2,7 +2,7 @@ using TokenAccounting.Agents.Tests.Agents;
 
 namespace TokenAccounting.Agents.Tests;
 
-/// <summary>The README's Agent Framework snippet, verbatim, so it keeps compiling and stays true.</summary>
+/// <summary>The Agent Framework usage docs/extensions-ai.md shows (the docs' snippets are compiled by the packaging tests; this one also runs it), so what it says stays true.</summary>
 public sealed class ReadmeSnippetTests
 {
     [Fact]

@@ -3,7 +3,7 @@ using TokenAccounting.Extensions.AI.Tests.Fakes;
 
 namespace TokenAccounting.Extensions.AI.Tests;
 
-/// <summary>The README's Microsoft.Extensions.AI snippet, verbatim, so it keeps compiling and stays true.</summary>
+/// <summary>The registration docs/extensions-ai.md shows (the docs' snippets are compiled by the packaging tests; this one also runs it), so what it says stays true.</summary>
 public sealed class ReadmeSnippetTests
 {
     [Fact]

@@ -1,14 +1,13 @@
 namespace TokenAccounting.Testing.Tests;
 
-/// <summary>The README's "Testing your code" example is the sample file CI compiles and runs, character for character.</summary>
-public sealed class ReadmeSnippetTests
+/// <summary>The first example of docs/testing.md ("Testing your code") is the sample file CI compiles and runs, character for character.</summary>
+public sealed class DocumentationSampleTests
 {
     [Fact]
-    public void Readme_TestingYourCodeExample_IsTheSampleThatCiRuns()
+    public void TestingPage_FirstExample_IsTheSampleThatCiRuns()
     {
         var root = RepositoryRoot();
-        var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
-        var section = readme[readme.IndexOf("## Testing your code", StringComparison.Ordinal)..];
+        var section = File.ReadAllText(Path.Combine(root, "docs", "testing.md")).ReplaceLineEndings("\n");
         const string Fence = "```csharp\n";
         var start = section.IndexOf(Fence, StringComparison.Ordinal) + Fence.Length;
         var snippet = section[start..section.IndexOf("```\n", start, StringComparison.Ordinal)];
