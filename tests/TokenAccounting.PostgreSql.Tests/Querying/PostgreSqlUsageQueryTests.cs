@@ -90,14 +90,6 @@ public sealed class PostgreSqlUsageQueryTests(PostgresServer server) : IAsyncLif
         detailsOnly.RequestCount.ShouldBe(0);
     }
 
-    [SkippableFact]
-    public async Task GetUsedAsync_DateDimension_ThrowsNamingTheRule()
-    {
-        var error = await Should.ThrowAsync<ArgumentException>(() => Ledger.GetUsedAsync(Day1, Day2, UsageDimension.Date, "2026-01-15").AsTask());
-
-        error.ParamName.ShouldBe("dimension");
-    }
-
     private static UsageQuery Query(string name) => name switch
     {
         "by-date" => new UsageQuery(Day1, Day3) { GroupBy = [UsageDimension.Date] },

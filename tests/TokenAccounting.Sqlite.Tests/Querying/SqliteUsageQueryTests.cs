@@ -85,14 +85,6 @@ public sealed class SqliteUsageQueryTests : IDisposable
     }
 
     [Fact]
-    public async Task GetUsedAsync_DateDimension_ThrowsNamingTheRule()
-    {
-        var error = await Should.ThrowAsync<ArgumentException>(() => _ledger.GetUsedAsync(Day1, Day2, UsageDimension.Date, "2026-01-15").AsTask());
-
-        error.ParamName.ShouldBe("dimension");
-    }
-
-    [Fact]
     public void UsageQuery_InvalidArguments_ThrowNamingTheRule()
     {
         Should.Throw<ArgumentException>(() => new UsageQuery(Day2, Day1)).Message.ShouldContain("must be later than its start");
