@@ -72,7 +72,8 @@ internal sealed class UsageEnrichment
     /// Completes a record attributed by <see cref="Attribute"/>: id when absent, completed-at, the innermost scope's
     /// user, tenant and tags unless the record set its own (the record's tag wins per key), the scope path, text
     /// stripped unless captured, the cost from the pricer when absent (a throwing pricer leaves it unpriced), and
-    /// the cost (or, unpriced, the count of unpriced records) added to the scopes that received the tokens. Allocates a new record only when something changed.
+    /// the cost (or, unpriced, the count of unpriced records) added to the scopes that received the tokens. Allocates
+    /// a new record only when something changed.
     /// </summary>
     public UsageRecord Enrich(in IngestItem item)
     {
