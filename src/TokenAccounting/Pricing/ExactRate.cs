@@ -17,6 +17,7 @@ namespace TokenAccounting;
 internal readonly struct ExactRate
 {
     private readonly ulong _mantissa;
+    private readonly ulong _scaleBits;
     private readonly byte _scale;
     private readonly bool _fast;
 
@@ -26,6 +27,7 @@ internal readonly struct ExactRate
         Span<int> bits = stackalloc int[4];
         decimal.GetBits(value, bits);
         _scale = value.Scale;
+        _scaleBits = PackedAmount.ScaleBits(_scale);
         _mantissa = (uint)bits[0] | ((ulong)(uint)bits[1] << 32);
 
         // A zero rate stays on the decimal path: decimal keeps a zero product's scale when both operands fit in 32
@@ -56,6 +58,32 @@ internal readonly struct ExactRate
         }
 
         return Multiply(count);
+    }
+
+    /// <summary>
+    /// Returns <c>count × Value</c> packed (<see cref="PackedAmount"/>), bit for bit what <see cref="Times"/> returns,
+    /// or <see cref="PackedAmount.None"/> when the product takes the decimal path or its mantissa needs more than 59 bits.
+    /// </summary>
+    /// <param name="count">A non-negative token count.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong TimesPacked(long count)
+    {
+        if (count == 0)
+        {
+            // 0m: mantissa 0, scale 0.
+            return 0;
+        }
+
+        if (_fast && count > 0)
+        {
+            var high = Math.BigMul((ulong)count, _mantissa, out var low);
+            if (high == 0 && low <= PackedAmount.MaxMantissa)
+            {
+                return low | _scaleBits;
+            }
+        }
+
+        return PackedAmount.None;
     }
 
     // Out of line: the rare path would otherwise be inlined with every part of every cost.
