@@ -18,6 +18,10 @@ internal readonly struct ExactRate
 {
     private readonly ulong _mantissa;
     private readonly ulong _scaleBits;
+
+    // The mantissa when the rate takes the fast path and it fits in 32 bits (almost every rate: $2.50 per million
+    // is 25 at scale 7), else 0: a count of up to 32 bits times it is one 64-bit multiply.
+    private readonly ulong _mantissa32;
     private readonly byte _scale;
     private readonly bool _fast;
 
@@ -33,6 +37,7 @@ internal readonly struct ExactRate
         // A zero rate stays on the decimal path: decimal keeps a zero product's scale when both operands fit in 32
         // bits and drops it (0m) otherwise, a distinction not worth copying for free models.
         _fast = bits[2] == 0 && _mantissa != 0 && !decimal.IsNegative(value);
+        _mantissa32 = _fast && _mantissa <= uint.MaxValue ? _mantissa : 0;
     }
 
     /// <summary>Gets the rate per token.</summary>
@@ -68,9 +73,24 @@ internal readonly struct ExactRate
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong TimesPacked(long count)
     {
+        if ((ulong)count <= uint.MaxValue && _mantissa32 != 0)
+        {
+            // Below 2^64: no overflow. No tokens cost 0m (mantissa 0, scale 0), not zero at the rate's scale.
+            var product = (ulong)count * _mantissa32;
+            if (product <= PackedAmount.MaxMantissa)
+            {
+                return count == 0 ? 0 : product | _scaleBits;
+            }
+        }
+
+        return TimesPackedWide(count);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong TimesPackedWide(long count)
+    {
         if (count == 0)
         {
-            // 0m: mantissa 0, scale 0.
             return 0;
         }
 

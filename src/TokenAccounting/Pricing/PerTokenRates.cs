@@ -147,8 +147,22 @@ internal readonly struct PerTokenRates
         var cached = Math.Max(0, tokens.CachedInput - cachedAudio);
 
         // Each part is its count times its rate, exactly as decimal multiplication gives it (ExactRate.Times), and 0m
-        // for no tokens.
+        // for no tokens. The text parts are packed straight from their integer products when they all pack (without
+        // long-TTL writes the cache-write part is the short-TTL product alone: x + 0m is x bit for bit).
         var longTtlCost = _cacheWriteLongTtl.Times(longTtl);
+        var inputAudio = _inputAudio.Times(uncachedAudio);
+        var cachedInputAudio = _cachedInputAudio.Times(cachedAudio);
+        var outputAudioCost = _outputAudio.Times(outputAudio);
+        var a = _input.TimesPacked(uncached);
+        var b = _cachedInput.TimesPacked(cached);
+        var c = longTtl == 0 ? _cacheWrite.TimesPacked(shortTtl) : PackedAmount.None;
+        var d = _output.TimesPacked(plainOutput);
+        var e = _reasoning.TimesPacked(reasoning);
+        if (a != PackedAmount.None && b != PackedAmount.None && c != PackedAmount.None && d != PackedAmount.None && e != PackedAmount.None)
+        {
+            return UsageCost.CreatePacked(a, b, c, d, e, longTtlCost, inputAudio, cachedInputAudio, outputAudioCost, requests, toolCalls);
+        }
+
         return UsageCost.CreateTrusted(
             _input.Times(uncached),
             _cachedInput.Times(cached),
@@ -156,9 +170,9 @@ internal readonly struct PerTokenRates
             _output.Times(plainOutput),
             _reasoning.Times(reasoning),
             longTtlCost,
-            _inputAudio.Times(uncachedAudio),
-            _cachedInputAudio.Times(cachedAudio),
-            _outputAudio.Times(outputAudio),
+            inputAudio,
+            cachedInputAudio,
+            outputAudioCost,
             requests,
             toolCalls);
     }

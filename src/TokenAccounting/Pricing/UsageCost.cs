@@ -86,7 +86,7 @@ public sealed class UsageCost : IEquatable<UsageCost>
         (_input, _cachedInput, _cacheWrite, _output, _reasoning, _more) = Layout(input, cachedInput, cacheWrite, output, reasoning, BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls));
     }
 
-    // For the pricing hot path: five text parts already packed (PackedAmount), nothing beyond text.
+    // For the pricing hot path: five text parts already packed (PackedAmount), and the parts beyond text, if any.
     private UsageCost(ulong input, ulong cachedInput, ulong cacheWrite, ulong output, ulong reasoning, object? more)
     {
         _input = input;
@@ -187,6 +187,10 @@ public sealed class UsageCost : IEquatable<UsageCost>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static UsageCost CreatePacked(ulong input, ulong cachedInput, ulong cacheWrite, ulong output, ulong reasoning) =>
         new(input, cachedInput, cacheWrite, output, reasoning, more: null);
+
+    /// <summary>A cost from five packed text parts and the six parts beyond text, unchecked (the pricing path of a request with audio, fees or tool calls).</summary>
+    internal static UsageCost CreatePacked(ulong input, ulong cachedInput, ulong cacheWrite, ulong output, ulong reasoning, decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls) =>
+        new(input, cachedInput, cacheWrite, output, reasoning, BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls));
 
     // Packs the text parts when all five fit, else keeps them as decimals out of line (with the beyond-text parts).
     private static (ulong Input, ulong CachedInput, ulong CacheWrite, ulong Output, ulong Reasoning, object? More) Layout(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, BeyondText? beyond)
