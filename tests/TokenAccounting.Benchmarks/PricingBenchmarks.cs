@@ -9,6 +9,11 @@ namespace TokenAccounting.Benchmarks;
 /// rules, effective dates or service tiers. Two breakdown rows price the same counts without a lookup: once through
 /// <see cref="ModelPrice.Cost(TokenCounts, string?)"/> and once with plain <see cref="decimal"/> multiplies into an
 /// object of all eleven parts (the arithmetic before issue 15 item 7), so their ratio holds under a loaded machine.
+/// The single-name rows price the same record again and again; the rotating rows price 64 or 256 different models
+/// of the catalog in turn (exact names, dated snapshots, provider-prefixed names, and the match-rule, Bedrock and
+/// Vertex cases), once with the same string instances each time (names from configuration or constants) and once
+/// with a new instance of the name on every call (names read from each response), so no row is only a hit on one
+/// cached entry.
 /// </summary>
 [MemoryDiagnoser]
 [MinColumn]
@@ -29,6 +34,10 @@ public class PricingBenchmarks
     private UsageRecord _unknownRecord = null!;
     private UsageRecord _audioAndToolsRecord = null!;
     private ModelPrice _heldPrice = null!;
+    private UsageRecord[] _rotating64 = null!;
+    private UsageRecord[] _rotating256 = null!;
+    private UsageRecord[] _rotating256Fresh = null!;
+    private int _next;
     private PlainRates _plainRates;
 
     [GlobalSetup]
@@ -72,6 +81,21 @@ public class PricingBenchmarks
         }
 
         _ = UsagePricing.Price(_catalog, _unknownRecord);
+        _rotating256 = RotatingRecords(256);
+        _rotating64 = _rotating256[..64];
+
+        // 64 instances of each of the 256 names: a name's instance comes round again only after 16,384 calls.
+        _rotating256Fresh = new UsageRecord[256 * 64];
+        for (var i = 0; i < _rotating256Fresh.Length; i++)
+        {
+            var record = _rotating256[i % 256];
+            _rotating256Fresh[i] = record with { Model = new string(record.Model.AsSpan()), Provider = record.Provider is null ? null : new string(record.Provider.AsSpan()) };
+        }
+
+        foreach (var record in _rotating256Fresh)
+        {
+            _ = UsagePricing.Price(_catalog, record) ?? throw new InvalidOperationException($"{record.Provider}/{record.Model} is not priced.");
+        }
         _heldPrice = _catalog.FindPrice(_exactRecord.Provider, _exactRecord.Model, CompletedAt) ?? throw new InvalidOperationException("gpt-4o is not priced.");
         _plainRates = new PlainRates(_heldPrice);
         if (Cost_HeldPrice().Total != _plainRates.Cost(_exactRecord.Tokens).Total)
@@ -111,6 +135,18 @@ public class PricingBenchmarks
     [Benchmark]
     public UsageCost? Price_UnknownModel() => UsagePricing.Price(_catalog, _unknownRecord, diagnostics: null);
 
+    /// <summary>64 different models in turn, the same string instances each time.</summary>
+    [Benchmark]
+    public UsageCost? Price_Rotating64Models() => UsagePricing.Price(_catalog, _rotating64[_next++ & 63]);
+
+    /// <summary>256 different models in turn, the same string instances each time.</summary>
+    [Benchmark]
+    public UsageCost? Price_Rotating256Models() => UsagePricing.Price(_catalog, _rotating256[_next++ & 255]);
+
+    /// <summary>256 different models in turn, a new instance of the model and provider names on every call.</summary>
+    [Benchmark]
+    public UsageCost? Price_Rotating256Models_FreshStrings() => UsagePricing.Price(_catalog, _rotating256Fresh[_next++ & (_rotating256Fresh.Length - 1)]);
+
     /// <summary>Breakdown: the cost arithmetic and the <see cref="UsageCost"/> alone, with the price already in hand.</summary>
     [Benchmark]
     public UsageCost Cost_HeldPrice() => _heldPrice.Cost(_exactRecord.Tokens);
@@ -118,6 +154,49 @@ public class PricingBenchmarks
     /// <summary>Breakdown peer: the same counts with plain decimal multiplies into an object of all eleven parts (192 B).</summary>
     [Benchmark]
     public object PlainDecimalCost_HeldPrice() => _plainRates.Cost(_exactRecord.Tokens);
+
+    /// <summary>
+    /// Records of <paramref name="count"/> different priced models, spread over the catalog: three in four by a
+    /// name as listed, dated (<c>-20250101</c>) or prefixed with the provider (<c>openai/gpt-4o</c>), and the
+    /// single-name rows' match-rule, Bedrock, Vertex and dated cases among them.
+    /// </summary>
+    private UsageRecord[] RotatingRecords(int count)
+    {
+        var template = _exactRecord;
+        var records = new List<UsageRecord>
+        {
+            _matchRuleRecord,
+            _bedrockRecord,
+            _snapshotRecord,
+            template with { Provider = "gcp.vertex", Model = "claude-sonnet-4@20250514" },
+            template with { Provider = "aws.bedrock", Model = "eu.anthropic.claude-3-5-haiku-20241022-v1:0" },
+        };
+        var seen = new HashSet<string>(records.Select(r => r.Model), StringComparer.OrdinalIgnoreCase);
+        var models = _catalog.Prices.Where(p => p.Provider is not null).GroupBy(p => p.Model, StringComparer.OrdinalIgnoreCase).Select(g => g.First()).ToArray();
+        var step = Math.Max(1, models.Length / count);
+        for (var i = 0; records.Count < count && i < models.Length * step; i++)
+        {
+            var price = models[(i * step + (i / models.Length)) % models.Length];
+            var name = (i % 4) switch
+            {
+                1 => price.Model + "-20250101",
+                2 => price.Provider + "/" + price.Model,
+                _ => price.Model,
+            };
+            var record = template with { Provider = price.Provider, Model = name };
+            if (seen.Add(name) && UsagePricing.Price(_catalog, record) is not null)
+            {
+                records.Add(record);
+            }
+        }
+
+        if (records.Count < count)
+        {
+            throw new InvalidOperationException($"Only {records.Count} rotating models are priced; {count} are needed.");
+        }
+
+        return [.. records];
+    }
 
     private readonly struct PlainRates(ModelPrice price)
     {

@@ -17,6 +17,11 @@ namespace TokenAccounting;
 internal readonly struct ExactRate
 {
     private readonly ulong _mantissa;
+    private readonly ulong _scaleBits;
+
+    // The mantissa when the rate takes the fast path and it fits in 32 bits (almost every rate: $2.50 per million
+    // is 25 at scale 7), else 0: a count of up to 32 bits times it is one 64-bit multiply.
+    private readonly ulong _mantissa32;
     private readonly byte _scale;
     private readonly bool _fast;
 
@@ -26,11 +31,13 @@ internal readonly struct ExactRate
         Span<int> bits = stackalloc int[4];
         decimal.GetBits(value, bits);
         _scale = value.Scale;
+        _scaleBits = PackedAmount.ScaleBits(_scale);
         _mantissa = (uint)bits[0] | ((ulong)(uint)bits[1] << 32);
 
         // A zero rate stays on the decimal path: decimal keeps a zero product's scale when both operands fit in 32
         // bits and drops it (0m) otherwise, a distinction not worth copying for free models.
         _fast = bits[2] == 0 && _mantissa != 0 && !decimal.IsNegative(value);
+        _mantissa32 = _fast && _mantissa <= uint.MaxValue ? _mantissa : 0;
     }
 
     /// <summary>Gets the rate per token.</summary>
@@ -56,6 +63,47 @@ internal readonly struct ExactRate
         }
 
         return Multiply(count);
+    }
+
+    /// <summary>
+    /// Returns <c>count × Value</c> packed (<see cref="PackedAmount"/>), bit for bit what <see cref="Times"/> returns,
+    /// or <see cref="PackedAmount.None"/> when the product takes the decimal path or its mantissa needs more than 59 bits.
+    /// </summary>
+    /// <param name="count">A non-negative token count.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong TimesPacked(long count)
+    {
+        if ((ulong)count <= uint.MaxValue && _mantissa32 != 0)
+        {
+            // Below 2^64: no overflow. No tokens cost 0m (mantissa 0, scale 0), not zero at the rate's scale.
+            var product = (ulong)count * _mantissa32;
+            if (product <= PackedAmount.MaxMantissa)
+            {
+                return count == 0 ? 0 : product | _scaleBits;
+            }
+        }
+
+        return TimesPackedWide(count);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong TimesPackedWide(long count)
+    {
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        if (_fast && count > 0)
+        {
+            var high = Math.BigMul((ulong)count, _mantissa, out var low);
+            if (high == 0 && low <= PackedAmount.MaxMantissa)
+            {
+                return low | _scaleBits;
+            }
+        }
+
+        return PackedAmount.None;
     }
 
     // Out of line: the rare path would otherwise be inlined with every part of every cost.

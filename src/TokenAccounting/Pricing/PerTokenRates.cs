@@ -96,19 +96,40 @@ internal readonly struct PerTokenRates
             return FullCost(tokens, extras, requests, toolCalls);
         }
 
+        return TextCost(tokens.Input, tokens.CachedInput, tokens.CacheWriteInput, tokens.Output, tokens.Reasoning);
+    }
+
+    /// <summary>
+    /// Prices a text-only request (no long-TTL cache writes, audio, per-request fee or tool-call charge) from its
+    /// counts: each part an integer product packed straight into the <see cref="UsageCost"/>, or, when one does not
+    /// pack, every part by <see cref="ExactRate.Times"/>. Both give the same parts bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public UsageCost TextCost(long input, long cachedInput, long cacheWriteInput, long output, long reasoning)
+    {
         // The TokenCounts invariants make every difference ≥ 0; Math.Max keeps a cost from ever going negative anyway.
-        var uncached = Math.Max(0, tokens.Input - tokens.CachedInput - tokens.CacheWriteInput);
-        var plainOutput = Math.Max(0, tokens.Output - tokens.Reasoning);
+        var uncached = Math.Max(0, input - cachedInput - cacheWriteInput);
+        var plainOutput = Math.Max(0, output - reasoning);
+        cachedInput = Math.Max(0, cachedInput);
+        cacheWriteInput = Math.Max(0, cacheWriteInput);
+        reasoning = Math.Max(0, reasoning);
 
         // The cache-write part is the short-TTL writes alone: the long-TTL cost it would add is 0m, and x + 0m is x
         // bit for bit (the zero's scale, 0, is not above x's).
-        return UsageCost.CreateTrusted(
-            _input.Times(uncached),
-            _cachedInput.Times(Math.Max(0, tokens.CachedInput)),
-            _cacheWrite.Times(Math.Max(0, tokens.CacheWriteInput)),
-            _output.Times(plainOutput),
-            _reasoning.Times(Math.Max(0, tokens.Reasoning)));
+        var a = _input.TimesPacked(uncached);
+        var b = _cachedInput.TimesPacked(cachedInput);
+        var c = _cacheWrite.TimesPacked(cacheWriteInput);
+        var d = _output.TimesPacked(plainOutput);
+        var e = _reasoning.TimesPacked(reasoning);
+        return a != PackedAmount.None && b != PackedAmount.None && c != PackedAmount.None && d != PackedAmount.None && e != PackedAmount.None
+            ? UsageCost.CreatePacked(a, b, c, d, e)
+            : DecimalTextCost(uncached, cachedInput, cacheWriteInput, plainOutput, reasoning);
     }
+
+    // Out of line: a free model, a huge count or a rate with a 96-bit mantissa.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private UsageCost DecimalTextCost(long uncached, long cachedInput, long cacheWriteInput, long plainOutput, long reasoning) =>
+        UsageCost.CreateTrusted(_input.Times(uncached), _cachedInput.Times(cachedInput), _cacheWrite.Times(cacheWriteInput), _output.Times(plainOutput), _reasoning.Times(reasoning));
 
     /// <summary>Prices every part: text, long-TTL cache writes, audio, the per-request fee and tool calls.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -126,8 +147,22 @@ internal readonly struct PerTokenRates
         var cached = Math.Max(0, tokens.CachedInput - cachedAudio);
 
         // Each part is its count times its rate, exactly as decimal multiplication gives it (ExactRate.Times), and 0m
-        // for no tokens.
+        // for no tokens. The text parts are packed straight from their integer products when they all pack (without
+        // long-TTL writes the cache-write part is the short-TTL product alone: x + 0m is x bit for bit).
         var longTtlCost = _cacheWriteLongTtl.Times(longTtl);
+        var inputAudio = _inputAudio.Times(uncachedAudio);
+        var cachedInputAudio = _cachedInputAudio.Times(cachedAudio);
+        var outputAudioCost = _outputAudio.Times(outputAudio);
+        var a = _input.TimesPacked(uncached);
+        var b = _cachedInput.TimesPacked(cached);
+        var c = longTtl == 0 ? _cacheWrite.TimesPacked(shortTtl) : PackedAmount.None;
+        var d = _output.TimesPacked(plainOutput);
+        var e = _reasoning.TimesPacked(reasoning);
+        if (a != PackedAmount.None && b != PackedAmount.None && c != PackedAmount.None && d != PackedAmount.None && e != PackedAmount.None)
+        {
+            return UsageCost.CreatePacked(a, b, c, d, e, longTtlCost, inputAudio, cachedInputAudio, outputAudioCost, requests, toolCalls);
+        }
+
         return UsageCost.CreateTrusted(
             _input.Times(uncached),
             _cachedInput.Times(cached),
@@ -135,9 +170,9 @@ internal readonly struct PerTokenRates
             _output.Times(plainOutput),
             _reasoning.Times(reasoning),
             longTtlCost,
-            _inputAudio.Times(uncachedAudio),
-            _cachedInputAudio.Times(cachedAudio),
-            _outputAudio.Times(outputAudio),
+            inputAudio,
+            cachedInputAudio,
+            outputAudioCost,
             requests,
             toolCalls);
     }

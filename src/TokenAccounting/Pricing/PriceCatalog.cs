@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace TokenAccounting;
 
 /// <summary>
@@ -21,12 +19,11 @@ namespace TokenAccounting;
 /// <see cref="PriceProvider.ModelMatch"/> accepts the name, then takes the first entry listed for an exact name.
 /// Within the entry found, the newest price whose <see cref="ModelPrice.EffectiveFrom"/> is not later than the
 /// time is used; none → null.</para>
-/// <para>Results are cached (up to 4,096 names), so a repeated lookup is one dictionary probe and allocates
-/// nothing.</para>
+/// <para>Results are cached (up to 4,096 provider and model names), so a repeated lookup is one hash-table probe and
+/// allocates nothing.</para>
 /// </remarks>
-public sealed class PriceCatalog : IPriceCatalog
+public sealed partial class PriceCatalog : IPriceCatalog
 {
-    private const int MaxCachedLookups = 4_096;
     private static readonly ModelPrice[] NoPrices = [];
     private static readonly Lazy<PriceCatalog> BuiltInCatalog = new(BuiltInPrices.Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -36,11 +33,6 @@ public sealed class PriceCatalog : IPriceCatalog
     private readonly Dictionary<string, (NameMatch Match, ModelPrice[] Versions)[]> _rules;
     private readonly Dictionary<string, PriceProvider> _providers;
     private readonly HashSet<string> _families;
-
-    // Keyed by the model string with the default comparer, which hashes strings without randomization (fast);
-    // each model keeps a tiny array of the providers it was looked up with.
-    private readonly ConcurrentDictionary<string, ResolvedSlot[]> _resolved = new();
-    private int _resolvedCount;
 
     private PriceCatalog(IReadOnlyList<ModelPrice> prices, DateTimeOffset? asOf, IReadOnlyList<PriceProvider> providers)
     {
@@ -191,19 +183,17 @@ public sealed class PriceCatalog : IPriceCatalog
     public ModelPrice? FindPrice(string? provider, string model, DateTimeOffset asOf)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var versions = Resolve(provider, model);
+        return Resolve(provider, model).At(asOf.UtcTicks);
+    }
 
-        // Versions are sorted by effective date, oldest first: take the newest one already in effect.
-        for (var i = versions.Length - 1; i >= 0; i--)
-        {
-            var from = versions[i].EffectiveFrom;
-            if (from is null || from.Value <= asOf)
-            {
-                return versions[i];
-            }
-        }
-
-        return null;
+    /// <summary>
+    /// <see cref="FindPrice"/> for the pipeline: no interface call, and a record without a completion time gets the
+    /// latest price (as <see cref="DateTimeOffset.MaxValue"/> would).
+    /// </summary>
+    internal ModelPrice? Find(string? provider, string model, DateTimeOffset? at)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Resolve(provider, model).At(at is { } moment ? moment.UtcTicks : long.MaxValue);
     }
 
     private static bool Replaces(ModelPrice over, ModelPrice existing)
@@ -278,30 +268,6 @@ public sealed class PriceCatalog : IPriceCatalog
         return (
             byModel.ToDictionary(pair => pair.Key, pair => pair.Value.Select(g => new ProviderPrices(g.Provider, sorted[g.Versions])).ToArray(), StringComparer.OrdinalIgnoreCase),
             rules.ToDictionary(pair => pair.Key, pair => pair.Value.ToArray(), StringComparer.Ordinal));
-    }
-
-    private ModelPrice[] Resolve(string? provider, string model)
-    {
-        if (_resolved.TryGetValue(model, out var slots))
-        {
-            foreach (var slot in slots)
-            {
-                if (ReferenceEquals(slot.Provider, provider) || string.Equals(slot.Provider, provider, StringComparison.Ordinal))
-                {
-                    return slot.Versions;
-                }
-            }
-        }
-
-        var versions = ResolveUncached(provider, model);
-        if (Volatile.Read(ref _resolvedCount) < MaxCachedLookups)
-        {
-            Interlocked.Increment(ref _resolvedCount);
-            var added = new ResolvedSlot(provider, versions);
-            _resolved.AddOrUpdate(model, static (_, slot) => [slot], static (_, existing, slot) => [.. existing, slot], added);
-        }
-
-        return versions;
     }
 
     private ModelPrice[] ResolveUncached(string? provider, string model)
@@ -456,6 +422,4 @@ public sealed class PriceCatalog : IPriceCatalog
     }
 
     private sealed record ProviderPrices(string? Provider, ModelPrice[] Versions);
-
-    private sealed record ResolvedSlot(string? Provider, ModelPrice[] Versions);
 }

@@ -8,6 +8,9 @@ internal sealed class PriceCompiled
     private readonly decimal _perRequest;
     private readonly Dictionary<string, decimal>? _perToolCall;
 
+    // No time-of-day window and no per-request fee: a text-only request is priced by its schedule's rates alone.
+    private readonly bool _plain;
+
     private PriceCompiled(PriceSchedule standard, PriceSchedule batch, PriceSchedule priority, PriceSchedule flex, TimeOfDayPrice[] windows, PerTokenRates[] windowRates, decimal perRequest, Dictionary<string, decimal>? perToolCall)
     {
         Standard = standard;
@@ -18,6 +21,7 @@ internal sealed class PriceCompiled
         _windowRates = windowRates;
         _perRequest = perRequest;
         _perToolCall = perToolCall;
+        _plain = windows.Length == 0 && UsageCost.IsZeroBits(perRequest);
     }
 
     public PriceSchedule Standard { get; }
@@ -61,6 +65,25 @@ internal sealed class PriceCompiled
             [.. windows.Select(w => w.Rates.ToPerToken())],
             (price.PerThousandRequests ?? 0m) / 1_000m,
             perToolCall);
+    }
+
+    /// <summary>
+    /// Prices a record at its completion time, in its service tier, with its audio parts and server tool calls.
+    /// Allocates only the <see cref="UsageCost"/>. A text-only record of a plain price (the common case) goes straight
+    /// to its rates' integer path; everything else through <see cref="Cost(in TokenCounts, in BillableExtras, string?, DateTimeOffset?)"/>,
+    /// which gives a text-only record the same parts.
+    /// </summary>
+    public UsageCost Cost(UsageRecord record)
+    {
+        var tokens = record.Tokens;
+        if (_plain
+            && (tokens.CacheWriteLongTtlInput | tokens.InputAudio | tokens.CachedInputAudio | tokens.OutputAudio) == 0
+            && (_perToolCall is null || record.ServerToolCalls is null))
+        {
+            return Select(record.ServiceTier).RatesFor(tokens.Input).TextCost(tokens.Input, tokens.CachedInput, tokens.CacheWriteInput, tokens.Output, tokens.Reasoning);
+        }
+
+        return Cost(tokens, UsagePricing.Extras(record), record.ServiceTier, record.CompletedAt);
     }
 
     /// <summary>Prices one request. Allocates only the <see cref="UsageCost"/>.</summary>

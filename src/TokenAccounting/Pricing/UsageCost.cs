@@ -83,80 +83,127 @@ public sealed class UsageCost : IEquatable<UsageCost>
             throw new ArgumentOutOfRangeException(nameof(cacheWriteLongTtl), cacheWriteLongTtl, $"cacheWriteLongTtl ({cacheWriteLongTtl}) must not exceed cacheWrite ({cacheWrite}): long-TTL writes are part of all cache writes.");
         }
 
-        Input = input;
-        CachedInput = cachedInput;
-        CacheWrite = cacheWrite;
-        Output = output;
-        Reasoning = reasoning;
-        _beyondText = BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls);
+        (_input, _cachedInput, _cacheWrite, _output, _reasoning, _more) = Layout(input, cachedInput, cacheWrite, output, reasoning, BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls));
     }
 
-    // For the pricing hot path and the rollups: parts computed from non-negative counts and prices need no checks.
-    private UsageCost(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, BeyondText? beyondText)
+    // For the pricing hot path: five text parts already packed (PackedAmount), and the parts beyond text, if any.
+    private UsageCost(ulong input, ulong cachedInput, ulong cacheWrite, ulong output, ulong reasoning, object? more)
     {
-        Input = input;
-        CachedInput = cachedInput;
-        CacheWrite = cacheWrite;
-        Output = output;
-        Reasoning = reasoning;
-        _beyondText = beyondText;
+        _input = input;
+        _cachedInput = cachedInput;
+        _cacheWrite = cacheWrite;
+        _output = output;
+        _reasoning = reasoning;
+        _more = more;
     }
 
-    // The six parts beyond text (long-TTL cache writes, audio, per-request fees, server-side tool calls) are zero for
-    // most calls: they live out of line, in an object allocated only when one of them is not 0m, so a text-only cost
-    // is five decimals (104 bytes instead of 192).
-    private readonly BeyondText? _beyondText;
+    // The five text parts, packed (PackedAmount: mantissa and scale in 8 bytes), when they all fit; a cost part is a
+    // token count times a per-token rate, which almost always does. What does not fit lives out of line in _more:
+    // a WideText with the five parts as decimals (the packed fields are then 0), or, for the six parts beyond text
+    // (long-TTL cache writes, audio, per-request fees, server-side tool calls: zero for most calls), a BeyondText,
+    // allocated only when one of them is not 0m. A text-only cost is one 64-byte object (it was 104 with five
+    // decimal fields, 192 with eleven).
+    private readonly ulong _input;
+    private readonly ulong _cachedInput;
+    private readonly ulong _cacheWrite;
+    private readonly ulong _output;
+    private readonly ulong _reasoning;
+    private readonly object? _more;
 
     /// <summary>Gets a cost of zero.</summary>
     public static UsageCost Zero { get; } = new(0, 0, 0, 0, 0);
 
     /// <summary>Gets the cost of uncached (text) input tokens.</summary>
-    public decimal Input { get; }
+    public decimal Input => _more is WideText wide ? wide.Input : PackedAmount.Unpack(_input);
 
     /// <summary>Gets the cost of (text) input tokens read from a cache.</summary>
-    public decimal CachedInput { get; }
+    public decimal CachedInput => _more is WideText wide ? wide.CachedInput : PackedAmount.Unpack(_cachedInput);
 
     /// <summary>Gets the cost of input tokens written to a cache (all TTLs).</summary>
-    public decimal CacheWrite { get; }
+    public decimal CacheWrite => _more is WideText wide ? wide.CacheWrite : PackedAmount.Unpack(_cacheWrite);
 
     /// <summary>Gets the part of <see cref="CacheWrite"/> spent on cache writes with a TTL of one hour or more (not added to <see cref="Total"/> twice).</summary>
-    public decimal CacheWriteLongTtl => _beyondText is null ? 0m : _beyondText.CacheWriteLongTtl;
+    public decimal CacheWriteLongTtl => Beyond is { } beyond ? beyond.CacheWriteLongTtl : 0m;
 
     /// <summary>Gets the cost of (text) output tokens that are not reasoning tokens.</summary>
-    public decimal Output { get; }
+    public decimal Output => _more is WideText wide ? wide.Output : PackedAmount.Unpack(_output);
 
     /// <summary>Gets the cost of reasoning tokens.</summary>
-    public decimal Reasoning { get; }
+    public decimal Reasoning => _more is WideText wide ? wide.Reasoning : PackedAmount.Unpack(_reasoning);
 
     /// <summary>Gets the cost of uncached audio input tokens.</summary>
-    public decimal InputAudio => _beyondText is null ? 0m : _beyondText.InputAudio;
+    public decimal InputAudio => Beyond is { } beyond ? beyond.InputAudio : 0m;
 
     /// <summary>Gets the cost of audio input tokens read from a cache.</summary>
-    public decimal CachedInputAudio => _beyondText is null ? 0m : _beyondText.CachedInputAudio;
+    public decimal CachedInputAudio => Beyond is { } beyond ? beyond.CachedInputAudio : 0m;
 
     /// <summary>Gets the cost of audio output tokens.</summary>
-    public decimal OutputAudio => _beyondText is null ? 0m : _beyondText.OutputAudio;
+    public decimal OutputAudio => Beyond is { } beyond ? beyond.OutputAudio : 0m;
 
     /// <summary>Gets the per-request fees (for example Perplexity's fee per 1,000 requests).</summary>
-    public decimal Requests => _beyondText is null ? 0m : _beyondText.Requests;
+    public decimal Requests => Beyond is { } beyond ? beyond.Requests : 0m;
 
     /// <summary>Gets the charge for provider-side tool calls billed per call (for example web search at $10 per 1,000 calls).</summary>
-    public decimal ServerToolCalls => _beyondText is null ? 0m : _beyondText.ServerToolCalls;
+    public decimal ServerToolCalls => Beyond is { } beyond ? beyond.ServerToolCalls : 0m;
 
     /// <summary>Gets the total cost in US dollars; saturates at <see cref="decimal.MaxValue"/> (only a saturated sum gets there: <c>Record()</c> rejects a cost whose total does not fit).</summary>
-    public decimal Total => _beyondText is null
-        ? SaturatingArithmetic.Add(Input, CachedInput, CacheWrite, Output, Reasoning)
-        : SaturatingArithmetic.Add(
-            SaturatingArithmetic.Add(Input, CachedInput, CacheWrite, Output, Reasoning),
-            SaturatingArithmetic.Add(InputAudio, CachedInputAudio, OutputAudio, Requests, ServerToolCalls));
+    public decimal Total
+    {
+        get
+        {
+            // The common cost (five packed text parts) is summed on integers, bit for bit what the decimal sum gives.
+            if (_more is null && PackedAmount.TrySum(_input, _cachedInput, _cacheWrite, _output, _reasoning, out var sum))
+            {
+                return sum;
+            }
+
+            var text = SaturatingArithmetic.Add(Input, CachedInput, CacheWrite, Output, Reasoning);
+            return Beyond is { } beyond
+                ? SaturatingArithmetic.Add(text, SaturatingArithmetic.Add(beyond.InputAudio, beyond.CachedInputAudio, beyond.OutputAudio, beyond.Requests, beyond.ServerToolCalls))
+                : text;
+        }
+    }
+
+    private BeyondText? Beyond => _more as BeyondText ?? (_more as WideText)?.Beyond;
 
     /// <summary>A cost of the five text parts alone (no long-TTL writes, audio, fees or tool calls), unchecked.</summary>
-    internal static UsageCost CreateTrusted(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning) =>
-        new(input, cachedInput, cacheWrite, output, reasoning, beyondText: null);
+    internal static UsageCost CreateTrusted(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning)
+    {
+        var (a, b, c, d, e, more) = Layout(input, cachedInput, cacheWrite, output, reasoning, beyond: null);
+        return new UsageCost(a, b, c, d, e, more);
+    }
 
     /// <summary>A cost of every part, unchecked: parts computed from non-negative counts and prices, or sums of such.</summary>
-    internal static UsageCost CreateTrusted(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls) =>
+    internal static UsageCost CreateTrusted(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls)
+    {
+        var (a, b, c, d, e, more) = Layout(input, cachedInput, cacheWrite, output, reasoning, BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls));
+        return new UsageCost(a, b, c, d, e, more);
+    }
+
+    /// <summary>
+    /// A text-only cost from five packed parts (<see cref="PackedAmount"/>, none of them <see cref="PackedAmount.None"/>),
+    /// unchecked: the pricing hot path, which builds each part from an integer product.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static UsageCost CreatePacked(ulong input, ulong cachedInput, ulong cacheWrite, ulong output, ulong reasoning) =>
+        new(input, cachedInput, cacheWrite, output, reasoning, more: null);
+
+    /// <summary>A cost from five packed text parts and the six parts beyond text, unchecked (the pricing path of a request with audio, fees or tool calls).</summary>
+    internal static UsageCost CreatePacked(ulong input, ulong cachedInput, ulong cacheWrite, ulong output, ulong reasoning, decimal cacheWriteLongTtl, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls) =>
         new(input, cachedInput, cacheWrite, output, reasoning, BeyondText.Of(cacheWriteLongTtl, inputAudio, cachedInputAudio, outputAudio, requests, serverToolCalls));
+
+    // Packs the text parts when all five fit, else keeps them as decimals out of line (with the beyond-text parts).
+    private static (ulong Input, ulong CachedInput, ulong CacheWrite, ulong Output, ulong Reasoning, object? More) Layout(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, BeyondText? beyond)
+    {
+        var a = PackedAmount.Pack(input);
+        var b = PackedAmount.Pack(cachedInput);
+        var c = PackedAmount.Pack(cacheWrite);
+        var d = PackedAmount.Pack(output);
+        var e = PackedAmount.Pack(reasoning);
+        return a == PackedAmount.None || b == PackedAmount.None || c == PackedAmount.None || d == PackedAmount.None || e == PackedAmount.None
+            ? (0, 0, 0, 0, 0, new WideText(input, cachedInput, cacheWrite, output, reasoning, beyond))
+            : (a, b, c, d, e, beyond);
+    }
 
     /// <summary>
     /// Whether an amount is <c>0m</c> bit for bit: zero, scale 0, no sign. Only such a part may be left out of line:
@@ -231,6 +278,22 @@ public sealed class UsageCost : IEquatable<UsageCost>
         }
 
         return text + ")";
+    }
+
+    /// <summary>The five text parts of a cost when one of them does not pack, with the parts beyond text, if any.</summary>
+    private sealed class WideText(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, BeyondText? beyond)
+    {
+        public decimal Input { get; } = input;
+
+        public decimal CachedInput { get; } = cachedInput;
+
+        public decimal CacheWrite { get; } = cacheWrite;
+
+        public decimal Output { get; } = output;
+
+        public decimal Reasoning { get; } = reasoning;
+
+        public BeyondText? Beyond { get; } = beyond;
     }
 
     /// <summary>The parts of a cost beyond text tokens; exists only when one of them is not <c>0m</c> bit for bit.</summary>

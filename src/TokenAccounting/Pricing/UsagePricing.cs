@@ -14,14 +14,17 @@ internal static class UsagePricing
     /// <summary>As <see cref="Price(IPriceCatalog, UsageRecord)"/>, counting unknown models into <paramref name="diagnostics"/>.</summary>
     public static UsageCost? Price(IPriceCatalog catalog, UsageRecord record, PricingDiagnostics? diagnostics)
     {
-        var price = catalog.FindPrice(record.Provider, record.Model, record.CompletedAt ?? DateTimeOffset.MaxValue);
+        // The standard catalog without the interface call, and without converting a missing completion time.
+        var price = catalog is PriceCatalog standard
+            ? standard.Find(record.Provider, record.Model, record.CompletedAt)
+            : catalog.FindPrice(record.Provider, record.Model, record.CompletedAt ?? DateTimeOffset.MaxValue);
         if (price is null)
         {
             diagnostics?.CountUnpriced(record.Provider, record.Model);
             return null;
         }
 
-        return price.Cost(record.Tokens, Extras(record), record.ServiceTier, record.CompletedAt);
+        return price.Compiled.Cost(record);
     }
 
     /// <summary>The record's usage beyond text tokens: its audio parts and <see cref="UsageRecord.ServerToolCalls"/>.</summary>

@@ -63,6 +63,45 @@ public sealed class CostArithmeticPropertyTests
         }
     }
 
+    [Property(MaxTest = 300)]
+    public void Constructor_RandomParts_EveryPartReadsBackBitForBitAndTotalIsTheDecimalSum(int seed)
+    {
+        // Parts that pack (mantissa below 2^59) and parts that do not (larger ones) read back as given,
+        // whichever layout the cost chose; Total (integer sum for packed parts) is the saturating decimal sum.
+        var random = new Random(seed);
+        decimal[] parts = [.. Enumerable.Range(0, 11).Select(i => RandomPart(random))];
+        parts[5] = Math.Min(parts[5], parts[2]);
+        var cost = new UsageCost(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8], parts[9], parts[10]);
+
+        decimal[] actual = [cost.Input, cost.CachedInput, cost.CacheWrite, cost.Output, cost.Reasoning, cost.CacheWriteLongTtl, cost.InputAudio, cost.CachedInputAudio, cost.OutputAudio, cost.Requests, cost.ServerToolCalls];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            decimal.GetBits(actual[i]).ShouldBe(decimal.GetBits(parts[i]), $"part {i}: {actual[i]} vs {parts[i]}");
+        }
+
+        var beyondText = parts[5..].Any(p => decimal.GetBits(p).Any(b => b != 0));
+        var text = SaturatingArithmetic.Add(parts[0], parts[1], parts[2], parts[3], parts[4]);
+        var total = beyondText ? SaturatingArithmetic.Add(text, SaturatingArithmetic.Add(parts[6], parts[7], parts[8], parts[9], parts[10])) : text;
+        decimal.GetBits(cost.Total).ShouldBe(decimal.GetBits(total), $"total of {string.Join(", ", parts)}: {cost.Total} vs {total}");
+        cost.ShouldBe(new UsageCost(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8], parts[9], parts[10]));
+    }
+
+    [Fact]
+    public void Total_PackedPartsOfManyScales_IsTheDecimalSumBitForBit()
+    {
+        // Scales 0 to 28 against each other: the integer sum rescales by up to 10^19 and gives way to decimal beyond.
+        for (byte low = 0; low <= 28; low++)
+        {
+            for (byte high = low; high <= 28; high++)
+            {
+                decimal[] parts = [new(123_456_789, 0, 0, false, low), 0m, new(0, 0, 0, false, high), new(7, 1 << 26, 0, false, high), new(1, 0, 0, false, low)];
+                var cost = new UsageCost(parts[0], parts[1], parts[2], parts[3], parts[4]);
+
+                decimal.GetBits(cost.Total).ShouldBe(decimal.GetBits(SaturatingArithmetic.Add(parts[0], parts[1], parts[2], parts[3], parts[4])), $"scales {low} and {high}");
+            }
+        }
+    }
+
     [Fact]
     public void Cost_TextOnlyCall_AllocatesLessThanACostWithAPartBeyondText()
     {
@@ -102,14 +141,23 @@ public sealed class CostArithmeticPropertyTests
         catch (OverflowException)
         {
             Should.Throw<OverflowException>(() => price.Cost(counts, toolCalls, serviceTier: null, at: null));
+            Should.Throw<OverflowException>(() => UsagePricing.Price(PriceCatalog.Create([price]), new UsageRecord { Model = price.Model, Tokens = counts, ServerToolCalls = toolCalls }));
             return;
         }
 
-        var cost = price.Cost(counts, toolCalls, serviceTier: null, at: null);
+        AssertParts(price.Cost(counts, toolCalls, serviceTier: null, at: null), expected, $"{price.Input}/{price.Output} per 1M for {counts}");
+
+        // The pipeline's path (a record through the catalog) takes its own shortcut for text-only records.
+        var record = new UsageRecord { Model = price.Model, Tokens = counts, ServerToolCalls = toolCalls };
+        AssertParts(UsagePricing.Price(PriceCatalog.Create([price]), record).ShouldNotBeNull(), expected, $"a record of {counts} at {price.Input}/{price.Output} per 1M");
+    }
+
+    private static void AssertParts(UsageCost cost, decimal[] expected, string what)
+    {
         decimal[] actual = [cost.Input, cost.CachedInput, cost.CacheWrite, cost.Output, cost.Reasoning, cost.CacheWriteLongTtl, cost.InputAudio, cost.CachedInputAudio, cost.OutputAudio, cost.Requests, cost.ServerToolCalls, cost.Total];
         for (var i = 0; i < expected.Length; i++)
         {
-            decimal.GetBits(actual[i]).ShouldBe(decimal.GetBits(expected[i]), $"part {i} of {price.Input}/{price.Output} per 1M for {counts}: {actual[i]} vs {expected[i]}");
+            decimal.GetBits(actual[i]).ShouldBe(decimal.GetBits(expected[i]), $"part {i} of {what}: {actual[i]} vs {expected[i]}");
         }
 
         cost.ToString().ShouldBe(ReferenceText(expected));
@@ -215,6 +263,17 @@ public sealed class CostArithmeticPropertyTests
         1 => new decimal(Word(random), Word(random), Word(random), false, (byte)random.Next(29)),
         2 => new decimal(Word(random), random.Next(4) == 0 ? 0 : Word(random), 0, false, (byte)random.Next(29)),
         _ => new decimal(random.Next(1_000_000), 0, 0, false, (byte)random.Next(7)),
+    };
+
+    /// <summary>Zeros of any scale, packable amounts, amounts just past 59 bits, 96-bit amounts (the constructor refuses a negative zero).</summary>
+    private static decimal RandomPart(Random random) => random.Next(6) switch
+    {
+        0 => 0m,
+        1 => new decimal(0, 0, 0, false, (byte)random.Next(29)),
+        2 => new decimal(Word(random), random.Next(1 << 27), 0, false, (byte)random.Next(29)),
+        3 => new decimal(Word(random), (1 << 27) + random.Next(1 << 4), 0, false, (byte)random.Next(29)),
+        4 => new decimal(Word(random), Word(random), Word(random), false, (byte)random.Next(29)),
+        _ => new decimal(random.Next(1_000_000), 0, 0, false, (byte)random.Next(9)),
     };
 
     private static int Word(Random random) => unchecked((int)(uint)random.NextInt64(1L << 32));
