@@ -685,6 +685,16 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             }
 
             var processed = _processed.AsSpan(0, items.Length);
+            try
+            {
+                // The metrics' counters, from the chunk's rollup sums (the histogram samples were recorded per record).
+                _metrics.PublishChunk(_chunkRollups);
+            }
+            catch (Exception ex)
+            {
+                StageFailed(ex, nameof(PipelineMetrics));
+            }
+
             foreach (var observer in _observers)
             {
                 try
