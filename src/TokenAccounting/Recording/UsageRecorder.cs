@@ -667,7 +667,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                 UsageRecord record;
                 try
                 {
-                    record = Enrich(items[i]);
+                    record = _enrichment.Enrich(items[i], detailKept: !detailDropped);
                 }
                 catch (Exception ex)
                 {
@@ -737,8 +737,6 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         Interlocked.Add(ref _aggregated, items.Length);
     }
-
-    private UsageRecord Enrich(in IngestItem item) => _enrichment.Enrich(item);
 
     private async Task DrainObserversAsync(CancellationToken cancellationToken)
     {
