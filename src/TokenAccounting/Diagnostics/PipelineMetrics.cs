@@ -55,77 +55,84 @@ internal sealed class PipelineMetrics : IUsageObserver
 
     /// <summary>
     /// Per record: the two <c>gen_ai.client.token.usage</c> samples (the histogram keeps one sample per record and token
-    /// type), with attribute arrays cached per attribute set; the counters (tokens by type, cost, unpriced) are summed
-    /// per attribute set and published once per chunk by <see cref="OnChunkEnd"/>. A listening SDK pays its attribute
-    /// lookup per measurement, so eight measurements per record became two plus a few per chunk.
+    /// type), with attribute arrays cached per attribute set. The counters (tokens by type, cost, unpriced) are not
+    /// touched per record: <see cref="PublishChunk"/> publishes them from the chunk's rollup sums, which the aggregator
+    /// keeps anyway. A listening SDK pays its attribute lookup per measurement, so eight measurements per record became
+    /// two plus a few per chunk, and a record's cost is summed once, by the rollups.
     /// </summary>
     public void OnRecord(UsageRecord record)
     {
-        var instruments = _instruments;
-        var histogram = instruments.TokenUsage.Enabled;
-        var counters = instruments.Tokens.Enabled || instruments.Cost.Enabled || instruments.Unpriced.Enabled;
-        if (!histogram && !counters)
+        var histogram = _instruments.TokenUsage;
+        if (!histogram.Enabled)
         {
             return;
         }
 
-        var set = AttributeSetFor(record);
+        var set = AttributeSetFor(record.Operation.Value, record.Provider, record.Model, record.ResponseModel, record.UserId, record.TenantId);
         var tokens = record.Tokens;
-        if (histogram)
-        {
-            instruments.TokenUsage.Record(tokens.Input, set.InputSample);
+        histogram.Record(tokens.Input, set.InputSample);
 
-            // Embeddings produce no output tokens: a 0 "output" sample per call would only pile up in the first bucket
-            // (Microsoft.Extensions.AI's embedding instrumentation records input only, too).
-            if (tokens.Output != 0 || record.Operation != UsageOperation.Embeddings)
-            {
-                instruments.TokenUsage.Record(tokens.Output, set.OutputSample);
-            }
-        }
-
-        if (!counters)
+        // Embeddings produce no output tokens: a 0 "output" sample per call would only pile up in the first bucket
+        // (Microsoft.Extensions.AI's embedding instrumentation records input only, too).
+        if (tokens.Output != 0 || record.Operation != UsageOperation.Embeddings)
         {
-            return;
-        }
-
-        if (!set.Pending)
-        {
-            set.Pending = true;
-            _pending.Add(set);
-        }
-
-        set.Input = SaturatingArithmetic.Add(set.Input, tokens.Input);
-        set.Output = SaturatingArithmetic.Add(set.Output, tokens.Output);
-        set.CacheRead = SaturatingArithmetic.Add(set.CacheRead, tokens.CachedInput);
-        set.CacheCreation = SaturatingArithmetic.Add(set.CacheCreation, tokens.CacheWriteInput);
-        set.Reasoning = SaturatingArithmetic.Add(set.Reasoning, tokens.Reasoning);
-        set.InputAudio = SaturatingArithmetic.Add(set.InputAudio, tokens.InputAudio);
-        set.CachedInputAudio = SaturatingArithmetic.Add(set.CachedInputAudio, tokens.CachedInputAudio);
-        set.OutputAudio = SaturatingArithmetic.Add(set.OutputAudio, tokens.OutputAudio);
-        if (record.Cost is { } cost)
-        {
-            set.AddCost(cost);
-        }
-        else if (_countUnpriced)
-        {
-            set.Unpriced++;
+            histogram.Record(tokens.Output, set.OutputSample);
         }
     }
 
-    /// <summary>Publishes the counters summed since the last chunk: one measurement per attribute set and token type.</summary>
-    public void OnChunkEnd()
+    /// <summary>
+    /// Publishes the counters of a drained chunk from its rollup sums (<see cref="ChunkRollups"/>: tokens and cost summed
+    /// per key, response model and operation spelling): summed per attribute set, then one measurement per attribute
+    /// set and token type, one for the cost, one for the unpriced records.
+    /// </summary>
+    public void PublishChunk(ChunkRollups rollups)
     {
-        if (_pending.Count == 0)
+        var instruments = _instruments;
+        var tokensOn = instruments.Tokens.Enabled;
+        var costOn = instruments.Cost.Enabled;
+        var unpricedOn = _countUnpriced && instruments.Unpriced.Enabled;
+        if (!tokensOn && !costOn && !unpricedOn)
         {
             return;
         }
 
-        var instruments = _instruments;
         try
         {
+            var cells = rollups.Cells;
+            for (var i = 0; i < cells.Count; i++)
+            {
+                var (key, cell) = cells[i];
+                var set = AttributeSetFor(key.Operation.Value, key.Provider, key.Model, rollups.ResponseModelOf(i), key.UserId, key.TenantId);
+                if (!set.Pending)
+                {
+                    set.Pending = true;
+                    _pending.Add(set);
+                }
+
+                if (tokensOn)
+                {
+                    var tokens = cell.Tokens;
+                    set.Input = SaturatingArithmetic.Add(set.Input, tokens.Input);
+                    set.Output = SaturatingArithmetic.Add(set.Output, tokens.Output);
+                    set.CacheRead = SaturatingArithmetic.Add(set.CacheRead, tokens.CachedInput);
+                    set.CacheCreation = SaturatingArithmetic.Add(set.CacheCreation, tokens.CacheWriteInput);
+                    set.Reasoning = SaturatingArithmetic.Add(set.Reasoning, tokens.Reasoning);
+                    set.InputAudio = SaturatingArithmetic.Add(set.InputAudio, tokens.InputAudio);
+                    set.CachedInputAudio = SaturatingArithmetic.Add(set.CachedInputAudio, tokens.CachedInputAudio);
+                    set.OutputAudio = SaturatingArithmetic.Add(set.OutputAudio, tokens.OutputAudio);
+                }
+
+                if (costOn && cell.Priced)
+                {
+                    set.AddCost(cell.CostTotal);
+                }
+
+                set.Unpriced = SaturatingArithmetic.Add(set.Unpriced, cell.Unpriced);
+            }
+
             foreach (var set in _pending)
             {
-                if (instruments.Tokens.Enabled)
+                if (tokensOn)
                 {
                     AddTokens(instruments.Tokens, set.Input, set.InputCounter);
                     AddTokens(instruments.Tokens, set.Output, set.OutputCounter);
@@ -137,12 +144,12 @@ internal sealed class PipelineMetrics : IUsageObserver
                     AddTokens(instruments.Tokens, set.OutputAudio, set.OutputAudioCounter);
                 }
 
-                if (set.Priced && instruments.Cost.Enabled)
+                if (set.Priced && costOn)
                 {
                     instruments.Cost.Add((double)set.Cost, set.Base);
                 }
 
-                if (set.Unpriced > 0 && instruments.Unpriced.Enabled)
+                if (set.Unpriced > 0 && unpricedOn)
                 {
                     instruments.Unpriced.Add(set.Unpriced, set.Base);
                 }
@@ -193,28 +200,27 @@ internal sealed class PipelineMetrics : IUsageObserver
         }
     }
 
-    private AttributeSet AttributeSetFor(UsageRecord record)
+    private AttributeSet AttributeSetFor(string operation, string? provider, string model, string? responseModel, string? userId, string? tenantId)
     {
-        var operation = record.Operation.Value;
-        var provider = record.Provider ?? "unknown";
+        provider ??= "unknown";
         string? user = null;
         string? tenant = null;
         if (_includeUsers)
         {
-            user = record.UserId ?? string.Empty;
-            tenant = record.TenantId ?? string.Empty;
+            user = userId ?? string.Empty;
+            tenant = tenantId ?? string.Empty;
         }
 
         // Consecutive records mostly carry the very same strings: compared by reference, no hashing.
         var last = _last;
-        if (last is not null && ReferenceEquals(last.Key.Model, record.Model) && ReferenceEquals(last.Key.Provider, provider)
-            && ReferenceEquals(last.Key.Operation, operation) && ReferenceEquals(last.Key.ResponseModel, record.ResponseModel)
+        if (last is not null && ReferenceEquals(last.Key.Model, model) && ReferenceEquals(last.Key.Provider, provider)
+            && ReferenceEquals(last.Key.Operation, operation) && ReferenceEquals(last.Key.ResponseModel, responseModel)
             && ReferenceEquals(last.Key.User, user) && ReferenceEquals(last.Key.Tenant, tenant))
         {
             return last;
         }
 
-        var key = new AttributeKey(operation, provider, record.Model, record.ResponseModel, user, tenant);
+        var key = new AttributeKey(operation, provider, model, responseModel, user, tenant);
         if (!_sets.TryGetValue(key, out var set))
         {
             set = new AttributeSet(key);
@@ -315,10 +321,10 @@ internal sealed class PipelineMetrics : IUsageObserver
 
         public decimal Cost { get; private set; }
 
-        public void AddCost(UsageCost cost)
+        public void AddCost(decimal total)
         {
             Priced = true;
-            Cost = SaturatingArithmetic.Add(Cost, cost.Total);
+            Cost = SaturatingArithmetic.Add(Cost, total);
         }
 
         public void Reset()

@@ -31,6 +31,30 @@ internal sealed class RollupCell
         ? UsageCost.CreateTrusted(_input, _cachedInput, _cacheWrite, _output, _reasoning, _cacheWriteLongTtl, _inputAudio, _cachedInputAudio, _outputAudio, _requests, _serverToolCalls)
         : null;
 
+    /// <summary>Gets whether anything added was priced.</summary>
+    public bool Priced => _priced;
+
+    /// <summary>
+    /// Gets the summed cost's total, as <see cref="UsageCost.Total"/> of <see cref="Cost"/> would give it (the parts
+    /// summed in the same order, saturating), without building the cost; 0 when nothing added was priced.
+    /// </summary>
+    public decimal CostTotal
+    {
+        get
+        {
+            if (!_priced)
+            {
+                return 0m;
+            }
+
+            var text = SaturatingArithmetic.Add(_input, _cachedInput, _cacheWrite, _output, _reasoning);
+            return SmallDecimal.IsZeroBits(_inputAudio) && SmallDecimal.IsZeroBits(_cachedInputAudio) && SmallDecimal.IsZeroBits(_outputAudio)
+                && SmallDecimal.IsZeroBits(_requests) && SmallDecimal.IsZeroBits(_serverToolCalls)
+                ? text
+                : SaturatingArithmetic.Add(text, SaturatingArithmetic.Add(_inputAudio, _cachedInputAudio, _outputAudio, _requests, _serverToolCalls));
+        }
+    }
+
     /// <summary>Adds one record; returns false when a sum saturated.</summary>
     public bool Add(UsageRecord record) => Add(record.Tokens, 1, record.Cost is null ? 1 : 0, record.Cost);
 
@@ -81,8 +105,44 @@ internal sealed class RollupCell
 
     private void AddCost(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning, decimal inputAudio, decimal cachedInputAudio, decimal outputAudio, decimal requests, decimal serverToolCalls, decimal cacheWriteLongTtl, ref bool exact)
     {
-        // The total's room is shared by the parts in order, so the total never passes decimal.MaxValue.
         _priced = true;
+        if ((SmallDecimal.LargeBits(input) | SmallDecimal.LargeBits(cachedInput) | SmallDecimal.LargeBits(cacheWrite) | SmallDecimal.LargeBits(output)
+            | SmallDecimal.LargeBits(reasoning) | SmallDecimal.LargeBits(inputAudio) | SmallDecimal.LargeBits(cachedInputAudio) | SmallDecimal.LargeBits(outputAudio)
+            | SmallDecimal.LargeBits(requests) | SmallDecimal.LargeBits(serverToolCalls) | SmallDecimal.LargeBits(cacheWriteLongTtl)
+            | SmallDecimal.LargeBits(_input) | SmallDecimal.LargeBits(_cachedInput) | SmallDecimal.LargeBits(_cacheWrite) | SmallDecimal.LargeBits(_output)
+            | SmallDecimal.LargeBits(_reasoning) | SmallDecimal.LargeBits(_inputAudio) | SmallDecimal.LargeBits(_cachedInputAudio) | SmallDecimal.LargeBits(_outputAudio)
+            | SmallDecimal.LargeBits(_requests) | SmallDecimal.LargeBits(_serverToolCalls) | SmallDecimal.LargeBits(_cacheWriteLongTtl)) == 0)
+        {
+            // Every part and addend is below 2^64, so the parts' total stays far below decimal.MaxValue: no part is
+            // clamped by the room below, and the plain sums are exactly what that path would return (the common case;
+            // the room's subtraction from decimal.MaxValue must round, the slowest decimal operation).
+            _input = SmallDecimal.Add(_input, input);
+            _cachedInput = SmallDecimal.Add(_cachedInput, cachedInput);
+            _cacheWrite = SmallDecimal.Add(_cacheWrite, cacheWrite);
+            _output = SmallDecimal.Add(_output, output);
+            _reasoning = SmallDecimal.Add(_reasoning, reasoning);
+            _inputAudio = SmallDecimal.Add(_inputAudio, inputAudio);
+            _cachedInputAudio = SmallDecimal.Add(_cachedInputAudio, cachedInputAudio);
+            _outputAudio = SmallDecimal.Add(_outputAudio, outputAudio);
+            _requests = SmallDecimal.Add(_requests, requests);
+            _serverToolCalls = SmallDecimal.Add(_serverToolCalls, serverToolCalls);
+            if (!SmallDecimal.IsZeroBits(cacheWriteLongTtl))
+            {
+                // Still within all cache writes (a sum of parts each within theirs can only pass it by rounding).
+                var longTtl = SmallDecimal.Add(_cacheWriteLongTtl, cacheWriteLongTtl);
+                if (longTtl > _cacheWrite)
+                {
+                    longTtl = _cacheWrite;
+                    exact = false;
+                }
+
+                _cacheWriteLongTtl = longTtl;
+            }
+
+            return;
+        }
+
+        // The total's room is shared by the parts in order, so the total never passes decimal.MaxValue.
         var room = decimal.MaxValue;
         _input = Take(_input, input, ref room, ref exact);
         _cachedInput = Take(_cachedInput, cachedInput, ref room, ref exact);

@@ -73,9 +73,11 @@ internal sealed class UsageEnrichment
     /// user, tenant and tags unless the record set its own (the record's tag wins per key), the scope path, text
     /// stripped unless captured, the cost from the pricer when absent (a throwing pricer leaves it unpriced), and
     /// the cost (or, unpriced, the count of unpriced records) added to the scopes that received the tokens. Allocates
-    /// a new record only when something changed.
+    /// a new record only when something changed. With <paramref name="detailKept"/> false (the pipeline keeps only the
+    /// rollup of a record that overflowed the ingest queue: its detail never reaches a sink) a record without an id is
+    /// not given one — nothing would read it, and making it is a string per record while the pipeline is behind.
     /// </summary>
-    public UsageRecord Enrich(in IngestItem item)
+    public UsageRecord Enrich(in IngestItem item, bool detailKept = true)
     {
         var record = item.Record;
         var scope = item.Scope;
@@ -87,14 +89,14 @@ internal sealed class UsageEnrichment
         var route = record.Route ?? scope?.EffectiveRoute;
         var text = _captureText ? record.Text : null;
         var copied = false;
-        if (record.Id is null || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
+        if ((record.Id is null && detailKept) || record.CompletedAt is null || !ReferenceEquals(userId, record.UserId) || !ReferenceEquals(tenantId, record.TenantId)
             || !ReferenceEquals(tags, record.Tags) || !ReferenceEquals(scopePath, record.ScopePath) || !ReferenceEquals(text, record.Text)
             || !ReferenceEquals(apiKeyId, record.ApiKeyId) || !ReferenceEquals(route, record.Route))
         {
             copied = true;
             record = record with
             {
-                Id = record.Id ?? _nextId(),
+                Id = record.Id ?? (detailKept ? _nextId() : null),
                 CompletedAt = item.CompletedAt,
                 UserId = userId,
                 TenantId = tenantId,

@@ -34,7 +34,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private readonly Func<UsageRecord, UsageCost?>? _pricer;
     private readonly IUsageObserver[] _observers;
     private readonly PipelineMetrics _metrics;
-    private readonly OverflowStack _overflow = new();
+    private readonly OverflowBuffer _overflow = new();
     private readonly object _flushGate = new();
     private readonly List<TaskCompletionSource> _drainWaiters = [];
     private readonly TaskCompletionSource _aggregatorExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -603,20 +603,30 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
     private int DrainOverflow(bool close)
     {
-        if (_overflow.TakeAll(close) is not { } items)
+        // What overflowed so far (all of it once closed: no push is in flight then), not what keeps arriving meanwhile:
+        // the ingest queues are drained again first.
+        if (close)
         {
-            return 0;
+            _overflow.Close();
         }
 
-        for (var start = 0; start < items.Count; start += ChunkSize)
+        var available = close ? long.MaxValue : _overflow.Count;
+        var drained = 0;
+        while (drained < available)
         {
-            var count = Math.Min(ChunkSize, items.Count - start);
-            items.CopyTo(start, _chunk, 0, count);
+            var count = _overflow.Take(_chunk.AsSpan(0, (int)Math.Min(ChunkSize, available - drained)));
+            if (count == 0)
+            {
+                break;
+            }
+
             ProcessChunk(count, detailDropped: true);
             _overflow.Processed(count);
+
+            drained += count;
         }
 
-        return items.Count;
+        return drained;
     }
 
     private void ProcessChunk(int count, bool detailDropped)
@@ -633,8 +643,8 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
     private void OverflowOnQueueFull(in IngestItem item)
     {
-        // The aggregator cannot keep up: leave the record on a lock-free stack that the aggregator empties (rolling it
-        // up exactly and dropping only its detail). The caller never takes a lock the aggregator holds.
+        // The aggregator cannot keep up: leave the record in a lock-free overflow buffer that the aggregator empties
+        // (rolling it up exactly and dropping only its detail). The caller never takes a lock the aggregator holds.
         if (!_overflow.TryPush(item))
         {
             RejectAfterDispose();
@@ -657,7 +667,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                 UsageRecord record;
                 try
                 {
-                    record = Enrich(items[i]);
+                    record = _enrichment.Enrich(items[i], detailKept: !detailDropped);
                 }
                 catch (Exception ex)
                 {
@@ -685,6 +695,16 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             }
 
             var processed = _processed.AsSpan(0, items.Length);
+            try
+            {
+                // The metrics' counters, from the chunk's rollup sums (the histogram samples were recorded per record).
+                _metrics.PublishChunk(_chunkRollups);
+            }
+            catch (Exception ex)
+            {
+                StageFailed(ex, nameof(PipelineMetrics));
+            }
+
             foreach (var observer in _observers)
             {
                 try
@@ -717,8 +737,6 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         Interlocked.Add(ref _aggregated, items.Length);
     }
-
-    private UsageRecord Enrich(in IngestItem item) => _enrichment.Enrich(item);
 
     private async Task DrainObserversAsync(CancellationToken cancellationToken)
     {

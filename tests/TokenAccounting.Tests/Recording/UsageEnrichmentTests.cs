@@ -59,4 +59,21 @@ public sealed class UsageEnrichmentTests
         enriched.Cost.ShouldBeSameAs(Priced);
         complete.Cost.ShouldBeNull();
     }
+
+    [Fact]
+    public void Enrich_DetailNotKept_CompletesTheRecordWithoutMakingAnId()
+    {
+        var made = 0;
+        var enrichment = new UsageEnrichment(captureText: false, pricer: _ => Priced, stageFailed: null, nextId: () => "id-" + ++made);
+        var item = UsageEnrichment.Attribute(Unenriched(), TimeProvider.System);
+
+        var rolledUpOnly = enrichment.Enrich(item, detailKept: false);
+        var kept = enrichment.Enrich(item, detailKept: true);
+
+        rolledUpOnly.Id.ShouldBeNull();
+        rolledUpOnly.CompletedAt.ShouldBe(item.CompletedAt);
+        rolledUpOnly.Cost.ShouldBeSameAs(Priced);
+        kept.Id.ShouldBe("id-1");
+        made.ShouldBe(1);
+    }
 }
