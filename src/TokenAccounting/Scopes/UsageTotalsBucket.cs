@@ -6,18 +6,17 @@ namespace TokenAccounting;
 /// <see cref="TokenCounts"/> invariants (every counter only grows). Counters saturate at <see cref="long.MaxValue"/>
 /// and the cost at <see cref="decimal.MaxValue"/>: a sum never wraps and never throws.
 /// </summary>
+/// <remarks>
+/// Two sets of counters, summed by <see cref="Snapshot"/>: a writer that finds the exclusive set free takes it with one
+/// compare-and-swap and adds with plain stores (one atomic operation per record instead of one per counter); a writer
+/// that finds it held by another adds into the shared set atomically, counter by counter. Nobody ever waits, and every
+/// add is in one set or the other once <see cref="Add"/> returns, so the totals stay exact and immediately visible.
+/// </remarks>
 internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 {
-    private long _input;
-    private long _output;
-    private long _cachedInput;
-    private long _cacheWrite;
-    private long _cacheWriteLongTtl;
-    private long _reasoning;
-    private long _inputAudio;
-    private long _cachedInputAudio;
-    private long _outputAudio;
-    private long _requests;
+    private int _exclusiveHeld;
+    private Counters _exclusive;
+    private Counters _shared;
     private long _unpriced;
     private UsageCost? _cost;
 
@@ -30,49 +29,18 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
     public void Add(in TokenCounts tokens)
     {
-        // Containers before contents.
-        if (tokens.Input != 0)
+        if (Interlocked.CompareExchange(ref _exclusiveHeld, 1, 0) == 0)
         {
-            AddSaturating(ref _input, tokens.Input);
+            // Only the holder writes this set; the compare-and-swap acquired what earlier holders wrote, and the release
+            // below publishes this add to the next holder. Nothing in between can throw, and if it did, later writers
+            // would only ever take the shared path.
+            AddExclusive(ref _exclusive, tokens);
+            Volatile.Write(ref _exclusiveHeld, 0);
         }
-
-        if (tokens.Output != 0)
+        else
         {
-            AddSaturating(ref _output, tokens.Output);
+            AddShared(ref _shared, tokens);
         }
-
-        if (tokens.CacheWriteInput != 0)
-        {
-            AddSaturating(ref _cacheWrite, tokens.CacheWriteInput);
-        }
-
-        if (tokens.CachedInput != 0)
-        {
-            AddSaturating(ref _cachedInput, tokens.CachedInput);
-        }
-
-        if (tokens.CacheWriteLongTtlInput != 0)
-        {
-            AddSaturating(ref _cacheWriteLongTtl, tokens.CacheWriteLongTtlInput);
-        }
-
-        if (tokens.Reasoning != 0)
-        {
-            AddSaturating(ref _reasoning, tokens.Reasoning);
-        }
-
-        if (tokens.InputAudio != 0)
-        {
-            AddSaturating(ref _inputAudio, tokens.InputAudio);
-            AddSaturating(ref _cachedInputAudio, tokens.CachedInputAudio);
-        }
-
-        if (tokens.OutputAudio != 0)
-        {
-            AddSaturating(ref _outputAudio, tokens.OutputAudio);
-        }
-
-        Interlocked.Increment(ref _requests);
     }
 
     public void AddCost(UsageCost cost)
@@ -88,18 +56,19 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
     public UsageTotalsEntry Snapshot()
     {
-        // Contents before containers (see the type's remarks): a record is counted unpriced only after it was counted.
+        // Contents before containers (see the type's remarks), each from both sets: a record is counted unpriced only
+        // after it was counted.
         var unpriced = Volatile.Read(ref _unpriced);
-        var cachedAudio = Volatile.Read(ref _cachedInputAudio);
-        var outputAudio = Volatile.Read(ref _outputAudio);
-        var inputAudio = Volatile.Read(ref _inputAudio);
-        var longTtl = Volatile.Read(ref _cacheWriteLongTtl);
-        var reasoning = Volatile.Read(ref _reasoning);
-        var cached = Volatile.Read(ref _cachedInput);
-        var cacheWrite = Volatile.Read(ref _cacheWrite);
-        var output = Volatile.Read(ref _output);
-        var input = Volatile.Read(ref _input);
-        var requests = Volatile.Read(ref _requests);
+        var cachedAudio = Read(ref _exclusive.CachedInputAudio, ref _shared.CachedInputAudio);
+        var outputAudio = Read(ref _exclusive.OutputAudio, ref _shared.OutputAudio);
+        var inputAudio = Read(ref _exclusive.InputAudio, ref _shared.InputAudio);
+        var longTtl = Read(ref _exclusive.CacheWriteLongTtl, ref _shared.CacheWriteLongTtl);
+        var reasoning = Read(ref _exclusive.Reasoning, ref _shared.Reasoning);
+        var cached = Read(ref _exclusive.CachedInput, ref _shared.CachedInput);
+        var cacheWrite = Read(ref _exclusive.CacheWrite, ref _shared.CacheWrite);
+        var output = Read(ref _exclusive.Output, ref _shared.Output);
+        var input = Read(ref _exclusive.Input, ref _shared.Input);
+        var requests = Read(ref _exclusive.Requests, ref _shared.Requests);
         UsageCost? cost;
         lock (this)
         {
@@ -108,6 +77,101 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
         // A saturated container can be smaller than the sum of its parts: Saturated caps the parts, so the snapshot holds the invariants.
         return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning, inputAudio, cachedAudio, outputAudio), requests, cost, Math.Min(unpriced, requests));
+    }
+
+    private static long Read(ref long exclusive, ref long shared) => SaturatingArithmetic.Add(Volatile.Read(ref exclusive), Volatile.Read(ref shared));
+
+    // Containers before contents, in both sets. Volatile writes keep that order visible to a reader on any CPU.
+    private static void AddExclusive(ref Counters counters, in TokenCounts tokens)
+    {
+        if (tokens.Input != 0)
+        {
+            Volatile.Write(ref counters.Input, SaturatingArithmetic.Add(counters.Input, tokens.Input));
+        }
+
+        if (tokens.Output != 0)
+        {
+            Volatile.Write(ref counters.Output, SaturatingArithmetic.Add(counters.Output, tokens.Output));
+        }
+
+        if (tokens.CacheWriteInput != 0)
+        {
+            Volatile.Write(ref counters.CacheWrite, SaturatingArithmetic.Add(counters.CacheWrite, tokens.CacheWriteInput));
+        }
+
+        if (tokens.CachedInput != 0)
+        {
+            Volatile.Write(ref counters.CachedInput, SaturatingArithmetic.Add(counters.CachedInput, tokens.CachedInput));
+        }
+
+        if (tokens.CacheWriteLongTtlInput != 0)
+        {
+            Volatile.Write(ref counters.CacheWriteLongTtl, SaturatingArithmetic.Add(counters.CacheWriteLongTtl, tokens.CacheWriteLongTtlInput));
+        }
+
+        if (tokens.Reasoning != 0)
+        {
+            Volatile.Write(ref counters.Reasoning, SaturatingArithmetic.Add(counters.Reasoning, tokens.Reasoning));
+        }
+
+        if (tokens.InputAudio != 0)
+        {
+            Volatile.Write(ref counters.InputAudio, SaturatingArithmetic.Add(counters.InputAudio, tokens.InputAudio));
+            Volatile.Write(ref counters.CachedInputAudio, SaturatingArithmetic.Add(counters.CachedInputAudio, tokens.CachedInputAudio));
+        }
+
+        if (tokens.OutputAudio != 0)
+        {
+            Volatile.Write(ref counters.OutputAudio, SaturatingArithmetic.Add(counters.OutputAudio, tokens.OutputAudio));
+        }
+
+        Volatile.Write(ref counters.Requests, counters.Requests + 1);
+    }
+
+    private static void AddShared(ref Counters counters, in TokenCounts tokens)
+    {
+        if (tokens.Input != 0)
+        {
+            AddSaturating(ref counters.Input, tokens.Input);
+        }
+
+        if (tokens.Output != 0)
+        {
+            AddSaturating(ref counters.Output, tokens.Output);
+        }
+
+        if (tokens.CacheWriteInput != 0)
+        {
+            AddSaturating(ref counters.CacheWrite, tokens.CacheWriteInput);
+        }
+
+        if (tokens.CachedInput != 0)
+        {
+            AddSaturating(ref counters.CachedInput, tokens.CachedInput);
+        }
+
+        if (tokens.CacheWriteLongTtlInput != 0)
+        {
+            AddSaturating(ref counters.CacheWriteLongTtl, tokens.CacheWriteLongTtlInput);
+        }
+
+        if (tokens.Reasoning != 0)
+        {
+            AddSaturating(ref counters.Reasoning, tokens.Reasoning);
+        }
+
+        if (tokens.InputAudio != 0)
+        {
+            AddSaturating(ref counters.InputAudio, tokens.InputAudio);
+            AddSaturating(ref counters.CachedInputAudio, tokens.CachedInputAudio);
+        }
+
+        if (tokens.OutputAudio != 0)
+        {
+            AddSaturating(ref counters.OutputAudio, tokens.OutputAudio);
+        }
+
+        Interlocked.Increment(ref counters.Requests);
     }
 
     private static void AddSaturating(ref long counter, long value)
@@ -125,5 +189,19 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
             current = seen;
         }
+    }
+
+    private struct Counters
+    {
+        public long Input;
+        public long Output;
+        public long CachedInput;
+        public long CacheWrite;
+        public long CacheWriteLongTtl;
+        public long Reasoning;
+        public long InputAudio;
+        public long CachedInputAudio;
+        public long OutputAudio;
+        public long Requests;
     }
 }
