@@ -7,14 +7,18 @@ namespace TokenAccounting;
 /// and the cost at <see cref="decimal.MaxValue"/>: a sum never wraps and never throws.
 /// </summary>
 /// <remarks>
-/// Two sets of counters, summed by <see cref="Snapshot"/>: a writer that finds the exclusive set free takes it with one
-/// compare-and-swap and adds with plain stores (one atomic operation per record instead of one per counter); a writer
-/// that finds it held by another adds into the shared set atomically, counter by counter. Nobody ever waits, and every
-/// add is in one set or the other once <see cref="Add"/> returns, so the totals stay exact and immediately visible.
+/// Three sets of counters, summed by <see cref="Snapshot"/>, so the common add needs no atomic operation per counter:
+/// the first thread to add claims the owned set and adds into it with plain stores from then on (no atomic operation at
+/// all); another thread takes the exclusive set with one compare-and-swap when no one holds it, and adds with plain
+/// stores; a thread that finds it held adds into the shared set atomically, counter by counter. Each of the first two
+/// sets has one writer at a time, nobody ever waits, and every add is in one of the sets once <see cref="Add"/>
+/// returns, so the totals stay exact and immediately visible.
 /// </remarks>
 internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 {
+    private int _owner;
     private int _exclusiveHeld;
+    private Counters _owned;
     private Counters _exclusive;
     private Counters _shared;
     private long _unpriced;
@@ -29,12 +33,20 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
     public void Add(in TokenCounts tokens)
     {
-        if (Interlocked.CompareExchange(ref _exclusiveHeld, 1, 0) == 0)
+        // A managed thread id is reused only after its thread ended, which the runtime orders before the new thread
+        // starts: the owned set still has one writer at a time.
+        var thread = Environment.CurrentManagedThreadId;
+        var owner = Volatile.Read(ref _owner);
+        if (owner == thread || (owner == 0 && Interlocked.CompareExchange(ref _owner, thread, 0) == 0))
+        {
+            AddSingleWriter(ref _owned, tokens);
+        }
+        else if (Interlocked.CompareExchange(ref _exclusiveHeld, 1, 0) == 0)
         {
             // Only the holder writes this set; the compare-and-swap acquired what earlier holders wrote, and the release
             // below publishes this add to the next holder. Nothing in between can throw, and if it did, later writers
             // would only ever take the shared path.
-            AddExclusive(ref _exclusive, tokens);
+            AddSingleWriter(ref _exclusive, tokens);
             Volatile.Write(ref _exclusiveHeld, 0);
         }
         else
@@ -56,19 +68,19 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
     public UsageTotalsEntry Snapshot()
     {
-        // Contents before containers (see the type's remarks), each from both sets: a record is counted unpriced only
+        // Contents before containers (see the type's remarks), each from all three sets: a record is counted unpriced only
         // after it was counted.
         var unpriced = Volatile.Read(ref _unpriced);
-        var cachedAudio = Read(ref _exclusive.CachedInputAudio, ref _shared.CachedInputAudio);
-        var outputAudio = Read(ref _exclusive.OutputAudio, ref _shared.OutputAudio);
-        var inputAudio = Read(ref _exclusive.InputAudio, ref _shared.InputAudio);
-        var longTtl = Read(ref _exclusive.CacheWriteLongTtl, ref _shared.CacheWriteLongTtl);
-        var reasoning = Read(ref _exclusive.Reasoning, ref _shared.Reasoning);
-        var cached = Read(ref _exclusive.CachedInput, ref _shared.CachedInput);
-        var cacheWrite = Read(ref _exclusive.CacheWrite, ref _shared.CacheWrite);
-        var output = Read(ref _exclusive.Output, ref _shared.Output);
-        var input = Read(ref _exclusive.Input, ref _shared.Input);
-        var requests = Read(ref _exclusive.Requests, ref _shared.Requests);
+        var cachedAudio = Read(ref _owned.CachedInputAudio, ref _exclusive.CachedInputAudio, ref _shared.CachedInputAudio);
+        var outputAudio = Read(ref _owned.OutputAudio, ref _exclusive.OutputAudio, ref _shared.OutputAudio);
+        var inputAudio = Read(ref _owned.InputAudio, ref _exclusive.InputAudio, ref _shared.InputAudio);
+        var longTtl = Read(ref _owned.CacheWriteLongTtl, ref _exclusive.CacheWriteLongTtl, ref _shared.CacheWriteLongTtl);
+        var reasoning = Read(ref _owned.Reasoning, ref _exclusive.Reasoning, ref _shared.Reasoning);
+        var cached = Read(ref _owned.CachedInput, ref _exclusive.CachedInput, ref _shared.CachedInput);
+        var cacheWrite = Read(ref _owned.CacheWrite, ref _exclusive.CacheWrite, ref _shared.CacheWrite);
+        var output = Read(ref _owned.Output, ref _exclusive.Output, ref _shared.Output);
+        var input = Read(ref _owned.Input, ref _exclusive.Input, ref _shared.Input);
+        var requests = Read(ref _owned.Requests, ref _exclusive.Requests, ref _shared.Requests);
         UsageCost? cost;
         lock (this)
         {
@@ -79,10 +91,11 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
         return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning, inputAudio, cachedAudio, outputAudio), requests, cost, Math.Min(unpriced, requests));
     }
 
-    private static long Read(ref long exclusive, ref long shared) => SaturatingArithmetic.Add(Volatile.Read(ref exclusive), Volatile.Read(ref shared));
+    private static long Read(ref long owned, ref long exclusive, ref long shared) =>
+        SaturatingArithmetic.Add(SaturatingArithmetic.Add(Volatile.Read(ref owned), Volatile.Read(ref exclusive)), Volatile.Read(ref shared));
 
-    // Containers before contents, in both sets. Volatile writes keep that order visible to a reader on any CPU.
-    private static void AddExclusive(ref Counters counters, in TokenCounts tokens)
+    // Containers before contents, in every set. Volatile writes keep that order visible to a reader on any CPU.
+    private static void AddSingleWriter(ref Counters counters, in TokenCounts tokens)
     {
         if (tokens.Input != 0)
         {

@@ -3,9 +3,9 @@ using System.Reflection;
 namespace TokenAccounting.Tests.Scopes;
 
 /// <summary>
-/// The bucket adds through an exclusive set of counters (one compare-and-swap, plain stores) when it is free, and through
-/// a shared set (an atomic add per counter) when another writer holds it; a snapshot sums both. Either way every add
-/// counts exactly once, at once.
+/// The bucket adds through the owned set of counters (plain stores) from the thread that added first, through the
+/// exclusive set (one compare-and-swap, plain stores) from another thread when it is free, and through the shared set
+/// (an atomic add per counter) when another writer holds it; a snapshot sums all three. Every add counts exactly once, at once.
 /// </summary>
 public sealed class UsageTotalsBucketTests
 {
@@ -13,26 +13,30 @@ public sealed class UsageTotalsBucketTests
         input: 100, output: 40, cachedInput: 30, cacheWriteInput: 20, cacheWriteLongTtlInput: 5, reasoning: 10, inputAudio: 12, cachedInputAudio: 3, outputAudio: 6);
 
     [Fact]
-    public void Add_WhileAnotherWriterHoldsTheExclusiveCounters_CountsInTheSharedOnesAndSnapshotSumsBoth()
+    public void Add_FromTheOwnerAnotherThreadAndAThreadFindingTheExclusiveSetHeld_SnapshotSumsAllThree()
     {
         var bucket = new UsageTotalsBucket(UsageOperation.Chat, "gpt-4o");
         var held = typeof(UsageTotalsBucket).GetField("_exclusiveHeld", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        var owner = typeof(UsageTotalsBucket).GetField("_owner", BindingFlags.Instance | BindingFlags.NonPublic)!;
 
         bucket.Add(Shape);
-        held.SetValue(bucket, 1);
+        ((int)owner.GetValue(bucket)!).ShouldBe(Environment.CurrentManagedThreadId, "the first writer owns the plain set");
         bucket.Add(Shape);
-        bucket.Add(new TokenCounts(1, 1));
+        OnOtherThread(() => bucket.Add(new TokenCounts(1, 1)));
+        held.SetValue(bucket, 1);
+        OnOtherThread(() => bucket.Add(Shape));
 
         var whileHeld = bucket.Snapshot();
-        whileHeld.RequestCount.ShouldBe(3);
-        whileHeld.Tokens.ShouldBe(Shape + Shape + new TokenCounts(1, 1));
+        whileHeld.RequestCount.ShouldBe(4);
+        whileHeld.Tokens.ShouldBe(Shape + Shape + new TokenCounts(1, 1) + Shape);
 
         held.SetValue(bucket, 0);
+        OnOtherThread(() => bucket.Add(Shape));
         bucket.Add(Shape);
 
         var snapshot = bucket.Snapshot();
-        snapshot.RequestCount.ShouldBe(4);
-        snapshot.Tokens.ShouldBe(Shape + Shape + Shape + new TokenCounts(1, 1));
+        snapshot.RequestCount.ShouldBe(6);
+        snapshot.Tokens.ShouldBe(Shape + Shape + Shape + Shape + Shape + new TokenCounts(1, 1));
         ((int)held.GetValue(bucket)!).ShouldBe(0, "the exclusive counters are released after each add");
     }
 
@@ -76,18 +80,28 @@ public sealed class UsageTotalsBucketTests
     }
 
     [Fact]
-    public void Add_NearMaxIntoBothSets_SnapshotSaturatesInsteadOfWrapping()
+    public void Add_NearMaxIntoEverySet_SnapshotSaturatesInsteadOfWrapping()
     {
         var bucket = new UsageTotalsBucket(UsageOperation.Chat, "gpt-4o");
         var held = typeof(UsageTotalsBucket).GetField("_exclusiveHeld", BindingFlags.Instance | BindingFlags.NonPublic)!;
         var huge = new TokenCounts(long.MaxValue - 10, 10);
 
         bucket.Add(huge);
+        OnOtherThread(() => bucket.Add(huge));
         held.SetValue(bucket, 1);
-        bucket.Add(huge);
+        OnOtherThread(() => bucket.Add(huge));
 
         var snapshot = bucket.Snapshot();
         snapshot.Tokens.Input.ShouldBe(long.MaxValue);
-        snapshot.RequestCount.ShouldBe(2);
+        snapshot.Tokens.Output.ShouldBe(30);
+        snapshot.RequestCount.ShouldBe(3);
+    }
+
+    // A new thread: never the owner, which is the test's thread.
+    private static void OnOtherThread(Action action)
+    {
+        var thread = new Thread(() => action());
+        thread.Start();
+        thread.Join();
     }
 }
