@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 
 namespace TokenAccounting;
 
@@ -109,9 +110,49 @@ public sealed record UsageRecord
 
     private UsageCost? _cost;
 
-    // This instance once Validate passed on it and nothing it holds can change afterwards (see Validate). A `with` copy
-    // inherits the field but it names the original, not the copy, so the copy is checked again.
+    // This instance once Validate passed on it and nothing it holds can change afterwards (see Validate). The copy
+    // constructor leaves it unset, so a `with` copy is checked again and does not keep the original alive.
     private ValidationMark _validated;
+
+    /// <summary>Creates a record; set at least <see cref="Model"/>.</summary>
+    public UsageRecord()
+    {
+    }
+
+    /// <summary>
+    /// The copy a <c>with</c> expression starts from: every field but the validation mark (a copy is checked anew, and
+    /// a mark naming the original would keep it alive as long as the copy). A test holds it to every field.
+    /// </summary>
+    [SetsRequiredMembers]
+    private UsageRecord(UsageRecord original)
+    {
+        Id = original.Id;
+        Model = original.Model;
+        ResponseModel = original.ResponseModel;
+        Provider = original.Provider;
+        Operation = original.Operation;
+        Tokens = original.Tokens;
+        Provenance = original.Provenance;
+        Outcome = original.Outcome;
+        DegradedReason = original.DegradedReason;
+        StartedAt = original.StartedAt;
+        CompletedAt = original.CompletedAt;
+        Latency = original.Latency;
+        StageDurations = original.StageDurations;
+        HistoryLength = original.HistoryLength;
+        CorrelationId = original.CorrelationId;
+        UserId = original.UserId;
+        TenantId = original.TenantId;
+        ApiKeyId = original.ApiKeyId;
+        Route = original.Route;
+        ServiceTier = original.ServiceTier;
+        ScopePath = original.ScopePath;
+        Tags = original.Tags;
+        ServerToolCalls = original.ServerToolCalls;
+        _cost = original._cost;
+        Text = original.Text;
+        IsUnpaired = original.IsUnpaired;
+    }
 
     /// <summary>Gets the cost, when priced; null when the model is unknown to the price catalog.</summary>
     public UsageCost? Cost { get => _cost; init => _cost = value; }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Reflection;
 
 namespace TokenAccounting.Tests.Recording;
 
@@ -88,5 +89,60 @@ public sealed class UsageRecordValidatedOnceTests
         validated.GetHashCode().ShouldBe(fresh.GetHashCode());
         (validated with { }).ShouldBe(fresh);
         validated.ShouldNotBe(fresh with { UserId = "bob" });
+    }
+
+    [Fact]
+    public void With_EmptyCopyOfARecordWithEveryFieldSet_CopiesEveryFieldButTheValidationMark()
+    {
+        // The copy constructor is written by hand (to leave the mark out): this fails for a field added without it.
+        var fields = typeof(UsageRecord).GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+            .Where(f => f.Name != "_validated")
+            .ToArray();
+        var original = new UsageRecord { Model = "m" };
+        foreach (var field in fields)
+        {
+            field.SetValue(original, SampleOf(field.FieldType, field.Name));
+        }
+
+        original.Validate();
+        var copy = original with { };
+
+        foreach (var field in fields)
+        {
+            var value = field.GetValue(copy);
+            value.ShouldBe(field.GetValue(original), $"the copy constructor must copy {field.Name}");
+            value.ShouldNotBe(SampleOf(field.FieldType, field.Name, unset: true), $"{field.Name} was given a value to copy");
+        }
+
+        var mark = typeof(UsageRecord).GetField("_validated", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        mark.FieldType.GetProperty("Record")!.GetValue(mark.GetValue(copy)).ShouldBeNull("a copy neither counts as validated nor keeps the original alive");
+        mark.FieldType.GetProperty("Record")!.GetValue(mark.GetValue(original)).ShouldBeSameAs(original);
+    }
+
+    private static object? SampleOf(Type type, string field, bool unset = false)
+    {
+        if (unset)
+        {
+            return type.IsValueType ? Activator.CreateInstance(type) : null;
+        }
+
+        var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        return underlying switch
+        {
+            _ when underlying == typeof(string) => "value-" + field.Trim('<', '_').Split('>')[0],
+            _ when underlying == typeof(int) => 3,
+            _ when underlying == typeof(bool) => true,
+            _ when underlying == typeof(DateTimeOffset) => new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero),
+            _ when underlying == typeof(TimeSpan) => TimeSpan.FromSeconds(2),
+            _ when underlying == typeof(TokenCounts) => new TokenCounts(10, 5),
+            _ when underlying == typeof(UsageOperation) => UsageOperation.Embeddings,
+            _ when underlying == typeof(UsageOutcome) => UsageOutcome.Failed,
+            _ when underlying == typeof(UsageProvenance) => UsageProvenance.Estimated,
+            _ when underlying == typeof(UsageCost) => new UsageCost(1m, 0m, 0m, 2m, 0m),
+            _ when underlying == typeof(IReadOnlyDictionary<string, string>) => new Dictionary<string, string> { ["k"] = "v" }.ToFrozenDictionary(),
+            _ when underlying == typeof(IReadOnlyDictionary<string, TimeSpan>) => new Dictionary<string, TimeSpan> { ["ttft"] = TimeSpan.FromSeconds(1) }.ToFrozenDictionary(),
+            _ when underlying == typeof(IReadOnlyDictionary<string, long>) => new Dictionary<string, long> { ["web_search"] = 2 }.ToFrozenDictionary(),
+            _ => throw new InvalidOperationException($"Give the new field {field} of type {type} a sample value here."),
+        };
     }
 }
