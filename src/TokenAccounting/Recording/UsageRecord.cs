@@ -1,3 +1,7 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+
 namespace TokenAccounting;
 
 /// <summary>
@@ -106,6 +110,50 @@ public sealed record UsageRecord
 
     private UsageCost? _cost;
 
+    // This instance once Validate passed on it and nothing it holds can change afterwards (see Validate). The copy
+    // constructor leaves it unset, so a `with` copy is checked again and does not keep the original alive.
+    private ValidationMark _validated;
+
+    /// <summary>Creates a record; set at least <see cref="Model"/>.</summary>
+    public UsageRecord()
+    {
+    }
+
+    /// <summary>
+    /// The copy a <c>with</c> expression starts from: every field but the validation mark (a copy is checked anew, and
+    /// a mark naming the original would keep it alive as long as the copy). A test holds it to every field.
+    /// </summary>
+    [SetsRequiredMembers]
+    private UsageRecord(UsageRecord original)
+    {
+        Id = original.Id;
+        Model = original.Model;
+        ResponseModel = original.ResponseModel;
+        Provider = original.Provider;
+        Operation = original.Operation;
+        Tokens = original.Tokens;
+        Provenance = original.Provenance;
+        Outcome = original.Outcome;
+        DegradedReason = original.DegradedReason;
+        StartedAt = original.StartedAt;
+        CompletedAt = original.CompletedAt;
+        Latency = original.Latency;
+        StageDurations = original.StageDurations;
+        HistoryLength = original.HistoryLength;
+        CorrelationId = original.CorrelationId;
+        UserId = original.UserId;
+        TenantId = original.TenantId;
+        ApiKeyId = original.ApiKeyId;
+        Route = original.Route;
+        ServiceTier = original.ServiceTier;
+        ScopePath = original.ScopePath;
+        Tags = original.Tags;
+        ServerToolCalls = original.ServerToolCalls;
+        _cost = original._cost;
+        Text = original.Text;
+        IsUnpaired = original.IsUnpaired;
+    }
+
     /// <summary>Gets the cost, when priced; null when the model is unknown to the price catalog.</summary>
     public UsageCost? Cost { get => _cost; init => _cost = value; }
 
@@ -114,7 +162,11 @@ public sealed record UsageRecord
     /// so a record that needs an id or inherited fields and a price costs one copy, not two. Never call it on a record
     /// another thread or a caller can see: records are immutable to everyone else.
     /// </summary>
-    internal void SetCostOfUnpublishedCopy(UsageCost cost) => _cost = cost;
+    internal void SetCostOfUnpublishedCopy(UsageCost cost)
+    {
+        _cost = cost;
+        _validated = default;
+    }
 
     /// <summary>Gets the request or response text; null unless text capture is enabled.</summary>
     public string? Text { get; init; }
@@ -137,10 +189,34 @@ public sealed record UsageRecord
     /// total fits in a <see cref="long"/>; the <see cref="Cost"/> total fits in a <see cref="decimal"/>;
     /// <see cref="Latency"/> and every stage duration are not negative; <see cref="HistoryLength"/> is not negative;
     /// <see cref="CompletedAt"/> is not before <see cref="StartedAt"/>; <see cref="Outcome"/> and
-    /// <see cref="Provenance"/> are defined values. Checking allocates nothing for a valid record.
+    /// <see cref="Provenance"/> are defined values. Checking allocates nothing for a valid record. An instance that
+    /// passed is not checked again (recording the same record twice checks it once) unless it holds a tag, stage or
+    /// tool dictionary of a mutable type, which could have changed since; a copy made with <c>with</c> is checked anew.
     /// </remarks>
     /// <exception cref="ArgumentException">A rule is broken; <see cref="ArgumentException.ParamName"/> is the field and the message names the rule.</exception>
     public void Validate()
+    {
+        if (ReferenceEquals(_validated.Record, this))
+        {
+            return;
+        }
+
+        ValidateFields();
+
+        // Passed: the same instance (recorded again, or validated by the tracker and then by Record()) is not checked
+        // twice. Strings, the counts and the cost are immutable; a tag, stage or tool dictionary is remembered only when
+        // it is of an immutable type, since the caller could change a mutable one after this check.
+        if (IsImmutable(Tags) && IsImmutable(StageDurations) && IsImmutable(ServerToolCalls))
+        {
+            _validated = new ValidationMark(this);
+        }
+    }
+
+    private static bool IsImmutable<TValue>(IReadOnlyDictionary<string, TValue>? dictionary) =>
+        dictionary is null or FrozenDictionary<string, TValue> or ImmutableDictionary<string, TValue> or ImmutableSortedDictionary<string, TValue>;
+
+    /// <summary>The checks of <see cref="Validate"/>, run whether or not this instance passed before (benchmarks measure them).</summary>
+    internal void ValidateFields()
     {
         const string Owner = nameof(UsageRecord);
 
@@ -279,4 +355,19 @@ public sealed record UsageRecord
         }
     }
 #pragma warning restore CA2208
+
+    /// <summary>
+    /// Which instance <see cref="Validate"/> passed. Takes no part in the record's value equality: every mark equals every
+    /// other, so two records with the same contents stay equal whether or not either was validated.
+    /// </summary>
+    private readonly struct ValidationMark(UsageRecord record) : IEquatable<ValidationMark>
+    {
+        public UsageRecord? Record { get; } = record;
+
+        public bool Equals(ValidationMark other) => true;
+
+        public override bool Equals(object? obj) => obj is ValidationMark;
+
+        public override int GetHashCode() => 0;
+    }
 }

@@ -6,18 +6,21 @@ namespace TokenAccounting;
 /// <see cref="TokenCounts"/> invariants (every counter only grows). Counters saturate at <see cref="long.MaxValue"/>
 /// and the cost at <see cref="decimal.MaxValue"/>: a sum never wraps and never throws.
 /// </summary>
+/// <remarks>
+/// Three sets of counters, summed by <see cref="Snapshot"/>, so the common add needs no atomic operation per counter:
+/// the first thread to add claims the owned set and adds into it with plain stores from then on (no atomic operation at
+/// all); another thread takes the exclusive set with one compare-and-swap when no one holds it, and adds with plain
+/// stores; a thread that finds it held adds into the shared set atomically, counter by counter. Each of the first two
+/// sets has one writer at a time, nobody ever waits, and every add is in one of the sets once <see cref="Add"/>
+/// returns, so the totals stay exact and immediately visible.
+/// </remarks>
 internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 {
-    private long _input;
-    private long _output;
-    private long _cachedInput;
-    private long _cacheWrite;
-    private long _cacheWriteLongTtl;
-    private long _reasoning;
-    private long _inputAudio;
-    private long _cachedInputAudio;
-    private long _outputAudio;
-    private long _requests;
+    private int _owner;
+    private int _exclusiveHeld;
+    private Counters _owned;
+    private Counters _exclusive;
+    private Counters _shared;
     private long _unpriced;
     private UsageCost? _cost;
 
@@ -30,49 +33,26 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
     public void Add(in TokenCounts tokens)
     {
-        // Containers before contents.
-        if (tokens.Input != 0)
+        // A managed thread id is reused only after its thread ended, which the runtime orders before the new thread
+        // starts: the owned set still has one writer at a time.
+        var thread = Environment.CurrentManagedThreadId;
+        var owner = Volatile.Read(ref _owner);
+        if (owner == thread || (owner == 0 && Interlocked.CompareExchange(ref _owner, thread, 0) == 0))
         {
-            AddSaturating(ref _input, tokens.Input);
+            AddSingleWriter(ref _owned, tokens);
         }
-
-        if (tokens.Output != 0)
+        else if (Interlocked.CompareExchange(ref _exclusiveHeld, 1, 0) == 0)
         {
-            AddSaturating(ref _output, tokens.Output);
+            // Only the holder writes this set; the compare-and-swap acquired what earlier holders wrote, and the release
+            // below publishes this add to the next holder. Nothing in between can throw, and if it did, later writers
+            // would only ever take the shared path.
+            AddSingleWriter(ref _exclusive, tokens);
+            Volatile.Write(ref _exclusiveHeld, 0);
         }
-
-        if (tokens.CacheWriteInput != 0)
+        else
         {
-            AddSaturating(ref _cacheWrite, tokens.CacheWriteInput);
+            AddShared(ref _shared, tokens);
         }
-
-        if (tokens.CachedInput != 0)
-        {
-            AddSaturating(ref _cachedInput, tokens.CachedInput);
-        }
-
-        if (tokens.CacheWriteLongTtlInput != 0)
-        {
-            AddSaturating(ref _cacheWriteLongTtl, tokens.CacheWriteLongTtlInput);
-        }
-
-        if (tokens.Reasoning != 0)
-        {
-            AddSaturating(ref _reasoning, tokens.Reasoning);
-        }
-
-        if (tokens.InputAudio != 0)
-        {
-            AddSaturating(ref _inputAudio, tokens.InputAudio);
-            AddSaturating(ref _cachedInputAudio, tokens.CachedInputAudio);
-        }
-
-        if (tokens.OutputAudio != 0)
-        {
-            AddSaturating(ref _outputAudio, tokens.OutputAudio);
-        }
-
-        Interlocked.Increment(ref _requests);
     }
 
     public void AddCost(UsageCost cost)
@@ -88,18 +68,19 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
     public UsageTotalsEntry Snapshot()
     {
-        // Contents before containers (see the type's remarks): a record is counted unpriced only after it was counted.
+        // Contents before containers (see the type's remarks), each from all three sets: a record is counted unpriced only
+        // after it was counted.
         var unpriced = Volatile.Read(ref _unpriced);
-        var cachedAudio = Volatile.Read(ref _cachedInputAudio);
-        var outputAudio = Volatile.Read(ref _outputAudio);
-        var inputAudio = Volatile.Read(ref _inputAudio);
-        var longTtl = Volatile.Read(ref _cacheWriteLongTtl);
-        var reasoning = Volatile.Read(ref _reasoning);
-        var cached = Volatile.Read(ref _cachedInput);
-        var cacheWrite = Volatile.Read(ref _cacheWrite);
-        var output = Volatile.Read(ref _output);
-        var input = Volatile.Read(ref _input);
-        var requests = Volatile.Read(ref _requests);
+        var cachedAudio = Read(ref _owned.CachedInputAudio, ref _exclusive.CachedInputAudio, ref _shared.CachedInputAudio);
+        var outputAudio = Read(ref _owned.OutputAudio, ref _exclusive.OutputAudio, ref _shared.OutputAudio);
+        var inputAudio = Read(ref _owned.InputAudio, ref _exclusive.InputAudio, ref _shared.InputAudio);
+        var longTtl = Read(ref _owned.CacheWriteLongTtl, ref _exclusive.CacheWriteLongTtl, ref _shared.CacheWriteLongTtl);
+        var reasoning = Read(ref _owned.Reasoning, ref _exclusive.Reasoning, ref _shared.Reasoning);
+        var cached = Read(ref _owned.CachedInput, ref _exclusive.CachedInput, ref _shared.CachedInput);
+        var cacheWrite = Read(ref _owned.CacheWrite, ref _exclusive.CacheWrite, ref _shared.CacheWrite);
+        var output = Read(ref _owned.Output, ref _exclusive.Output, ref _shared.Output);
+        var input = Read(ref _owned.Input, ref _exclusive.Input, ref _shared.Input);
+        var requests = Read(ref _owned.Requests, ref _exclusive.Requests, ref _shared.Requests);
         UsageCost? cost;
         lock (this)
         {
@@ -108,6 +89,102 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
         // A saturated container can be smaller than the sum of its parts: Saturated caps the parts, so the snapshot holds the invariants.
         return new UsageTotalsEntry(Operation, Model, TokenCounts.Saturated(input, output, cached, cacheWrite, longTtl, reasoning, inputAudio, cachedAudio, outputAudio), requests, cost, Math.Min(unpriced, requests));
+    }
+
+    private static long Read(ref long owned, ref long exclusive, ref long shared) =>
+        SaturatingArithmetic.Add(SaturatingArithmetic.Add(Volatile.Read(ref owned), Volatile.Read(ref exclusive)), Volatile.Read(ref shared));
+
+    // Containers before contents, in every set. Volatile writes keep that order visible to a reader on any CPU.
+    private static void AddSingleWriter(ref Counters counters, in TokenCounts tokens)
+    {
+        if (tokens.Input != 0)
+        {
+            Volatile.Write(ref counters.Input, SaturatingArithmetic.Add(counters.Input, tokens.Input));
+        }
+
+        if (tokens.Output != 0)
+        {
+            Volatile.Write(ref counters.Output, SaturatingArithmetic.Add(counters.Output, tokens.Output));
+        }
+
+        if (tokens.CacheWriteInput != 0)
+        {
+            Volatile.Write(ref counters.CacheWrite, SaturatingArithmetic.Add(counters.CacheWrite, tokens.CacheWriteInput));
+        }
+
+        if (tokens.CachedInput != 0)
+        {
+            Volatile.Write(ref counters.CachedInput, SaturatingArithmetic.Add(counters.CachedInput, tokens.CachedInput));
+        }
+
+        if (tokens.CacheWriteLongTtlInput != 0)
+        {
+            Volatile.Write(ref counters.CacheWriteLongTtl, SaturatingArithmetic.Add(counters.CacheWriteLongTtl, tokens.CacheWriteLongTtlInput));
+        }
+
+        if (tokens.Reasoning != 0)
+        {
+            Volatile.Write(ref counters.Reasoning, SaturatingArithmetic.Add(counters.Reasoning, tokens.Reasoning));
+        }
+
+        if (tokens.InputAudio != 0)
+        {
+            Volatile.Write(ref counters.InputAudio, SaturatingArithmetic.Add(counters.InputAudio, tokens.InputAudio));
+            Volatile.Write(ref counters.CachedInputAudio, SaturatingArithmetic.Add(counters.CachedInputAudio, tokens.CachedInputAudio));
+        }
+
+        if (tokens.OutputAudio != 0)
+        {
+            Volatile.Write(ref counters.OutputAudio, SaturatingArithmetic.Add(counters.OutputAudio, tokens.OutputAudio));
+        }
+
+        Volatile.Write(ref counters.Requests, counters.Requests + 1);
+    }
+
+    private static void AddShared(ref Counters counters, in TokenCounts tokens)
+    {
+        if (tokens.Input != 0)
+        {
+            AddSaturating(ref counters.Input, tokens.Input);
+        }
+
+        if (tokens.Output != 0)
+        {
+            AddSaturating(ref counters.Output, tokens.Output);
+        }
+
+        if (tokens.CacheWriteInput != 0)
+        {
+            AddSaturating(ref counters.CacheWrite, tokens.CacheWriteInput);
+        }
+
+        if (tokens.CachedInput != 0)
+        {
+            AddSaturating(ref counters.CachedInput, tokens.CachedInput);
+        }
+
+        if (tokens.CacheWriteLongTtlInput != 0)
+        {
+            AddSaturating(ref counters.CacheWriteLongTtl, tokens.CacheWriteLongTtlInput);
+        }
+
+        if (tokens.Reasoning != 0)
+        {
+            AddSaturating(ref counters.Reasoning, tokens.Reasoning);
+        }
+
+        if (tokens.InputAudio != 0)
+        {
+            AddSaturating(ref counters.InputAudio, tokens.InputAudio);
+            AddSaturating(ref counters.CachedInputAudio, tokens.CachedInputAudio);
+        }
+
+        if (tokens.OutputAudio != 0)
+        {
+            AddSaturating(ref counters.OutputAudio, tokens.OutputAudio);
+        }
+
+        Interlocked.Increment(ref counters.Requests);
     }
 
     private static void AddSaturating(ref long counter, long value)
@@ -125,5 +202,19 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
 
             current = seen;
         }
+    }
+
+    private struct Counters
+    {
+        public long Input;
+        public long Output;
+        public long CachedInput;
+        public long CacheWrite;
+        public long CacheWriteLongTtl;
+        public long Reasoning;
+        public long InputAudio;
+        public long CachedInputAudio;
+        public long OutputAudio;
+        public long Requests;
     }
 }
