@@ -48,8 +48,8 @@ internal sealed class RollupCell
             }
 
             var text = SaturatingArithmetic.Add(_input, _cachedInput, _cacheWrite, _output, _reasoning);
-            return SmallDecimal.IsZeroBits(_inputAudio) && SmallDecimal.IsZeroBits(_cachedInputAudio) && SmallDecimal.IsZeroBits(_outputAudio)
-                && SmallDecimal.IsZeroBits(_requests) && SmallDecimal.IsZeroBits(_serverToolCalls)
+            return UsageCost.IsZeroBits(_inputAudio) && UsageCost.IsZeroBits(_cachedInputAudio) && UsageCost.IsZeroBits(_outputAudio)
+                && UsageCost.IsZeroBits(_requests) && UsageCost.IsZeroBits(_serverToolCalls)
                 ? text
                 : SaturatingArithmetic.Add(text, SaturatingArithmetic.Add(_inputAudio, _cachedInputAudio, _outputAudio, _requests, _serverToolCalls));
         }
@@ -126,7 +126,7 @@ internal sealed class RollupCell
             _outputAudio = SmallDecimal.Add(_outputAudio, outputAudio);
             _requests = SmallDecimal.Add(_requests, requests);
             _serverToolCalls = SmallDecimal.Add(_serverToolCalls, serverToolCalls);
-            if (!SmallDecimal.IsZeroBits(cacheWriteLongTtl))
+            if (!UsageCost.IsZeroBits(cacheWriteLongTtl))
             {
                 // Still within all cache writes (a sum of parts each within theirs can only pass it by rounding).
                 var longTtl = SmallDecimal.Add(_cacheWriteLongTtl, cacheWriteLongTtl);

@@ -24,10 +24,6 @@ internal static class SmallDecimal
         return low & 0xFFFF_FFFF_8000_0000UL;
     }
 
-    /// <summary>Gets whether <paramref name="value"/> is <c>0m</c> bit for bit (zero, scale 0, no sign).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsZeroBits(decimal value) => Unsafe.BitCast<decimal, UInt128>(value) == UInt128.Zero;
-
     /// <summary>Gets whether <paramref name="value"/> is not negative and its mantissa fits in 64 bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsSmall(decimal value) => LargeBits(value) == 0;
@@ -112,8 +108,8 @@ internal static class SmallDecimal
         return Unsafe.BitCast<UInt128, decimal>(new UInt128(low, (high << 32) | ((ulong)(uint)lScale << 16)));
     }
 
-    // 10^0 … 10^19: every power of ten that fits in 64 bits.
-    private static ReadOnlySpan<ulong> PowersOfTen =>
+    /// <summary>10^0 … 10^19: every power of ten that fits in 64 bits (also <see cref="PackedAmount"/>'s table).</summary>
+    internal static ReadOnlySpan<ulong> PowersOfTen =>
     [
         1UL, 10UL, 100UL, 1_000UL, 10_000UL,
         100_000UL, 1_000_000UL, 10_000_000UL, 100_000_000UL, 1_000_000_000UL,

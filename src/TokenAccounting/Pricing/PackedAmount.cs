@@ -64,13 +64,6 @@ internal static class PackedAmount
         return true;
     }
 
-    private static readonly ulong[] PowersOfTen =
-    [
-        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
-        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
-        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
-    ];
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryAdd(ref UInt128 total, ulong packed, ulong scale)
     {
@@ -81,13 +74,13 @@ internal static class PackedAmount
         }
 
         var shift = scale - (packed >> MantissaBits);
-        if (shift >= (ulong)PowersOfTen.Length)
+        if (shift >= (ulong)SmallDecimal.PowersOfTen.Length)
         {
             return false;
         }
 
         // A 59-bit mantissa times at most 10^19 (< 2^64) stays below 2^123; five of them below 2^126: no overflow.
-        var high = Math.BigMul(mantissa, PowersOfTen[shift], out var low);
+        var high = Math.BigMul(mantissa, SmallDecimal.PowersOfTen[(int)shift], out var low);
         total += new UInt128(high, low);
         return true;
     }

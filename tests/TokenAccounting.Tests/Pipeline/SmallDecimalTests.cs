@@ -75,10 +75,10 @@ public sealed class SmallDecimalTests
     [Fact]
     public void IsZeroBits_OnlyPlainZero()
     {
-        SmallDecimal.IsZeroBits(0m).ShouldBeTrue();
-        SmallDecimal.IsZeroBits(0.00m).ShouldBeFalse();
-        SmallDecimal.IsZeroBits(-0m * 1m).ShouldBe(decimal.GetBits(-0m * 1m).All(b => b == 0));
-        SmallDecimal.IsZeroBits(1e-28m).ShouldBeFalse();
+        UsageCost.IsZeroBits(0m).ShouldBeTrue();
+        UsageCost.IsZeroBits(0.00m).ShouldBeFalse();
+        UsageCost.IsZeroBits(-0m * 1m).ShouldBe(decimal.GetBits(-0m * 1m).All(b => b == 0));
+        UsageCost.IsZeroBits(1e-28m).ShouldBeFalse();
     }
 
     private static decimal RandomDecimal(Random random)
