@@ -134,13 +134,14 @@ internal static partial class WholeCostHarness
     }
 
     /// <summary>Opens the measured span: a full blocking GC first, so each run starts from the same heap.</summary>
-    private static Probe Start()
+    private static Probe Start(UsageRecorder? recorder = null)
     {
         // Let tiered compilation finish promoting what the warm-up ran (its background JIT is process CPU too).
         Thread.Sleep(300);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        WholeCostGcProbe.Start(recorder is null ? null : () => Backlog(recorder));
         using var process = Process.GetCurrentProcess();
         return new Probe(
             process.TotalProcessorTime,
@@ -156,6 +157,11 @@ internal static partial class WholeCostHarness
         var wall = Stopwatch.GetElapsedTime(start.Timestamp);
         using var process = Process.GetCurrentProcess();
         var cpu = process.TotalProcessorTime - start.Cpu;
+        if (WholeCostGcProbe.Stop() is { } gcLine)
+        {
+            Console.WriteLine(gcLine);
+        }
+
         return new Measurement(
             cpu.Ticks * 100.0,
             wall.Ticks * 100.0,
@@ -164,6 +170,13 @@ internal static partial class WholeCostHarness
             GC.CollectionCount(1) - start.Gen1,
             GC.CollectionCount(2) - start.Gen2,
             delivered);
+    }
+
+    /// <summary>The GC probe's sampler: records queued (rings and overflow) and details buffered for the first sink.</summary>
+    private static (long Queued, long Buffered) Backlog(UsageRecorder recorder)
+    {
+        var diagnostics = recorder.GetDiagnostics();
+        return (diagnostics.QueueLength, diagnostics.Sinks.Count > 0 ? diagnostics.Sinks[0].BufferedRecords : 0);
     }
 
     private static async Task<Measurement> RecordIntoDiscardingSink(int operations)
@@ -177,12 +190,13 @@ internal static partial class WholeCostHarness
 
         await recorder.FlushAsync().ConfigureAwait(false);
         sink.Reset();
-        var probe = Start();
+        var probe = Start(recorder);
         for (var i = 0; i < operations; i++)
         {
             recorder.Record(Record);
         }
 
+        WholeCostGcProbe.Mark();
         await recorder.DisposeAsync().ConfigureAwait(false);
         return Stop(probe, sink.Records);
     }
@@ -214,7 +228,7 @@ internal static partial class WholeCostHarness
 
             await recorder.FlushAsync().ConfigureAwait(false);
             counting.Reset();
-            var probe = Start();
+            var probe = Start(recorder);
             for (var i = 0; i < operations; i++)
             {
                 recorder.Record(Record);
@@ -448,7 +462,8 @@ internal static partial class WholeCostHarness
                 await recorder.DisposeAsync().ConfigureAwait(false);
                 meters.Dispose();
             },
-            delivered: () => sink.Records).ConfigureAwait(false);
+            delivered: () => sink.Records,
+            recorder: recorder).ConfigureAwait(false);
     }
 
     private static async Task<Measurement> ChatOpenTelemetry(int operations)
@@ -479,7 +494,7 @@ internal static partial class WholeCostHarness
             delivered: () => spans.Count).ConfigureAwait(false);
     }
 
-    private static async Task<Measurement> CallAsync(IChatClient client, int operations, Func<ValueTask> afterCalls, Func<long> delivered, Func<ValueTask>? warmedUp = null)
+    private static async Task<Measurement> CallAsync(IChatClient client, int operations, Func<ValueTask> afterCalls, Func<long> delivered, Func<ValueTask>? warmedUp = null, UsageRecorder? recorder = null)
     {
         List<ChatMessage> messages =
         [
@@ -497,12 +512,13 @@ internal static partial class WholeCostHarness
             await warmedUp().ConfigureAwait(false);
         }
 
-        var probe = Start();
+        var probe = Start(recorder);
         for (var i = 0; i < operations; i++)
         {
             await client.GetResponseAsync(messages, options).ConfigureAwait(false);
         }
 
+        WholeCostGcProbe.Mark();
         await afterCalls().ConfigureAwait(false);
         return Stop(probe, delivered());
     }

@@ -5,12 +5,21 @@ namespace TokenAccounting;
 /// <summary>Options of the recorder and its delivery pipeline. Validated at startup; a bad value names the option.</summary>
 public sealed class TokenAccountingOptions : IValidatableObject
 {
-    /// <summary>Gets or sets how often buffered records are flushed to each sink.</summary>
+    /// <summary>
+    /// Gets or sets how often buffered records are flushed to each sink when fewer arrive than start a write by
+    /// themselves (see <see cref="MaxBatchSize"/>): the longest a trickle of records waits for its sink.
+    /// </summary>
     /// <value>The default value is 5 seconds. Between 1 ms and 1 day.</value>
     [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets or sets the most detail records in one batch; a sink is flushed as soon as it has this many.</summary>
+    /// <summary>
+    /// Gets or sets the most detail records in one batch; a sink is flushed as soon as it has this many. A sink with
+    /// no write in flight is flushed sooner, once 256 records (or <see cref="MaxBatchSize"/>, if smaller) are buffered
+    /// for it (group commit): a steady stream is written a few hundred records at a time, so records do not wait
+    /// long enough to be promoted by the garbage collector, while a slow sink, whose write is still in flight, gathers
+    /// full batches. Fewer records wait for <see cref="FlushInterval"/> or <see cref="IUsageRecorder.FlushAsync"/>.
+    /// </summary>
     /// <value>The default value is 1000. Between 1 and 1,000,000.</value>
     [Range(1, 1_000_000)]
     public int MaxBatchSize { get; set; } = 1000;

@@ -8,6 +8,14 @@ namespace TokenAccounting;
 /// </summary>
 internal sealed partial class SinkWorker : IDisposable
 {
+    /// <summary>
+    /// The fewest buffered details an idle worker writes without waiting for <see cref="TokenAccountingOptions.MaxBatchSize"/>
+    /// or <see cref="TokenAccountingOptions.FlushInterval"/> (at most MaxBatchSize): the aggregator's chunk, so a steady
+    /// stream is written about once per drained chunk, and a trickle still waits for the interval (one write per
+    /// record would cost a sink round trip each).
+    /// </summary>
+    public const int GroupCommitSize = 256;
+
     private readonly IUsageSink _sink;
     private readonly TokenAccountingOptions _options;
     private readonly TimeProvider _time;
@@ -25,6 +33,7 @@ internal sealed partial class SinkWorker : IDisposable
     private readonly List<Part> _parts = [];
     private readonly Queue<QuarantinedUsage> _quarantine = new();
     private readonly Action<Exception, string>? _stageFailed;
+    private readonly int _groupCommitSize;
     private long _pendingCovers;
     private int _inFlightDetails;
     private int _inFlightRollups;
@@ -58,7 +67,9 @@ internal sealed partial class SinkWorker : IDisposable
         _time = time;
         _logger = logger;
         _metrics = metrics;
+        _groupCommitSize = Math.Min(options.MaxBatchSize, GroupCommitSize);
     }
+
 
     public string Name { get; }
 
@@ -142,7 +153,12 @@ internal sealed partial class SinkWorker : IDisposable
             _droppedOverflow += droppedNow;
             _droppedThisOverflow += droppedNow;
             _droppedQueueFull += droppedQueueFull;
-            wake = _buffer.Count >= _options.MaxBatchSize;
+
+            // A full batch wakes the worker; so does a group's worth when the worker is idle (no batch in flight, none
+            // backing off): what is buffered is written now instead of waiting for a full batch or the flush interval,
+            // so that under a steady stream details spend a chunk's time here, not a batch's, and die young. While a
+            // write is in flight records keep gathering, so a slow sink still gets full batches.
+            wake = _buffer.Count >= _options.MaxBatchSize || (_parts.Count == 0 && _buffer.Count >= _groupCommitSize);
         }
 
         if (droppedNow > 0)

@@ -662,8 +662,19 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     {
         try
         {
+            // Records that overflowed the ingest queue keep only their rollup. When no stage would read what enrichment
+            // adds (no scope to inherit from, nothing to price, no observer but the metrics, which read neither the id
+            // nor the time), they are rolled up as recorded, keyed on the time the hot path fixed: no copy per record
+            // while the pipeline is behind, and the burst it is behind on drains sooner.
+            var asRecorded = detailDropped && _observers.Length == 1;
             for (var i = 0; i < items.Length; i++)
             {
+                if (asRecorded && items[i].Scope is null && (items[i].Record.Cost is not null || _pricer is null))
+                {
+                    ProcessAsRecorded(items[i], i);
+                    continue;
+                }
+
                 UsageRecord record;
                 try
                 {
@@ -736,6 +747,24 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
 
         Interlocked.Add(ref _aggregated, items.Length);
+    }
+
+    /// <summary>A record whose detail is dropped, rolled up and observed as recorded (see <see cref="Process"/>).</summary>
+    private void ProcessAsRecorded(in IngestItem item, int index)
+    {
+        var record = item.Record;
+        try
+        {
+            _metrics.OnRecord(record);
+        }
+        catch (Exception ex)
+        {
+            StageFailed(ex, nameof(PipelineMetrics));
+        }
+
+        _processed[index] = new ProcessedRecord(record, DetailDropped: true);
+        var key = new UsageRollupKey(DateOnly.FromDateTime(item.CompletedAt.UtcDateTime), record.Model, record.Provider, record.Operation, record.UserId, record.TenantId, record.ApiKeyId);
+        _chunkRollups.Add(key, record);
     }
 
     private async Task DrainObserversAsync(CancellationToken cancellationToken)
