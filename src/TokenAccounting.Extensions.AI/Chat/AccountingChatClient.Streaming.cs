@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.AI;
 
 namespace TokenAccounting;
@@ -28,8 +30,6 @@ public sealed partial class AccountingChatClient
         private const int NotStarted = 0;
         private const int Running = 1;
         private const int Ended = 2;
-
-        private static readonly ValueTask<bool> MovedNext = new(true);
 
         private readonly ChatOptions? _requestedOptions;
         private CancellationToken _cancellationToken;
@@ -205,7 +205,7 @@ public sealed partial class AccountingChatClient
 
             Observe(update);
             _current = update;
-            return MovedNext;
+            return new ValueTask<bool>(true); // built in registers; a static readonly ValueTask is read through its box
         }
 
         private async ValueTask<bool> AwaitNextAsync(ValueTask<bool> next)
@@ -282,33 +282,70 @@ public sealed partial class AccountingChatClient
         private void Observe(ChatResponseUpdate update)
         {
             ResponseModel ??= update.ModelId;
-            _rawFirstUpdate ??= update.RawRepresentation;
-            var contents = update.Contents;
-            var carriesContent = false;
-            for (var i = 0; i < contents.Count; i++)
+            if (_rawFirstUpdate is null && update.RawRepresentation is { } raw)
             {
-                var content = contents[i];
-                if (content is UsageContent usage)
-                {
-                    Accumulate(usage.Details);
-                    _rawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? _rawUsage;
-                    _rawResponse = update.RawRepresentation ?? _rawResponse;
-                }
-                else
-                {
-                    if (content is WebSearchToolCallContent search)
-                    {
-                        NoteWebSearch(search.CallId);
-                    }
-
-                    carriesContent = true;
-                }
+                _rawFirstUpdate = raw;
             }
 
+            // Updates carry a List<AIContent> (what ChatResponseUpdate makes): read it as a span, without an interface
+            // call per content; any other list is read through IList.
+            var contents = update.Contents;
+            var carriesContent = contents.GetType() == typeof(List<AIContent>)
+                ? Observe(update, CollectionsMarshal.AsSpan(Unsafe.As<List<AIContent>>(contents)))
+                : ObserveList(update, contents);
             if (carriesContent)
             {
                 _chunkCount++;
             }
+        }
+
+        /// <summary>Notes the usage and web searches among <paramref name="contents"/>; true when any content is not usage.</summary>
+        private bool Observe(ChatResponseUpdate update, ReadOnlySpan<AIContent> contents)
+        {
+            var carriesContent = false;
+            foreach (var content in contents)
+            {
+                carriesContent |= Observe(update, content);
+            }
+
+            return carriesContent;
+        }
+
+        private bool ObserveList(ChatResponseUpdate update, IList<AIContent> contents)
+        {
+            var carriesContent = false;
+            for (var i = 0; i < contents.Count; i++)
+            {
+                carriesContent |= Observe(update, contents[i]);
+            }
+
+            return carriesContent;
+        }
+
+        /// <summary>Notes one content: usage is added up, a web search counted; true when it is not usage.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool Observe(ChatResponseUpdate update, AIContent content)
+        {
+            // Text first: it is most updates' only content, and its sealed type is one compare (UsageContent is not sealed).
+            if (content is TextContent)
+            {
+                return true;
+            }
+
+            if (content is UsageContent usage)
+            {
+                Accumulate(usage.Details);
+                _rawUsage = usage.RawRepresentation ?? update.RawRepresentation ?? _rawUsage;
+                _rawResponse = update.RawRepresentation ?? _rawResponse;
+                return false;
+            }
+
+            if (content is WebSearchToolCallContent search)
+            {
+                NoteWebSearch(search.CallId);
+            }
+
+            return true;
         }
 
         private void Accumulate(UsageDetails? details)

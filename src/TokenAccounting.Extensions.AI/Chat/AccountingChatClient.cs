@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.AI;
 
 namespace TokenAccounting;
@@ -60,8 +62,8 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         }
 
         // Without a gate, an inner client that answers synchronously (a cache, a test double) costs no state machine
-        // and no task of this method's own: its task is returned as it is.
-        return _accountant.Run<ResponseCall, ChatResponse>(new ResponseCall(this, messages, options), options?.ModelId, cancellationToken);
+        // and no task of this method's own: its task is returned as it is, and the call's state is reused.
+        return _accountant.Run<ResponseCall, ChatResponse>(ResponseCall.Rent(this, messages, options), options?.ModelId, cancellationToken);
     }
 
     /// <summary>
@@ -82,9 +84,9 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             HistoryLength = 0;
         }
 
-        public AccountingChatClient Owner { get; }
+        public AccountingChatClient Owner { get; private set; }
 
-        public IEnumerable<ChatMessage> Messages { get; }
+        public IEnumerable<ChatMessage> Messages { get; private set; }
 
         /// <summary>Gets or sets the options sent to the inner client: the caller's, or a copy with the output cap the gate allowed.</summary>
         public ChatOptions? Options { get; set; }
@@ -92,6 +94,27 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         public override bool IsTracked => true;
 
         public override bool ConsumedBeforeEnd => Usage is not null;
+
+        /// <summary>Makes an ended call, cleared by <see cref="Clear"/>, the call of a new request.</summary>
+        protected void Reuse(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options)
+        {
+            Owner = owner;
+            Messages = messages;
+            Options = options;
+        }
+
+        /// <summary>Returns an ended call to the state of a new one, references dropped (what a spare call holds must not keep a request alive).</summary>
+        protected override void Clear()
+        {
+            base.Clear();
+            Owner = null!;
+            Messages = null!;
+            Options = null;
+            HistoryLength = 0;
+            _requestBytes = -1;
+            _webSearchesWithoutId = 0;
+            _webSearchIds = null;
+        }
 
         public override int? MaxOutputTokens => Options?.MaxOutputTokens;
 
@@ -107,7 +130,9 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
 
         public override void Attribute()
         {
-            HistoryLength = Messages.TryGetNonEnumeratedCount(out var count) ? count : Messages.Count();
+            // A List<ChatMessage> (what callers pass) is counted without the interface checks of TryGetNonEnumeratedCount.
+            HistoryLength = Messages.GetType() == typeof(List<ChatMessage>) ? Unsafe.As<List<ChatMessage>>(Messages).Count
+                : Messages.TryGetNonEnumeratedCount(out var count) ? count : Messages.Count();
             if (Owner._attributionResolver is { } resolver)
             {
                 Attribution = resolver(Messages, Options);
@@ -127,17 +152,18 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         /// <summary>The call's tokens (reported, else estimated), served tier and server-side tool calls.</summary>
         public override CallUsage Measure(UsageAccountant accountant)
         {
-            var mapped = accountant.Map(this, RawUsage, out var raw);
+            // Nothing mapped leaves `mapped` default: no side known, zero counts, no tool calls.
+            var reported = accountant.TryMap(this, RawUsage, out var mapped, out var raw);
             var tier = RawResponse is { } response ? RawUsageReader.ServiceTierOf(response) ?? raw.ServiceTier : raw.ServiceTier;
-            var toolCalls = ServerToolCalls(accountant, raw.ServerToolCalls, mapped, WebSearchCalls());
-            if (mapped is { HasInput: true, HasOutput: true } reported)
+            var toolCalls = ServerToolCalls(accountant, raw.ServerToolCalls, mapped.WebSearchCalls, mapped.WebFetchCalls, WebSearchCalls());
+            if (reported && mapped.HasInput && mapped.HasOutput)
             {
-                return new CallUsage(reported.Tokens, UsageProvenance.Reported, tier, toolCalls);
+                return new CallUsage(mapped.Tokens, UsageProvenance.Reported, tier, toolCalls);
             }
 
-            var known = mapped?.Tokens ?? TokenCounts.Zero;
-            var input = mapped?.HasInput == true ? known.Input : accountant.Estimator.EstimateInputTokens(RequestBytes);
-            var output = mapped?.HasOutput == true ? known.Output : EstimateOutputTokens(accountant.Estimator);
+            var known = mapped.Tokens;
+            var input = mapped.HasInput ? known.Input : accountant.Estimator.EstimateInputTokens(RequestBytes);
+            var output = mapped.HasOutput ? known.Output : EstimateOutputTokens(accountant.Estimator);
             input = Math.Max(input, known.CachedInput + known.CacheWriteInput);
             output = Math.Max(output, known.Reasoning);
             var tokens = new TokenCounts(input, output, known.CachedInput, known.CacheWriteInput, known.CacheWriteLongTtlInput, known.Reasoning);
@@ -202,10 +228,8 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         /// The server-side tool calls: what the raw usage's parser read, the usage counts the adapter passed on (they win
         /// for their tool), then web searches seen as content for a tool no usage count reported; null when none.
         /// </summary>
-        private IReadOnlyDictionary<string, long>? ServerToolCalls(UsageAccountant accountant, IReadOnlyDictionary<string, long>? parsed, MappedUsage? mapped, long webSearchContents)
+        private IReadOnlyDictionary<string, long>? ServerToolCalls(UsageAccountant accountant, IReadOnlyDictionary<string, long>? parsed, long webSearch, long webFetch, long webSearchContents)
         {
-            var webSearch = mapped?.WebSearchCalls ?? 0;
-            var webFetch = mapped?.WebFetchCalls ?? 0;
             if (webSearch == 0 && webFetch == 0 && webSearchContents == 0)
             {
                 return parsed;
@@ -228,14 +252,53 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
         }
     }
 
-    /// <summary>A call answered by one whole <see cref="ChatResponse"/>.</summary>
-    private sealed class ResponseCall(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options)
-        : ChatCall(owner, messages, options), IAccountedInvocation<ChatResponse>
+    /// <summary>
+    /// A call answered by one whole <see cref="ChatResponse"/>. An ended call is kept as its thread's spare and reused
+    /// by the next call there (<see cref="Rent"/>, <see cref="Release"/>): a call of a client without a gate that
+    /// answers synchronously then allocates nothing of its own but the record.
+    /// </summary>
+    private sealed class ResponseCall : ChatCall, IAccountedInvocation<ChatResponse>
     {
+        [ThreadStatic]
+        private static ResponseCall? t_spare;
+
         // The response itself, read when the call ends (before it reaches the caller): its raw representation carries
         // the usage and the tier, its messages the text and the web searches.
         private ChatResponse? _response;
         private bool _responseScanned;
+
+        private ResponseCall(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options)
+            : base(owner, messages, options)
+        {
+        }
+
+        /// <summary>The call of a new request: this thread's spare, else a new one.</summary>
+        public static ResponseCall Rent(AccountingChatClient owner, IEnumerable<ChatMessage> messages, ChatOptions? options)
+        {
+            if (t_spare is not { } call)
+            {
+                return new ResponseCall(owner, messages, options);
+            }
+
+            // Taken out while in use: a call made inside this one (an inner client calling back) gets a new one.
+            t_spare = null;
+            call.Reuse(owner, messages, options);
+            return call;
+        }
+
+        /// <summary>Keeps the ended call as this thread's spare, cleared first.</summary>
+        public override void Release()
+        {
+            Clear();
+            t_spare = this;
+        }
+
+        protected override void Clear()
+        {
+            base.Clear();
+            _response = null;
+            _responseScanned = false;
+        }
 
         protected override object? RawUsage => _response?.RawRepresentation;
 
@@ -266,7 +329,21 @@ public sealed partial class AccountingChatClient : DelegatingChatClient
             var messages = _response.Messages;
             for (var i = 0; i < messages.Count; i++)
             {
+                // A message's contents are a List<AIContent> (what ChatMessage makes): read as a span, no interface call per content.
                 var contents = messages[i].Contents;
+                if (contents.GetType() == typeof(List<AIContent>))
+                {
+                    foreach (var content in CollectionsMarshal.AsSpan(Unsafe.As<List<AIContent>>(contents)))
+                    {
+                        if (content is WebSearchToolCallContent search)
+                        {
+                            NoteWebSearch(search.CallId);
+                        }
+                    }
+
+                    continue;
+                }
+
                 for (var j = 0; j < contents.Count; j++)
                 {
                     if (contents[j] is WebSearchToolCallContent search)

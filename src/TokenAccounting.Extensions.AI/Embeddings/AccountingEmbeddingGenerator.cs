@@ -92,7 +92,7 @@ public sealed class AccountingEmbeddingGenerator<TInput, TEmbedding> : Delegatin
         public override CallUsage Measure(UsageAccountant accountant)
         {
             // Embeddings produce no output tokens unless the provider says so.
-            if (accountant.Map(this, rawUsage: null, out _) is { HasInput: true } mapped)
+            if (accountant.TryMap(this, rawUsage: null, out var mapped, out _) && mapped.HasInput)
             {
                 return new CallUsage(mapped.Tokens, UsageProvenance.Reported, null, null);
             }

@@ -52,6 +52,28 @@ internal abstract class AccountedCall
     {
     }
 
+    /// <summary>
+    /// Called once the call has ended on a path where nothing holds it any more (its record written, its tracker
+    /// request closed): a call type that keeps spares may reuse it. Never called for a call that went through a gate.
+    /// </summary>
+    public virtual void Release()
+    {
+    }
+
+    /// <summary>Returns the state this type holds to that of a new call, references dropped (for a call type that reuses its calls).</summary>
+    protected virtual void Clear()
+    {
+        Model = TokenAccountingChatClientOptions.UnknownModel;
+        StartedAt = default;
+        StartTimestamp = 0;
+        HistoryLength = null;
+        Attribution = null;
+        TrackedRequest = null;
+        Lease = null;
+        ResponseModel = null;
+        Usage = null;
+    }
+
     /// <summary>What the call consumed: reported usage, else an estimate. May throw; the accountant then writes no record.</summary>
     /// <param name="accountant">The accountant, for its estimator and its failure reports.</param>
     /// <returns>The call's usage as recorded.</returns>

@@ -119,6 +119,7 @@ internal sealed class UsageAccountant
         catch (Exception exception)
         {
             EndWithoutLease(call, OutcomeOf(exception));
+            call.Release();
             return Rethrow<TResponse>(ExceptionDispatchInfo.Capture(exception));
         }
 
@@ -129,6 +130,7 @@ internal sealed class UsageAccountant
 
         call.Complete(pending.Result);
         EndWithoutLease(call, UsageOutcome.Succeeded);
+        call.Release();
         return pending;
     }
 
@@ -207,31 +209,35 @@ internal sealed class UsageAccountant
     /// <summary>Maps the usage the provider reported, with the counts adapters drop read from the raw representation.</summary>
     /// <param name="call">The call, whose <see cref="AccountedCall.Usage"/> is mapped.</param>
     /// <param name="rawUsage">The raw representation that carried the usage, or null.</param>
+    /// <param name="mapped">The mapped usage; default (nothing reported, no side known) when this returns false.</param>
     /// <param name="raw">What was read from <paramref name="rawUsage"/>; default when nothing was.</param>
-    /// <returns>The mapped usage; null when none was reported, or when mapping failed (reported and counted).</returns>
-    public MappedUsage? Map(AccountedCall call, object? rawUsage, out RawUsageReading raw)
+    /// <returns>Whether usage was mapped: false when none was reported, or when mapping failed (reported and counted).</returns>
+    /// <remarks>The results are written in place: the counts are a 72-byte struct, and a nullable copy of them per call shows.</remarks>
+    public bool TryMap(AccountedCall call, object? rawUsage, out MappedUsage mapped, out RawUsageReading raw)
     {
         raw = default;
         if (call.Usage is not { } usage)
         {
-            return null;
+            mapped = default;
+            return false;
         }
 
         try
         {
-            var mapped = UsageDetailsMapper.Map(usage);
+            mapped = UsageDetailsMapper.Map(usage);
             if (rawUsage is not null)
             {
                 raw = RawUsageReader.Read(mapped.Tokens, rawUsage);
                 mapped = mapped with { Tokens = raw.Tokens };
             }
 
-            return mapped;
+            return true;
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             ReportFailure(exception, "mapping reported usage", call.Model);
-            return null;
+            mapped = default;
+            return false;
         }
     }
 
@@ -271,11 +277,13 @@ internal sealed class UsageAccountant
         catch (Exception exception)
         {
             EndWithoutLease(call, OutcomeOf(exception));
+            call.Release();
             throw;
         }
 
         call.Complete(response);
         EndWithoutLease(call, UsageOutcome.Succeeded);
+        call.Release();
         return response;
     }
 

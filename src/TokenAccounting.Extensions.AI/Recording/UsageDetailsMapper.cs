@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace TokenAccounting;
@@ -68,6 +70,18 @@ public static class UsageDetailsMapper
         ["web_fetch_requests"] = CountKind.WebFetch,
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The counts read from <see cref="UsageDetails.AdditionalCounts"/>; a kind not reported is 0 (cache reads: null).</summary>
+    private struct ExtraCounts
+    {
+        public long CacheWrite;
+        public long CacheWriteLongTtl;
+        public long? NativeCacheRead;
+        public long InputAudio;
+        public long OutputAudio;
+        public long WebSearch;
+        public long WebFetch;
+    }
+
     private enum CountKind
     {
         CacheWrite,
@@ -96,38 +110,16 @@ public static class UsageDetailsMapper
         var cached = NonNegative(usage.CachedInputTokenCount, nameof(UsageDetails.CachedInputTokenCount));
         var reasoning = NonNegative(usage.ReasoningTokenCount, nameof(UsageDetails.ReasoningTokenCount)) ?? 0;
 
-        long cacheWrite = 0;
-        long cacheWriteLong = 0;
-        long? nativeRead = null;
-        long inputAudio = 0;
-        long outputAudio = 0;
-        long webSearch = 0;
-        long webFetch = 0;
-        if (usage.AdditionalCounts is { Count: > 0 } counts)
-        {
-            // One pass; for each kind the first key found in the dictionary's order counts.
-            var seen = 0;
-            foreach (var pair in counts)
-            {
-                if (!KnownCounts.TryGetValue(pair.Key, out var kind) || (seen & (1 << (int)kind)) != 0)
-                {
-                    continue;
-                }
-
-                seen |= 1 << (int)kind;
-                var value = NonNegative(pair.Value, pair.Key) ?? 0;
-                switch (kind)
-                {
-                    case CountKind.CacheWrite: cacheWrite = value; break;
-                    case CountKind.CacheWriteLongTtl: cacheWriteLong = value; break;
-                    case CountKind.NativeCacheRead: nativeRead = value; break;
-                    case CountKind.InputAudio: inputAudio = value; break;
-                    case CountKind.OutputAudio: outputAudio = value; break;
-                    case CountKind.WebSearch: webSearch = value; break;
-                    default: webFetch = value; break;
-                }
-            }
-        }
+        // The additional counts are read out of line: the dictionary's enumerator would make this method's frame
+        // several hundred bytes that every call zeroes, and most usage (OpenAI's) carries none.
+        var extra = usage.AdditionalCounts is { Count: > 0 } counts ? ReadAdditionalCounts(counts) : default;
+        var cacheWrite = extra.CacheWrite;
+        var cacheWriteLong = extra.CacheWriteLongTtl;
+        var nativeRead = extra.NativeCacheRead;
+        var inputAudio = extra.InputAudio;
+        var outputAudio = extra.OutputAudio;
+        var webSearch = extra.WebSearch;
+        var webFetch = extra.WebFetch;
 
         // Derive a missing side from the total (embeddings usually report only a total).
         var input = reportedInput;
@@ -176,6 +168,36 @@ public static class UsageDetailsMapper
         return new MappedUsage(tokens, input is not null, output is not null, webSearch, webFetch);
     }
 
+    /// <summary>Reads the known <see cref="UsageDetails.AdditionalCounts"/>: for each kind, the first key found in the dictionary's order counts.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ExtraCounts ReadAdditionalCounts(AdditionalPropertiesDictionary<long> counts)
+    {
+        var extra = default(ExtraCounts);
+        var seen = 0;
+        foreach (var pair in counts)
+        {
+            if (!KnownCounts.TryGetValue(pair.Key, out var kind) || (seen & (1 << (int)kind)) != 0)
+            {
+                continue;
+            }
+
+            seen |= 1 << (int)kind;
+            var value = NonNegative(pair.Value, pair.Key) ?? 0;
+            switch (kind)
+            {
+                case CountKind.CacheWrite: extra.CacheWrite = value; break;
+                case CountKind.CacheWriteLongTtl: extra.CacheWriteLongTtl = value; break;
+                case CountKind.NativeCacheRead: extra.NativeCacheRead = value; break;
+                case CountKind.InputAudio: extra.InputAudio = value; break;
+                case CountKind.OutputAudio: extra.OutputAudio = value; break;
+                case CountKind.WebSearch: extra.WebSearch = value; break;
+                default: extra.WebFetch = value; break;
+            }
+        }
+
+        return extra;
+    }
+
     /// <summary>Sets audio parts capped to what the text counts allow: audio beyond the uncached input was read from the cache.</summary>
     internal static TokenCounts WithAudio(TokenCounts tokens, long inputAudio, long cachedInputAudio, long outputAudio)
     {
@@ -187,9 +209,13 @@ public static class UsageDetailsMapper
         return tokens.WithAudio(inputAudio, cachedInputAudio, outputAudio);
     }
 
+    // The throw is out of line: inlined five times, its interpolated message would cost every call a large frame.
+    private static long? NonNegative(long? value, string name) => value is < 0 ? ThrowNegative(value.GetValueOrDefault(), name) : value;
+
 #pragma warning disable CA2208 // The name is the UsageDetails field at fault, which is what the caller must fix.
-    private static long? NonNegative(long? value, string name) => value is < 0
-        ? throw new ArgumentException($"UsageDetails.{name} must be zero or greater (was {value}).", "usage")
-        : value;
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long? ThrowNegative(long value, string name) =>
+        throw new ArgumentException($"UsageDetails.{name} must be zero or greater (was {value}).", "usage");
 #pragma warning restore CA2208
 }
