@@ -70,7 +70,6 @@ internal sealed partial class SinkWorker : IDisposable
         _groupCommitSize = Math.Min(options.MaxBatchSize, GroupCommitSize);
     }
 
-
     public string Name { get; }
 
     public IUsageSink Sink => _sink;
