@@ -166,6 +166,12 @@ public sealed class UsageCost : IEquatable<UsageCost>
 
     private BeyondText? Beyond => _more as BeyondText ?? (_more as WideText)?.Beyond;
 
+    /// <summary>
+    /// Whether the cost is five packed text parts and nothing beyond them: every part's mantissa is below 2^59, so their
+    /// sum always fits in a <see cref="decimal"/> (<see cref="UsageRecord.Validate"/> skips its overflow check then).
+    /// </summary>
+    internal bool IsPackedTextOnly => _more is null;
+
     /// <summary>A cost of the five text parts alone (no long-TTL writes, audio, fees or tool calls), unchecked.</summary>
     internal static UsageCost CreateTrusted(decimal input, decimal cachedInput, decimal cacheWrite, decimal output, decimal reasoning)
     {

@@ -35,7 +35,11 @@ public readonly record struct TokenCounts
     /// <exception cref="ArgumentException">A count is negative, an invariant is violated, or <c>input + output</c> does not fit in a <see cref="long"/>; the message names the field and the rule.</exception>
     public TokenCounts(long input, long output, long cachedInput = 0, long cacheWriteInput = 0, long cacheWriteLongTtlInput = 0, long reasoning = 0)
     {
-        Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
+        if (!HoldInvariants(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning, 0, 0, 0))
+        {
+            Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
+        }
+
         Input = input;
         Output = output;
         CachedInput = cachedInput;
@@ -57,8 +61,12 @@ public readonly record struct TokenCounts
     /// <exception cref="ArgumentException">A count is negative, an invariant is violated, or <c>input + output</c> does not fit in a <see cref="long"/>; the message names the field and the rule.</exception>
     public TokenCounts(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, long inputAudio, long cachedInputAudio = 0, long outputAudio = 0)
     {
-        Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
-        ValidateAudio(input, output, cachedInput, cacheWriteInput, reasoning, inputAudio, cachedInputAudio, outputAudio);
+        if (!HoldInvariants(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning, inputAudio, cachedInputAudio, outputAudio))
+        {
+            Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
+            ValidateAudio(input, output, cachedInput, cacheWriteInput, reasoning, inputAudio, cachedInputAudio, outputAudio);
+        }
+
         Input = input;
         Output = output;
         CachedInput = cachedInput;
@@ -254,10 +262,50 @@ public readonly record struct TokenCounts
     }
 
     /// <summary>Checks the invariants of counts that may have been built without the constructor (a saturated sum).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Validate()
     {
-        Validate(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning);
-        ValidateAudio(Input, Output, CachedInput, CacheWriteInput, Reasoning, InputAudio, CachedInputAudio, OutputAudio);
+        if (!HoldInvariants(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning, InputAudio, CachedInputAudio, OutputAudio))
+        {
+            ValidateInDetail();
+        }
+    }
+
+    /// <summary>
+    /// Whether every invariant holds, as one branch-free test: exactly when <see cref="Validate(long, long, long, long, long, long)"/>
+    /// and <see cref="ValidateAudio"/> would pass, so they run (to name the broken rule) only when it is false. A test holds
+    /// the two to the same answer.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool HoldInvariants(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, long inputAudio, long cachedInputAudio, long outputAudio)
+    {
+        // Every count ≥ 0: then no difference below can overflow. The remaining terms are evaluated without short-circuit;
+        // one of them can only wrap when an earlier one (the text rules) is false, and the conjunction is false anyway.
+        if ((input | output | cachedInput | cacheWriteInput | cacheWriteLongTtlInput | reasoning | inputAudio | cachedInputAudio | outputAudio) < 0)
+        {
+            return false;
+        }
+
+        return (cachedInput <= input - cacheWriteInput)
+            & (cacheWriteLongTtlInput <= cacheWriteInput)
+            & (reasoning <= output)
+            & (output <= long.MaxValue - input)
+            & (cachedInputAudio <= inputAudio)
+            & (cachedInputAudio <= cachedInput)
+            & (inputAudio - cachedInputAudio <= input - cachedInput - cacheWriteInput)
+            & (outputAudio <= output - reasoning);
+    }
+
+    // The rule-by-rule checks that name what is broken (and throw), kept out of the callers' code.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ValidateInDetail() =>
+        ValidateRuleByRule(Input, Output, CachedInput, CacheWriteInput, CacheWriteLongTtlInput, Reasoning, InputAudio, CachedInputAudio, OutputAudio);
+
+    /// <summary>The invariants checked one by one, in order, throwing for the first that is broken (tests compare <see cref="HoldInvariants"/> with it).</summary>
+    internal static void ValidateRuleByRule(long input, long output, long cachedInput, long cacheWriteInput, long cacheWriteLongTtlInput, long reasoning, long inputAudio, long cachedInputAudio, long outputAudio)
+    {
+        Validate(input, output, cachedInput, cacheWriteInput, cacheWriteLongTtlInput, reasoning);
+        ValidateAudio(input, output, cachedInput, cacheWriteInput, reasoning, inputAudio, cachedInputAudio, outputAudio);
     }
 
     // Used where the invariants are already known to hold, audio included.

@@ -5,13 +5,13 @@ namespace TokenAccounting;
 /// <summary>
 /// What every recorder does to a record besides storing it, in one place so the pipeline's
 /// <see cref="UsageRecorder"/> and the synchronous <c>FakeUsageRecorder</c> of TokenAccounting.Testing cannot drift
-/// apart: attribution into the open scopes on the caller's flow (<see cref="Attribute"/>), then enrichment — id,
+/// apart: attribution into the open scopes on the caller's flow (<see cref="Attribute(UsageRecord, TimeProvider)"/>), then enrichment — id,
 /// completed-at, the user, tenant, API key id, route, tags and scope path inherited from the innermost scope, text stripping, pricing
 /// and the priced cost added to the scopes that received the tokens (<see cref="Enrich"/>).
 /// </summary>
 /// <remarks>
 /// Validation is not here: both recorders call <see cref="UsageRecord.Validate"/> first, so a rule added there holds
-/// for both. <see cref="Enrich"/> may run on another thread than <see cref="Attribute"/> (the aggregator); it must not
+/// for both. <see cref="Enrich"/> may run on another thread than <see cref="Attribute(UsageRecord, TimeProvider)"/> (the aggregator); it must not
 /// read the caller's AsyncLocal state, only what the <see cref="IngestItem"/> captured.
 /// </remarks>
 internal sealed class UsageEnrichment
@@ -51,10 +51,16 @@ internal sealed class UsageEnrichment
     /// </summary>
     /// <param name="record">A validated record.</param>
     /// <param name="time">The recorder's clock.</param>
-    public static IngestItem Attribute(UsageRecord record, TimeProvider time)
+    public static IngestItem Attribute(UsageRecord record, TimeProvider time) => Attribute(record, time, Environment.CurrentManagedThreadId);
+
+    /// <summary><see cref="Attribute(UsageRecord, TimeProvider)"/> for a caller that has read its thread's id already.</summary>
+    /// <param name="record">A validated record.</param>
+    /// <param name="time">The recorder's clock.</param>
+    /// <param name="threadId">The calling thread's <see cref="Environment.CurrentManagedThreadId"/>.</param>
+    public static IngestItem Attribute(UsageRecord record, TimeProvider time, int threadId)
     {
         var scope = UsageScope.NearestOpen(UsageScope.CurrentRaw);
-        var mask = scope is null ? 0UL : UsageScope.AddToChain(scope, record.Operation, record.Model, record.Tokens);
+        var mask = scope is null ? 0UL : UsageScope.AddToChain(scope, record.Operation, record.Model, record.Tokens, threadId);
         return new IngestItem(record, scope, mask, record.CompletedAt ?? CompletionTime(record, time));
     }
 
@@ -69,7 +75,7 @@ internal sealed class UsageEnrichment
     }
 
     /// <summary>
-    /// Completes a record attributed by <see cref="Attribute"/>: id when absent, completed-at, the innermost scope's
+    /// Completes a record attributed by <see cref="Attribute(UsageRecord, TimeProvider)"/>: id when absent, completed-at, the innermost scope's
     /// user, tenant and tags unless the record set its own (the record's tag wins per key), the scope path, text
     /// stripped unless captured, the cost from the pricer when absent (a throwing pricer leaves it unpriced), and
     /// the cost (or, unpriced, the count of unpriced records) added to the scopes that received the tokens. Allocates

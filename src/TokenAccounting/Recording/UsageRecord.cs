@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 
 namespace TokenAccounting;
 
@@ -216,20 +217,21 @@ public sealed record UsageRecord
         dictionary is null or FrozenDictionary<string, TValue> or ImmutableDictionary<string, TValue> or ImmutableSortedDictionary<string, TValue>;
 
     /// <summary>The checks of <see cref="Validate"/>, run whether or not this instance passed before (benchmarks measure them).</summary>
+    /// <remarks>
+    /// Every check is a cheap test inline, in the order the rules are listed; what names a broken rule and throws is kept
+    /// out of line (the <c>Throw…</c> and <c>Check…InFull</c> methods), so a valid record pays no call, no stack frame of
+    /// message formatting and no allocation for it.
+    /// </remarks>
     internal void ValidateFields()
     {
         const string Owner = nameof(UsageRecord);
 
         // Fields whose values repeat as the same instances (model and provider literals, a scope's user) skip the scan
         // after the first record that carried them (CheckRepeated); ids unique per record are always scanned.
-        if (Model is null || !ReferenceEquals(Model, s_validModel))
+        var model = Model;
+        if (model is null || !ReferenceEquals(model, s_validModel))
         {
-            if (string.IsNullOrWhiteSpace(Model))
-            {
-                throw new ArgumentException("UsageRecord.Model is required and must not be empty or white space.", nameof(Model));
-            }
-
-            UsageStringRules.CheckRepeated(Model, ref s_validModel, UsageRecordLimits.MaxModelLength, Owner, nameof(Model), "UsageRecordLimits.MaxModelLength");
+            CheckModel(model);
         }
 
         UsageStringRules.CheckRepeated(ResponseModel, ref s_validResponseModel, UsageRecordLimits.MaxModelLength, Owner, nameof(ResponseModel), "UsageRecordLimits.MaxModelLength");
@@ -244,49 +246,103 @@ public sealed record UsageRecord
         UsageStringRules.CheckRepeated(ServiceTier, ref s_validServiceTier, UsageRecordLimits.MaxServiceTierLength, Owner, nameof(ServiceTier), "UsageRecordLimits.MaxServiceTierLength");
         UsageStringRules.CheckRepeated(ScopePath, ref s_validScopePath, UsageRecordLimits.MaxScopePathLength, Owner, nameof(ScopePath), "UsageRecordLimits.MaxScopePathLength");
         UsageStringRules.CheckRepeated(DegradedReason, ref s_validDegradedReason, UsageRecordLimits.MaxDegradedReasonLength, Owner, nameof(DegradedReason), "UsageRecordLimits.MaxDegradedReasonLength");
-        UsageStringRules.CheckText(Text, Owner, nameof(Text));
-        UsageStringRules.CheckTags(Tags, Owner, nameof(Tags));
-        UsageStringRules.CheckStageDurations(StageDurations, Owner, nameof(StageDurations));
-        if (ServerToolCalls is { Count: > 0 } toolCalls)
+        if (Text is { } text)
+        {
+            UsageStringRules.CheckText(text, Owner, nameof(Text));
+        }
+
+        if (Tags is { } tags)
+        {
+            UsageStringRules.CheckTags(tags, Owner, nameof(Tags));
+        }
+
+        if (StageDurations is { } stages)
+        {
+            UsageStringRules.CheckStageDurations(stages, Owner, nameof(StageDurations));
+        }
+
+        if (ServerToolCalls is { } toolCalls)
         {
             CheckServerToolCalls(toolCalls);
         }
 
         Tokens.Validate();
-        if (Cost is { } cost && MayOverflowWhenAdded(cost))
+
+        // A cost whose five text parts are packed (the pricer's, almost every cost) cannot overflow when summed.
+        if (Cost is { IsPackedTextOnly: false } cost && MayOverflowWhenAdded(cost))
         {
             CheckCostTotal(cost);
         }
 
         if (HistoryLength is < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(HistoryLength), HistoryLength, $"UsageRecord.HistoryLength must be zero or greater (was {HistoryLength}).");
+            ThrowNegativeHistoryLength(HistoryLength.GetValueOrDefault());
         }
 
         if (Latency is { } latency && latency < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(nameof(Latency), latency, $"UsageRecord.Latency must not be negative (was {latency}).");
+            ThrowNegativeLatency(latency);
         }
 
         if (StartedAt is { } started && CompletedAt is { } completed && completed < started)
         {
-            throw new ArgumentException($"UsageRecord.CompletedAt ({completed:O}) must not be earlier than StartedAt ({started:O}).", nameof(CompletedAt));
+            ThrowCompletedBeforeStarted(started, completed);
         }
 
         // Range checks, not Enum.IsDefined (a lookup per call): both enums run from 0 without gaps (a test holds them to it).
         if ((uint)Outcome > (uint)UsageOutcome.Skipped)
         {
-            throw new ArgumentOutOfRangeException(nameof(Outcome), Outcome, "UsageRecord.Outcome is not a defined UsageOutcome value.");
+            ThrowUndefinedOutcome(Outcome);
         }
 
         if ((uint)Provenance > (uint)UsageProvenance.Estimated)
         {
-            throw new ArgumentOutOfRangeException(nameof(Provenance), Provenance, "UsageRecord.Provenance is not a defined UsageProvenance value.");
+            ThrowUndefinedProvenance(Provenance);
         }
     }
 
+#pragma warning disable CA2208 // The paramName is the record's field the caller must fix.
+    // A model not seen (as this instance) before: required, then the string rules; remembered once it passed.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CheckModel(string? model)
+    {
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            throw new ArgumentException("UsageRecord.Model is required and must not be empty or white space.", nameof(Model));
+        }
+
+        UsageStringRules.CheckRepeated(model, ref s_validModel, UsageRecordLimits.MaxModelLength, nameof(UsageRecord), nameof(Model), "UsageRecordLimits.MaxModelLength");
+    }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNegativeHistoryLength(int historyLength) =>
+        throw new ArgumentOutOfRangeException(nameof(HistoryLength), historyLength, $"UsageRecord.HistoryLength must be zero or greater (was {historyLength}).");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNegativeLatency(TimeSpan latency) =>
+        throw new ArgumentOutOfRangeException(nameof(Latency), latency, $"UsageRecord.Latency must not be negative (was {latency}).");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowCompletedBeforeStarted(DateTimeOffset started, DateTimeOffset completed) =>
+        throw new ArgumentException($"UsageRecord.CompletedAt ({completed:O}) must not be earlier than StartedAt ({started:O}).", nameof(CompletedAt));
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUndefinedOutcome(UsageOutcome outcome) =>
+        throw new ArgumentOutOfRangeException(nameof(Outcome), outcome, "UsageRecord.Outcome is not a defined UsageOutcome value.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowUndefinedProvenance(UsageProvenance provenance) =>
+        throw new ArgumentOutOfRangeException(nameof(Provenance), provenance, "UsageRecord.Provenance is not a defined UsageProvenance value.");
+#pragma warning restore CA2208
+
     // Only a part of 2^64 or more (in its 96-bit mantissa) can make ten parts add up to decimal.MaxValue: reading the
     // mantissa's high word of each is far cheaper than ten checked decimal additions, and almost never finds one.
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static bool MayOverflowWhenAdded(UsageCost cost) =>
         (High(cost.Input) | High(cost.CachedInput) | High(cost.CacheWrite) | High(cost.Output) | High(cost.Reasoning)
         | High(cost.InputAudio) | High(cost.CachedInputAudio) | High(cost.OutputAudio) | High(cost.Requests) | High(cost.ServerToolCalls)) != 0;
@@ -315,8 +371,14 @@ public sealed record UsageRecord
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CheckServerToolCalls(IReadOnlyDictionary<string, long> toolCalls)
     {
+        if (toolCalls.Count == 0)
+        {
+            return;
+        }
+
         if (toolCalls.Count > UsageRecordLimits.MaxServerToolCount)
         {
             throw new ArgumentException(

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -23,8 +24,10 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private static bool s_processExitHooked;
     private static int s_nextStripe;
 
+    // This thread's producer identity, read once per Record(): its managed thread id (high half: the scope buckets'
+    // owner check) and its stripe, assigned round-robin with the sign bit set (low half); 0 until first use.
     [ThreadStatic]
-    private static int t_stripe;
+    private static long t_producer;
 
     private readonly TokenAccountingOptions _options;
     private readonly TimeProvider _time;
@@ -170,7 +173,13 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
             return;
         }
 
-        var item = UsageEnrichment.Attribute(record, _time);
+        var producer = t_producer;
+        if (producer == 0)
+        {
+            producer = AssignProducer();
+        }
+
+        var item = UsageEnrichment.Attribute(record, _time, (int)(producer >> 32));
         var activity = Activity.Current;
         if (activity is { IsAllDataRequested: true })
         {
@@ -178,7 +187,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
 
         // This thread's stripe first; when it is full, the others, so the whole QueueCapacity is usable.
-        var stripe = ProducerStripe();
+        var stripe = (int)producer;
         for (var i = 0; i < _queues.Length; i++)
         {
             var result = _queues[(stripe + i) & (_queues.Length - 1)].TryEnqueue(item, out var position);
@@ -517,16 +526,15 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
     }
 
-    /// <summary>Gets this thread's stripe: assigned round-robin on first use, so concurrent producers spread out.</summary>
-    private static int ProducerStripe()
+    /// <summary>
+    /// Gives this thread its producer identity on its first <c>Record()</c>: its managed thread id, and a stripe assigned
+    /// round-robin so concurrent producers spread out (see <see cref="t_producer"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long AssignProducer()
     {
-        var stripe = t_stripe;
-        if (stripe == 0)
-        {
-            stripe = t_stripe = Interlocked.Increment(ref s_nextStripe) | int.MinValue;
-        }
-
-        return stripe;
+        var stripe = Interlocked.Increment(ref s_nextStripe) | int.MinValue;
+        return t_producer = ((long)Environment.CurrentManagedThreadId << 32) | (uint)stripe;
     }
 
     private int QueueLength()

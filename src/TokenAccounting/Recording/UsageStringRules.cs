@@ -103,6 +103,13 @@ internal static class UsageStringRules
             return;
         }
 
+        CheckAndRemember(value, ref lastValid, maxLength, owner, field, limitName);
+    }
+
+    // The miss of CheckRepeated, out of line: the hit is two compares in the caller.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CheckAndRemember(string value, ref string? lastValid, int maxLength, string owner, string field, string limitName)
+    {
         Check(value, maxLength, owner, field, limitName);
         lastValid = value;
     }
@@ -126,9 +133,7 @@ internal static class UsageStringRules
 
         if (tags.Count > UsageRecordLimits.MaxTagCount)
         {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"{owner}.{field} has {tags.Count} tags; at most {UsageRecordLimits.MaxTagCount} are allowed (UsageRecordLimits.MaxTagCount)."),
-                field);
+            ThrowTooManyTags(tags.Count, owner, field);
         }
 
         if (tags is Dictionary<string, string> dictionary)
@@ -158,9 +163,7 @@ internal static class UsageStringRules
 
         if (stages.Count > UsageRecordLimits.MaxStageDurationCount)
         {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"{owner}.{field} has {stages.Count} entries; at most {UsageRecordLimits.MaxStageDurationCount} are allowed (UsageRecordLimits.MaxStageDurationCount)."),
-                field);
+            ThrowTooManyStages(stages.Count, owner, field);
         }
 
         if (stages is Dictionary<string, TimeSpan> dictionary)
@@ -185,13 +188,24 @@ internal static class UsageStringRules
         CheckKey(name, UsageRecordLimits.MaxStageNameLength, owner, field, "a stage name", "UsageRecordLimits.MaxStageNameLength");
         if (duration < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(field, duration, $"{owner}.{field}[\"{name}\"] must not be negative (was {duration}).");
+            ThrowNegativeStage(name, duration, owner, field);
         }
     }
 
     private static void CheckTag(string key, string value, string owner, string field)
     {
         CheckKey(key, UsageRecordLimits.MaxTagKeyLength, owner, field, "a tag key", "UsageRecordLimits.MaxTagKeyLength");
+        if (value is null || value.Length > UsageRecordLimits.MaxTagValueLength || !IsPlain(value))
+        {
+            CheckTagValueInFull(key, value, owner, field);
+        }
+    }
+
+    // A tag value that is null, too long or not plain text: names what is wrong and throws (or returns, for valid text
+    // that only needed the slow check).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CheckTagValueInFull(string key, string? value, string owner, string field)
+    {
         if (value is null)
         {
             throw new ArgumentException($"{owner}.{field}[\"{key}\"] is null; tag values must not be null.", field);
@@ -210,7 +224,19 @@ internal static class UsageStringRules
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CheckKey(string? key, int maxLength, string owner, string field, string what, string limitName)
+    {
+        if (key is null || key.Length > maxLength || !IsPlain(key))
+        {
+            CheckKeyInFull(key, maxLength, owner, field, what, limitName);
+        }
+    }
+
+    // A key that is null, too long or not plain text: names what is wrong and throws (or returns, for valid text that
+    // only needed the slow check).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CheckKeyInFull(string? key, int maxLength, string owner, string field, string what, string limitName)
     {
         if (key is null)
         {
@@ -231,6 +257,25 @@ internal static class UsageStringRules
                 field);
         }
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooManyTags(int count, string owner, string field) =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"{owner}.{field} has {count} tags; at most {UsageRecordLimits.MaxTagCount} are allowed (UsageRecordLimits.MaxTagCount)."),
+            field);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooManyStages(int count, string owner, string field) =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"{owner}.{field} has {count} entries; at most {UsageRecordLimits.MaxStageDurationCount} are allowed (UsageRecordLimits.MaxStageDurationCount)."),
+            field);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNegativeStage(string name, TimeSpan duration, string owner, string field) =>
+        throw new ArgumentOutOfRangeException(field, duration, $"{owner}.{field}[\"{name}\"] must not be negative (was {duration}).");
 
     private const string Rule = "strings must be valid UTF-16 without NUL (U+0000) or unpaired surrogates.";
 

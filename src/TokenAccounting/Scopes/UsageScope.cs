@@ -178,7 +178,16 @@ public sealed class UsageScope : IDisposable
 
     /// <summary>Adds usage into this scope and every open enclosing scope.</summary>
     /// <returns>A mask with bit i set when the i-th scope up the chain was open and received the usage.</returns>
-    internal static ulong AddToChain(UsageScope? scope, UsageOperation operation, string model, in TokenCounts tokens)
+    internal static ulong AddToChain(UsageScope? scope, UsageOperation operation, string model, in TokenCounts tokens) =>
+        AddToChain(scope, operation, model, tokens, Environment.CurrentManagedThreadId);
+
+    /// <summary><see cref="AddToChain(UsageScope?, UsageOperation, string, in TokenCounts)"/> for a caller that has read its thread's id already.</summary>
+    /// <param name="scope">The innermost open scope.</param>
+    /// <param name="operation">The record's operation.</param>
+    /// <param name="model">The record's model.</param>
+    /// <param name="tokens">The record's counts.</param>
+    /// <param name="threadId">The calling thread's <see cref="Environment.CurrentManagedThreadId"/> (the buckets' owner check).</param>
+    internal static ulong AddToChain(UsageScope? scope, UsageOperation operation, string model, in TokenCounts tokens, int threadId)
     {
         ulong mask = 0;
         var depth = 0;
@@ -186,7 +195,7 @@ public sealed class UsageScope : IDisposable
         {
             if (!s._disposed)
             {
-                s.GetBucket(operation, model).Add(tokens);
+                s.GetBucket(operation, model).Add(tokens, threadId);
                 if (depth < 64)
                 {
                     mask |= 1UL << depth;
@@ -197,7 +206,7 @@ public sealed class UsageScope : IDisposable
         return mask;
     }
 
-    /// <summary>Adds a priced cost into the scopes that received the record's tokens (see <see cref="AddToChain"/>).</summary>
+    /// <summary>Adds a priced cost into the scopes that received the record's tokens (see <see cref="AddToChain(UsageScope?, UsageOperation, string, in TokenCounts)"/>).</summary>
     internal static void AddCostToChain(UsageScope? scope, ulong mask, UsageOperation operation, string model, UsageCost cost)
     {
         var depth = 0;
@@ -210,7 +219,7 @@ public sealed class UsageScope : IDisposable
         }
     }
 
-    /// <summary>Counts an unpriced record in the scopes that received its tokens (see <see cref="AddToChain"/>).</summary>
+    /// <summary>Counts an unpriced record in the scopes that received its tokens (see <see cref="AddToChain(UsageScope?, UsageOperation, string, in TokenCounts)"/>).</summary>
     internal static void AddUnpricedToChain(UsageScope? scope, ulong mask, UsageOperation operation, string model)
     {
         var depth = 0;

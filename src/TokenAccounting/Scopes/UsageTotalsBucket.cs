@@ -11,7 +11,7 @@ namespace TokenAccounting;
 /// the first thread to add claims the owned set and adds into it with plain stores from then on (no atomic operation at
 /// all); another thread takes the exclusive set with one compare-and-swap when no one holds it, and adds with plain
 /// stores; a thread that finds it held adds into the shared set atomically, counter by counter. Each of the first two
-/// sets has one writer at a time, nobody ever waits, and every add is in one of the sets once <see cref="Add"/>
+/// sets has one writer at a time, nobody ever waits, and every add is in one of the sets once <see cref="Add(in TokenCounts)"/>
 /// returns, so the totals stay exact and immediately visible.
 /// </remarks>
 internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
@@ -31,11 +31,13 @@ internal sealed class UsageTotalsBucket(UsageOperation operation, string model)
     public bool Matches(UsageOperation operation, string model) =>
         (ReferenceEquals(Model, model) || string.Equals(Model, model, StringComparison.Ordinal)) && Operation.Equals(operation);
 
-    public void Add(in TokenCounts tokens)
+    public void Add(in TokenCounts tokens) => Add(tokens, Environment.CurrentManagedThreadId);
+
+    /// <summary><see cref="Add(in TokenCounts)"/> by the thread whose <see cref="Environment.CurrentManagedThreadId"/> is <paramref name="thread"/> (the caller's own: it read it already).</summary>
+    public void Add(in TokenCounts tokens, int thread)
     {
         // A managed thread id is reused only after its thread ended, which the runtime orders before the new thread
         // starts: the owned set still has one writer at a time.
-        var thread = Environment.CurrentManagedThreadId;
         var owner = Volatile.Read(ref _owner);
         if (owner == thread || (owner == 0 && Interlocked.CompareExchange(ref _owner, thread, 0) == 0))
         {

@@ -97,6 +97,36 @@ public sealed class UsageTotalsBucketTests
         snapshot.RequestCount.ShouldBe(3);
     }
 
+    [Fact]
+    public void Record_FromTwoThreadsIntoOneScope_OwnerIsTheFirstRecordingThreadAndTotalsAreExact()
+    {
+        // Record() reads its thread's id once (with its stripe) and hands it down to the bucket: it must be the id of the
+        // thread that records, or two threads could both write the owned set.
+        using var recorder = UsageRecorder.Create(new InMemoryUsageSink());
+        using var scope = UsageScope.Begin("run");
+        var record = new UsageRecord { Model = "gpt-4o", Tokens = new TokenCounts(10, 5) };
+        var firstId = 0;
+        var first = new Thread(() =>
+        {
+            firstId = Environment.CurrentManagedThreadId;
+            recorder.Record(record);
+            recorder.Record(record);
+        });
+
+        // Threads started inside the scope flow it (ExecutionContext), so both record into the same bucket.
+        first.Start();
+        first.Join();
+        OnOtherThread(() => recorder.Record(record));
+        recorder.Record(record);
+
+        var buckets = (UsageTotalsBucket[])typeof(UsageScope).GetField("_buckets", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(scope)!;
+        var owner = typeof(UsageTotalsBucket).GetField("_owner", BindingFlags.Instance | BindingFlags.NonPublic)!;
+        ((int)owner.GetValue(buckets.ShouldHaveSingleItem())!).ShouldBe(firstId);
+        firstId.ShouldNotBe(Environment.CurrentManagedThreadId);
+        scope.Totals.RequestCount.ShouldBe(4);
+        scope.Totals.Tokens.ShouldBe(new TokenCounts(40, 20));
+    }
+
     // A new thread: never the owner, which is the test's thread.
     private static void OnOtherThread(Action action)
     {
