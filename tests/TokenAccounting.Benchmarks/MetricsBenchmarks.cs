@@ -7,8 +7,9 @@ using OpenTelemetry.Metrics;
 namespace TokenAccounting.Benchmarks;
 
 /// <summary>
-/// What the metrics stage costs per record, as the aggregator runs it: <c>PipelineMetrics.OnRecord</c> for each record of
-/// a 256-record chunk (two histogram samples each), then <c>PublishChunk</c> (the token, cost and unpriced counters,
+/// What the metrics cost per record, caller and aggregator together: <c>PipelineMetrics.RecordSamples</c> for each record
+/// of a 256-record chunk (its two histogram samples, which <c>Record()</c> records on the caller's thread), then
+/// <c>PublishChunk</c> (the aggregator's share: the token, cost and unpriced counters,
 /// published per attribute set from the chunk's rollup sums — the rollup stage sums them whether or not metrics are on,
 /// so they are summed here once, in setup, and only read per chunk), with no listener, with a bare
 /// <see cref="MeterListener"/>, and with the OpenTelemetry SDK aggregating. The chunk mixes four attribute sets (two
@@ -128,7 +129,7 @@ public class MetricsBenchmarks
     {
         foreach (var record in _chunk)
         {
-            _metrics.OnRecord(record);
+            _metrics.RecordSamples(record, null);
         }
 
         _metrics.PublishChunk(_rollups);

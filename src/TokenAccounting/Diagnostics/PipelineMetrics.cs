@@ -5,7 +5,9 @@ using System.Runtime.CompilerServices;
 namespace TokenAccounting;
 
 /// <summary>
-/// The library's instruments, recorded on the aggregator and sink workers (never on the caller's thread). Created
+/// The library's instruments. The two <c>gen_ai.client.token.usage</c> samples of a record are recorded on the caller's
+/// thread when <c>Record()</c> accepts it (<see cref="RecordSamples"/>, as Microsoft.Extensions.AI's
+/// <c>UseOpenTelemetry()</c> records them on the call's); everything else on the aggregator and sink workers. Created
 /// once per <see cref="IMeterFactory"/> when DI has one; otherwise shared static instruments on a static meter, so
 /// several recorders never create duplicate instruments (the buffer gauge sums the recorders that share them).
 /// </summary>
@@ -25,6 +27,10 @@ internal sealed class PipelineMetrics : IUsageObserver
     private static readonly string? Version = typeof(PipelineMetrics).Assembly.GetName().Version?.ToString();
 
     private const int MaxCachedAttributeSets = 4096;
+
+    // The caller's thread: the sample tags of the last record this thread sampled (any recorder's: Owner says whose).
+    [ThreadStatic]
+    private static SampleTags? t_lastSamples;
 
     private readonly Instruments _instruments;
     private readonly bool _includeUsers;
@@ -53,14 +59,20 @@ internal sealed class PipelineMetrics : IUsageObserver
 
     public void Detach(UsageRecorder recorder) => _instruments.Recorders.TryRemove(recorder, out _);
 
+    /// <summary>Gets whether anything listens to <c>gen_ai.client.token.usage</c> (one field read: the caller checks it first).</summary>
+    public bool SamplesEnabled => _instruments.TokenUsage.Enabled;
+
     /// <summary>
-    /// Per record: the two <c>gen_ai.client.token.usage</c> samples (the histogram keeps one sample per record and token
-    /// type), with attribute arrays cached per attribute set. The counters (tokens by type, cost, unpriced) are not
-    /// touched per record: <see cref="PublishChunk"/> publishes them from the chunk's rollup sums, which the aggregator
-    /// keeps anyway. A listening SDK pays its attribute lookup per measurement, so eight measurements per record became
-    /// two plus a few per chunk, and a record's cost is summed once, by the rollups.
+    /// On the caller's thread, once <c>Record()</c> has accepted the record: its two <c>gen_ai.client.token.usage</c>
+    /// samples (the histogram keeps one sample per record and token type), with the attributes the aggregator's
+    /// counters carry (user and tenant, when included, inherited from <paramref name="scope"/> as the aggregator's
+    /// enrichment inherits them). Recorded here rather than by the aggregator because a listening SDK's lookup per
+    /// sample is most of the aggregator's per-record work: with it there, a caller doing little else per call outran
+    /// the aggregator, records queued by the ten thousand, and every gen0 collection promoted them (the whole-cost
+    /// runs in BENCHMARKS.md). Thread-safe: the tag arrays are cached per attribute set in a concurrent dictionary
+    /// shared by the recorders of one meter, and the last one per thread is compared by reference.
     /// </summary>
-    public void OnRecord(UsageRecord record)
+    public void RecordSamples(UsageRecord record, UsageScope? scope)
     {
         var histogram = _instruments.TokenUsage;
         if (!histogram.Enabled)
@@ -68,16 +80,25 @@ internal sealed class PipelineMetrics : IUsageObserver
             return;
         }
 
-        var set = AttributeSetFor(record.Operation.Value, record.Provider, record.Model, record.ResponseModel, record.UserId, record.TenantId);
+        var tags = SampleTagsFor(record, scope);
         var tokens = record.Tokens;
-        histogram.Record(tokens.Input, set.InputSample);
+        histogram.Record(tokens.Input, tags.Input);
 
         // Embeddings produce no output tokens: a 0 "output" sample per call would only pile up in the first bucket
         // (Microsoft.Extensions.AI's embedding instrumentation records input only, too).
         if (tokens.Output != 0 || record.Operation != UsageOperation.Embeddings)
         {
-            histogram.Record(tokens.Output, set.OutputSample);
+            histogram.Record(tokens.Output, tags.Output);
         }
+    }
+
+    /// <summary>
+    /// Per record on the aggregator: nothing. The histogram samples were recorded by <see cref="RecordSamples"/> on
+    /// the caller's thread; the counters (tokens by type, cost, unpriced) are published per chunk by
+    /// <see cref="PublishChunk"/> from the rollup sums, which the aggregator keeps anyway.
+    /// </summary>
+    public void OnRecord(UsageRecord record)
+    {
     }
 
     /// <summary>
@@ -200,6 +221,46 @@ internal sealed class PipelineMetrics : IUsageObserver
         }
     }
 
+    private SampleTags SampleTagsFor(UsageRecord record, UsageScope? scope)
+    {
+        var operation = record.Operation.Value;
+        var provider = record.Provider ?? "unknown";
+        var model = record.Model;
+        var responseModel = record.ResponseModel;
+        string? user = null;
+        string? tenant = null;
+        if (_includeUsers)
+        {
+            user = record.UserId ?? scope?.EffectiveUserId ?? string.Empty;
+            tenant = record.TenantId ?? scope?.EffectiveTenantId ?? string.Empty;
+        }
+
+        // Consecutive records of a thread mostly carry the very same strings: compared by reference, no hashing.
+        var last = t_lastSamples;
+        if (last is not null && ReferenceEquals(last.Owner, _instruments) && ReferenceEquals(last.Key.Model, model)
+            && ReferenceEquals(last.Key.Provider, provider) && ReferenceEquals(last.Key.Operation, operation)
+            && ReferenceEquals(last.Key.ResponseModel, responseModel) && ReferenceEquals(last.Key.User, user) && ReferenceEquals(last.Key.Tenant, tenant))
+        {
+            return last;
+        }
+
+        var key = new AttributeKey(operation, provider, model, responseModel, user, tenant);
+        var samples = _instruments.Samples;
+        if (!samples.TryGetValue(key, out var tags))
+        {
+            if (samples.Count >= MaxCachedAttributeSets)
+            {
+                // Bounded like the aggregator's sets: a flood of distinct models does not grow it without end.
+                samples.Clear();
+            }
+
+            tags = samples.GetOrAdd(key, static (k, owner) => new SampleTags(owner, k), _instruments);
+        }
+
+        t_lastSamples = tags;
+        return tags;
+    }
+
     private AttributeSet AttributeSetFor(string operation, string? provider, string model, string? responseModel, string? userId, string? tenantId)
     {
         provider ??= "unknown";
@@ -231,7 +292,54 @@ internal sealed class PipelineMetrics : IUsageObserver
         return set;
     }
 
-    private readonly record struct AttributeKey(string Operation, string Provider, string Model, string? ResponseModel, string? User, string? Tenant);
+    private readonly record struct AttributeKey(string Operation, string Provider, string Model, string? ResponseModel, string? User, string? Tenant)
+    {
+        /// <summary>The attributes in a fixed order (an SDK's lookup by the given order then hits): operation, provider, model, response model, user, tenant.</summary>
+        public List<KeyValuePair<string, object?>> Attributes()
+        {
+            var tags = new List<KeyValuePair<string, object?>>(7)
+            {
+                new("gen_ai.operation.name", Operation),
+                new("gen_ai.provider.name", Provider),
+                new("gen_ai.request.model", Model),
+            };
+            if (ResponseModel is { } responseModel)
+            {
+                tags.Add(new("gen_ai.response.model", responseModel));
+            }
+
+            if (User is not null)
+            {
+                tags.Add(new(TokenAccountingDiagnostics.UserAttribute, User));
+                tags.Add(new(TokenAccountingDiagnostics.TenantAttribute, Tenant));
+            }
+
+            return tags;
+        }
+    }
+
+    /// <summary>One attribute set's two sample tag arrays (input and output token type), immutable once built.</summary>
+    private sealed class SampleTags
+    {
+        public SampleTags(Instruments owner, AttributeKey key)
+        {
+            Owner = owner;
+            Key = key;
+            var tags = key.Attributes();
+            tags.Add(new(TokenAccountingDiagnostics.TokenTypeAttribute, "input"));
+            Input = [.. tags];
+            tags[^1] = new(TokenAccountingDiagnostics.TokenTypeAttribute, "output");
+            Output = [.. tags];
+        }
+
+        public Instruments Owner { get; }
+
+        public AttributeKey Key { get; }
+
+        public KeyValuePair<string, object?>[] Input { get; }
+
+        public KeyValuePair<string, object?>[] Output { get; }
+    }
 
     /// <summary>
     /// One attribute set's tag arrays, built once (the order is fixed, so an SDK's lookup by the given order hits), and
@@ -242,26 +350,7 @@ internal sealed class PipelineMetrics : IUsageObserver
         public AttributeSet(AttributeKey key)
         {
             Key = key;
-            var tags = new List<KeyValuePair<string, object?>>(7)
-            {
-                new("gen_ai.operation.name", key.Operation),
-                new("gen_ai.provider.name", key.Provider),
-                new("gen_ai.request.model", key.Model),
-            };
-            if (key.ResponseModel is { } responseModel)
-            {
-                tags.Add(new("gen_ai.response.model", responseModel));
-            }
-
-            if (key.User is not null)
-            {
-                tags.Add(new(TokenAccountingDiagnostics.UserAttribute, key.User));
-                tags.Add(new(TokenAccountingDiagnostics.TenantAttribute, key.Tenant));
-            }
-
-            Base = [.. tags];
-            InputSample = With(TokenAccountingDiagnostics.TokenTypeAttribute, "input");
-            OutputSample = With(TokenAccountingDiagnostics.TokenTypeAttribute, "output");
+            Base = [.. key.Attributes()];
             InputCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "input");
             OutputCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "output");
             CacheReadCounter = With(TokenAccountingDiagnostics.DetailedTokenTypeAttribute, "cache_read");
@@ -275,10 +364,6 @@ internal sealed class PipelineMetrics : IUsageObserver
         public AttributeKey Key { get; }
 
         public KeyValuePair<string, object?>[] Base { get; }
-
-        public KeyValuePair<string, object?>[] InputSample { get; }
-
-        public KeyValuePair<string, object?>[] OutputSample { get; }
 
         public KeyValuePair<string, object?>[] InputCounter { get; }
 
@@ -365,6 +450,9 @@ internal sealed class PipelineMetrics : IUsageObserver
         }
 
         public ConcurrentDictionary<UsageRecorder, byte> Recorders { get; } = new();
+
+        /// <summary>The sample tags per attribute set, for every caller thread of every recorder on this meter.</summary>
+        public ConcurrentDictionary<AttributeKey, SampleTags> Samples { get; } = new();
 
         public Histogram<long> TokenUsage { get; }
 

@@ -209,10 +209,35 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                 Wake();
             }
 
+            if (_metrics.SamplesEnabled)
+            {
+                RecordSamples(record, item.Scope);
+            }
+
             return;
         }
 
         OverflowOnQueueFull(item);
+        if (_metrics.SamplesEnabled)
+        {
+            RecordSamples(record, item.Scope);
+        }
+    }
+
+    /// <summary>
+    /// The caller's share of the metrics: the record's two histogram samples, once it is accepted (queued or overflowed).
+    /// A listener that throws is counted and logged as a stage failure, never thrown into <see cref="Record"/>.
+    /// </summary>
+    private void RecordSamples(UsageRecord record, UsageScope? scope)
+    {
+        try
+        {
+            _metrics.RecordSamples(record, scope);
+        }
+        catch (Exception ex)
+        {
+            StageFailed(ex, nameof(PipelineMetrics));
+        }
     }
 
     /// <inheritdoc />
@@ -761,15 +786,8 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
     private void ProcessAsRecorded(in IngestItem item, int index)
     {
         var record = item.Record;
-        try
-        {
-            _metrics.OnRecord(record);
-        }
-        catch (Exception ex)
-        {
-            StageFailed(ex, nameof(PipelineMetrics));
-        }
 
+        // Its histogram samples were recorded by Record(); its counters come from the chunk's rollups.
         _processed[index] = new ProcessedRecord(record, DetailDropped: true);
         var key = new UsageRollupKey(DateOnly.FromDateTime(item.CompletedAt.UtcDateTime), record.Model, record.Provider, record.Operation, record.UserId, record.TenantId, record.ApiKeyId);
         _chunkRollups.Add(key, record);

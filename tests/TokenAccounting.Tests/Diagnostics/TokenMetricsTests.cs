@@ -228,4 +228,72 @@ public sealed class TokenMetricsTests
         anonymous.Count.ShouldBe(2, "a record without a user is tagged with an empty user, not left out");
         anonymous.ShouldAllBe(m => Equals(m.Tags["tokenaccounting.tenant.id"], string.Empty));
     }
+
+    [Fact]
+    public async Task TokenUsage_Record_SamplesOnTheCallersThreadBeforeTheAggregatorRuns()
+    {
+        using var meters = new IsolatedMeters();
+        await using var recorder = meters.CreateRecorder();
+        recorder.SuspendBackgroundAggregation(true);
+
+        recorder.Record(ChatRecord());
+
+        // No flush and no aggregator pass: the samples are recorded by Record() itself, as UseOpenTelemetry() records
+        // them on the call's thread, so the aggregator never falls behind a caller because of an SDK's lookups.
+        var measurements = meters.TokenUsage.GetMeasurementSnapshot();
+        measurements.Select(m => m.Value).OrderBy(v => v).ShouldBe(new long[] { 300, 1200 });
+        recorder.GetDiagnostics().RecordsAggregated.ShouldBe(0);
+        recorder.SuspendBackgroundAggregation(false);
+        await recorder.FlushAsync();
+        meters.TokenUsage.GetMeasurementSnapshot().Count.ShouldBe(2, "the aggregator records no second pair");
+    }
+
+    [Fact]
+    public async Task UserDimensions_Enabled_SamplesInheritUserAndTenantFromTheEnclosingScope()
+    {
+        using var meters = new IsolatedMeters();
+        await using var recorder = meters.CreateRecorder(new TokenAccountingOptions { IncludeUserDimensionsInMetrics = true }, pricer: _ => UsageCost.Zero);
+
+        using (UsageScope.Begin("request", "bob", "globex"))
+        {
+            recorder.Record(Usage.Chat("gpt-4o", 10, 5));
+            recorder.Record(ChatRecord());
+        }
+
+        await recorder.FlushAsync();
+
+        var samples = meters.TokenUsage.GetMeasurementSnapshot();
+        samples.Count.ShouldBe(4);
+        samples.Count(m => Equals(m.Tags["tokenaccounting.user.id"], "bob") && Equals(m.Tags["tokenaccounting.tenant.id"], "globex"))
+            .ShouldBe(2, "a record without a user takes the scope's, as the aggregator's counters do");
+        samples.Count(m => Equals(m.Tags["tokenaccounting.user.id"], "alice") && Equals(m.Tags["tokenaccounting.tenant.id"], "acme"))
+            .ShouldBe(2, "the record's own user wins over the scope's");
+        meters.Tokens.GetMeasurementSnapshot().Where(m => Equals(m.Tags["tokenaccounting.user.id"], "bob")).Sum(m => m.Value).ShouldBe(15L);
+    }
+
+    [Fact]
+    public async Task TokenUsage_ListenerThrows_RecordReturnsAndTheFailureIsCountedNotThrown()
+    {
+        using var meters = new IsolatedMeters();
+        var sink = new InMemoryUsageSink();
+        await using var recorder = meters.CreateRecorder(sinks: sink);
+        using var throwing = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, meters.Factory) && instrument.Name == TokenAccountingDiagnostics.TokenUsageInstrument)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        throwing.SetMeasurementEventCallback<long>((_, _, _, _) => throw new InvalidOperationException("a listener that fails"));
+        throwing.Start();
+
+        Should.NotThrow(() => recorder.Record(ChatRecord()));
+        await recorder.FlushAsync();
+
+        recorder.GetDiagnostics().StageFailures.ShouldBe(1);
+        sink.Records.ShouldHaveSingleItem().Model.ShouldBe("gpt-4o");
+    }
 }
