@@ -96,24 +96,11 @@ public sealed class AudioAndToolCallPricingTests
 
         // The UsageCost of a call with tool calls is itself larger than a text-only one (its parts beyond text live out
         // of line), so the yardstick is the same cost built directly: pricing may allocate that and nothing more.
-        var baseline = AllocatedBy(() => new UsageCost(1m, 1m, 0m, 1m, 0m, 0m, 0m, 0m, 0m, 0m, 0.05m));
-        var allocated = AllocatedBy(() => UsagePricing.Price(PriceCatalog.BuiltIn, withTools));
+        var baseline = Allocations.AllocatedBy(() => new UsageCost(1m, 1m, 0m, 1m, 0m, 0m, 0m, 0m, 0m, 0m, 0.05m));
+        var allocated = Allocations.AllocatedBy(() => UsagePricing.Price(PriceCatalog.BuiltIn, withTools));
 
         allocated.ShouldBe(baseline, "pricing the tool calls allocates nothing more than the UsageCost it returns");
         UsagePricing.Price(PriceCatalog.BuiltIn, withTools).ShouldNotBeNull().ServerToolCalls.ShouldBe(0.04m);
-    }
-
-    private static long AllocatedBy(Func<UsageCost?> price)
-    {
-        var least = long.MaxValue;
-        for (var i = 0; i < 5; i++)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            GC.KeepAlive(price());
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        return least;
     }
 
     [Fact]

@@ -112,11 +112,11 @@ public sealed class CostArithmeticPropertyTests
         _ = price.Cost(text);
         _ = price.Cost(audio);
 
-        var textBytes = AllocatedBy(() => price.Cost(text));
-        var audioBytes = AllocatedBy(() => price.Cost(audio));
+        var textBytes = Allocations.AllocatedBy(() => price.Cost(text));
+        var audioBytes = Allocations.AllocatedBy(() => price.Cost(audio));
 
         textBytes.ShouldBeLessThan(audioBytes);
-        textBytes.ShouldBe(AllocatedBy(() => new UsageCost(1m, 2m, 3m, 4m, 5m)), "a text-only cost is one object of the five text parts");
+        textBytes.ShouldBe(Allocations.AllocatedBy(() => new UsageCost(1m, 2m, 3m, 4m, 5m)), "a text-only cost is one object of the five text parts");
     }
 
     [Fact]
@@ -306,17 +306,4 @@ public sealed class CostArithmeticPropertyTests
 
     private static Dictionary<string, long>? RandomToolCalls(Random random) =>
         random.Next(3) == 0 ? new Dictionary<string, long> { ["web_search"] = random.Next(5), ["code_execution"] = 2 } : null;
-
-    private static long AllocatedBy(Func<UsageCost> create)
-    {
-        var least = long.MaxValue;
-        for (var i = 0; i < 5; i++)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            GC.KeepAlive(create());
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        return least;
-    }
 }

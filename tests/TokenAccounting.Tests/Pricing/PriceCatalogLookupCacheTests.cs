@@ -131,7 +131,7 @@ public sealed class PriceCatalogLookupCacheTests
             .Select(_ => new UsageRecord { Provider = Copy("aws.bedrock"), Model = Copy("us.anthropic.claude-sonnet-4-20250514-v1:0"), CompletedAt = Now, Tokens = tokens })
             .ToArray();
         var expected = UsagePricing.Price(catalog, records[0]).ShouldNotBeNull();
-        var costBytes = AllocatedBy(() => UsageCost.CreateTrusted(1m, 2m, 3m, 4m, 5m));
+        var costBytes = Allocations.AllocatedBy(() => UsageCost.CreateTrusted(1m, 2m, 3m, 4m, 5m));
 
         foreach (var record in records[1..])
         {
@@ -149,17 +149,4 @@ public sealed class PriceCatalogLookupCacheTests
 
     // A new instance with the same characters, as a name read from each response would be.
     private static string Copy(string value) => new(value.AsSpan());
-
-    private static long AllocatedBy(Func<UsageCost> create)
-    {
-        var least = long.MaxValue;
-        for (var i = 0; i < 5; i++)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            GC.KeepAlive(create());
-            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        return least;
-    }
 }
