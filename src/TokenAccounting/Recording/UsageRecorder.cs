@@ -188,6 +188,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         // This thread's stripe first; when it is full, the others, so the whole QueueCapacity is usable.
         var stripe = (int)producer;
+        var queued = false;
         for (var i = 0; i < _queues.Length; i++)
         {
             var result = _queues[(stripe + i) & (_queues.Length - 1)].TryEnqueue(item, out var position);
@@ -209,15 +210,16 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
                 Wake();
             }
 
-            if (_metrics.SamplesEnabled)
-            {
-                RecordSamples(record, item.Scope);
-            }
+            queued = true;
+            break;
+        }
 
+        if (!queued && !OverflowOnQueueFull(item))
+        {
             return;
         }
 
-        OverflowOnQueueFull(item);
+        // Accepted, queued or overflowed: its histogram samples, here on the caller's thread.
         if (_metrics.SamplesEnabled)
         {
             RecordSamples(record, item.Scope);
@@ -674,14 +676,15 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         }
     }
 
-    private void OverflowOnQueueFull(in IngestItem item)
+    /// <summary>Returns whether the record was accepted: false when disposal closed the overflow buffer first (counted as rejected).</summary>
+    private bool OverflowOnQueueFull(in IngestItem item)
     {
         // The aggregator cannot keep up: leave the record in a lock-free overflow buffer that the aggregator empties
         // (rolling it up exactly and dropping only its detail). The caller never takes a lock the aggregator holds.
         if (!_overflow.TryPush(item))
         {
             RejectAfterDispose();
-            return;
+            return false;
         }
 
         Interlocked.Increment(ref _foldedOnQueueFull);
@@ -689,6 +692,8 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         {
             Wake();
         }
+
+        return true;
     }
 
     private void Process(ReadOnlySpan<IngestItem> items, bool detailDropped)
@@ -782,7 +787,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
         Interlocked.Add(ref _aggregated, items.Length);
     }
 
-    /// <summary>A record whose detail is dropped, rolled up and observed as recorded (see <see cref="Process"/>).</summary>
+    /// <summary>A record whose detail is dropped, rolled up as recorded (see <see cref="Process"/>).</summary>
     private void ProcessAsRecorded(in IngestItem item, int index)
     {
         var record = item.Record;
