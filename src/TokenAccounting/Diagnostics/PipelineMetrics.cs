@@ -237,9 +237,7 @@ internal sealed class PipelineMetrics : IUsageObserver
 
         // Consecutive records of a thread mostly carry the very same strings: compared by reference, no hashing.
         var last = t_lastSamples;
-        if (last is not null && ReferenceEquals(last.Owner, _instruments) && ReferenceEquals(last.Key.Model, model)
-            && ReferenceEquals(last.Key.Provider, provider) && ReferenceEquals(last.Key.Operation, operation)
-            && ReferenceEquals(last.Key.ResponseModel, responseModel) && ReferenceEquals(last.Key.User, user) && ReferenceEquals(last.Key.Tenant, tenant))
+        if (last is not null && ReferenceEquals(last.Owner, _instruments) && last.Key.IsSame(operation, provider, model, responseModel, user, tenant))
         {
             return last;
         }
@@ -274,9 +272,7 @@ internal sealed class PipelineMetrics : IUsageObserver
 
         // Consecutive records mostly carry the very same strings: compared by reference, no hashing.
         var last = _last;
-        if (last is not null && ReferenceEquals(last.Key.Model, model) && ReferenceEquals(last.Key.Provider, provider)
-            && ReferenceEquals(last.Key.Operation, operation) && ReferenceEquals(last.Key.ResponseModel, responseModel)
-            && ReferenceEquals(last.Key.User, user) && ReferenceEquals(last.Key.Tenant, tenant))
+        if (last is not null && last.Key.IsSame(operation, provider, model, responseModel, user, tenant))
         {
             return last;
         }
@@ -294,6 +290,11 @@ internal sealed class PipelineMetrics : IUsageObserver
 
     private readonly record struct AttributeKey(string Operation, string Provider, string Model, string? ResponseModel, string? User, string? Tenant)
     {
+        /// <summary>Whether this key holds these very string instances (a reference check per field: no hashing, no comparing of characters).</summary>
+        public bool IsSame(string operation, string provider, string model, string? responseModel, string? user, string? tenant) =>
+            ReferenceEquals(Model, model) && ReferenceEquals(Provider, provider) && ReferenceEquals(Operation, operation)
+            && ReferenceEquals(ResponseModel, responseModel) && ReferenceEquals(User, user) && ReferenceEquals(Tenant, tenant);
+
         /// <summary>The attributes in a fixed order (an SDK's lookup by the given order then hits): operation, provider, model, response model, user, tenant.</summary>
         public List<KeyValuePair<string, object?>> Attributes()
         {
