@@ -6,7 +6,6 @@ namespace TokenAccounting.Tests.Sinks.JsonLines;
 public sealed class JsonLinesUsageQueryTests : IDisposable
 {
     private static readonly DateTimeOffset Day1 = new(2026, 1, 15, 0, 0, 0, TimeSpan.Zero);
-    private static readonly string[] Models = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4", "gemini-2.5-pro"];
     private readonly TempFolder _folder = new();
 
     public void Dispose() => _folder.Dispose();
@@ -14,52 +13,14 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
     [Fact]
     public async Task QueryTotalsAsync_MillionRecordBurstWithDefaultOptions_DayAlignedTotalsAreExactAndEveryDropIsCounted()
     {
-        const int Count = 1_000_000;
-        var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
-        var recorder = UsageRecorder.Create(sink);
-        var expected = new Dictionary<(DateOnly, string), (long Requests, TokenCounts Tokens, UsageCost? Cost, long Unpriced)>();
-
         // One producer, as fast as it can: whatever the pipeline drops, the totals must not change.
-        for (var i = 0; i < Count; i++)
-        {
-            var record = BurstRecord(i);
-            recorder.Record(record);
-            var key = (DateOnly.FromDateTime(record.CompletedAt!.Value.UtcDateTime), record.Model);
-            var sums = expected.GetValueOrDefault(key);
-            expected[key] = (sums.Requests + 1, sums.Tokens + record.Tokens, record.Cost is null ? sums.Cost : sums.Cost is null ? record.Cost : sums.Cost + record.Cost,
-                sums.Unpriced + (record.Cost is null ? 1 : 0));
-        }
-
-        // Deliver everything before disposing: each flush is bounded by FlushTimeout, and a slow (shared) machine may
-        // need several. What is still buffered at shutdown would be counted, but this test wants it in the file.
-        for (var flush = 0; flush < 30 && recorder.GetDiagnostics().Sinks[0].BufferedRecords > 0; flush++)
-        {
-            await recorder.FlushAsync();
-        }
-
-        await recorder.DisposeAsync();
+        var sink = new JsonLinesUsageSink(new() { PathTemplate = _folder.Template });
+        var (expected, delivery) = await LedgerBurst.RunAsync(sink, 1_000_000);
         sink.Dispose();
-
-        var diagnostics = recorder.GetDiagnostics();
-        var delivery = diagnostics.Sinks.ShouldHaveSingleItem();
-        diagnostics.RecordsAccepted.ShouldBe(Count);
-        (delivery.QuarantinedRecords, delivery.BufferedRecords, delivery.PendingRollups).ShouldBe((0L, 0, 0));
-        (delivery.DeliveredRecords + delivery.DroppedRecords).ShouldBe(Count, "every detail is delivered or counted as dropped");
         CountDetailLines().ShouldBe(delivery.DeliveredRecords, "the file holds exactly the delivered details");
 
-        var result = await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(
-            new UsageQuery(Day1, Day1.AddDays(3)) { GroupBy = [UsageDimension.Date, UsageDimension.Model] });
-
-        result.Source.ShouldBe(UsageQuerySource.Rollups);
-        result.Rows.Count.ShouldBe(expected.Count);
-        foreach (var row in result.Rows)
-        {
-            var sums = expected[(row.Date!.Value, row.Model!)];
-            // Every count (audio parts included) and every cost part, not only the totals (issue 15 §4).
-            (row.RequestCount, row.Tokens, row.Cost, row.UnpricedRequestCount)
-                .ShouldBe(sums, $"{row.Date} {row.Model} (dropped {delivery.DroppedRecords:N0} details)");
-            row.Cost!.Total.ShouldBe(sums.Cost!.Total);
-        }
+        // Every count (audio parts included) and every cost part, not only the totals (issue 15 §4).
+        LedgerBurst.ShouldMatch(await new JsonLinesUsageQuery(_folder.Path).QueryTotalsAsync(LedgerBurst.Query), expected, delivery);
     }
 
     [Fact]
@@ -69,7 +30,7 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
         var stalled = new StalledSink(sink);
         var options = new TokenAccountingOptions { MaxBatchSize = 10, MaxBufferedRecords = 50, FlushInterval = TimeSpan.FromHours(1) };
         var recorder = UsageRecorder.Create(options, stalled);
-        var records = Enumerable.Range(0, 500).Select(BurstRecord).ToList();
+        var records = Enumerable.Range(0, 500).Select(LedgerBurst.Record).ToList();
         foreach (var record in records)
         {
             recorder.Record(record);
@@ -275,22 +236,6 @@ public sealed class JsonLinesUsageQueryTests : IDisposable
     {
         await Should.ThrowAsync<FileNotFoundException>(async () => await new JsonLinesUsageQuery(_folder.File("missing")).QueryTotalsAsync(new UsageQuery(Day1, Day1.AddDays(1))));
     }
-
-    private static UsageRecord BurstRecord(int i) => new()
-    {
-        Id = "r" + i.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Model = Models[i % Models.Length],
-        Provider = "openai",
-        Tokens = new TokenCounts(100 + (i % 977), 10 + (i % 131), cachedInput: i % 50)
-            .WithAudio(inputAudio: ((i % 50) / 2) + (i % 30), cachedInputAudio: (i % 50) / 2, outputAudio: i % 11),
-        CompletedAt = Day1.AddDays(i % 3 == 0 ? 1 : 0).AddSeconds(i % 80_000),
-        UserId = "user-" + (i % 20).ToString(System.Globalization.CultureInfo.InvariantCulture),
-        Cost = i % 7 == 0
-            ? null
-            : i % 5 == 0
-                ? new UsageCost(0.000001m * (i % 1000), 0m, 0m, 0.000002m * (i % 100), 0m, 0m, 0.00004m * (i % 30), 0.000001m, 0.00008m * (i % 11), 0.0001m, 0.01m * (i % 3))
-                : new UsageCost(0.000001m * (i % 1000), 0m, 0m, 0.000002m * (i % 100), 0m),
-    };
 
     private static UsageRollup[] RollupsOf(IEnumerable<UsageRecord> records) =>
         records.GroupBy(UsageRollupKey.For)
