@@ -794,8 +794,7 @@ public sealed partial class UsageRecorder : IUsageRecorder, IDisposable, IAsyncD
 
         // Its histogram samples were recorded by Record(); its counters come from the chunk's rollups.
         _processed[index] = new ProcessedRecord(record, DetailDropped: true);
-        var key = new UsageRollupKey(DateOnly.FromDateTime(item.CompletedAt.UtcDateTime), record.Model, record.Provider, record.Operation, record.UserId, record.TenantId, record.ApiKeyId);
-        _chunkRollups.Add(key, record);
+        _chunkRollups.Add(UsageRollupKey.For(record, item.CompletedAt), record);
     }
 
     private async Task DrainObserversAsync(CancellationToken cancellationToken)

@@ -23,13 +23,16 @@ public readonly record struct UsageRollupKey(
     {
         ArgumentNullException.ThrowIfNull(record);
         var completed = record.CompletedAt ?? throw new ArgumentException("UsageRecord.CompletedAt must be set to compute its rollup key.", nameof(record));
-        return new UsageRollupKey(
-            DateOnly.FromDateTime(completed.UtcDateTime),
-            record.Model,
-            record.Provider,
-            record.Operation,
-            record.UserId,
-            record.TenantId,
-            record.ApiKeyId);
+        return For(record, completed);
     }
+
+    /// <summary>The key <paramref name="record"/> rolls up into when it completed at <paramref name="completedAt"/> (the pipeline's, for a record whose completion time the hot path fixed without copying it in).</summary>
+    internal static UsageRollupKey For(UsageRecord record, DateTimeOffset completedAt) => new(
+        DateOnly.FromDateTime(completedAt.UtcDateTime),
+        record.Model,
+        record.Provider,
+        record.Operation,
+        record.UserId,
+        record.TenantId,
+        record.ApiKeyId);
 }
